@@ -1,0 +1,45 @@
+// swift-tools-version:5.9
+// rwcnn: random-weight CNNs and what they keep of an image.
+// Products: the Swift module `RWCNN`, the C library librwcnn.so (header
+// include/rwcnn.h) and the `rwcnn-cli` tool (installed as `rwcnn` by CMake).
+import PackageDescription
+
+let linux = TargetDependencyCondition.when(platforms: [.linux])
+let here = Context.packageDirectory
+
+let package = Package(
+    name: "rwcnn",
+    products: [
+        .library(name: "RWCNN", targets: ["RWCNN"]),
+        .library(name: "rwcnn", type: .dynamic, targets: ["RWCNNCAPI"]),
+        .executable(name: "rwcnn-cli", targets: ["rwcnn-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "RWCNN",
+            dependencies: ["CPNG", .target(name: "CBLAS", condition: linux)],
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
+        // The C ABI: @_cdecl exports only. Linked with the Swift runtime
+        // inside and only rwcnn_* symbols visible (exports.map).
+        .target(
+            name: "RWCNNCAPI",
+            dependencies: ["RWCNN"],
+            linkerSettings: [.unsafeFlags([
+                "-static-stdlib",
+                "-Xlinker", "--version-script=\(here)/Sources/RWCNNCAPI/exports.map",
+                "-Xlinker", "-soname=librwcnn.so.0",
+            ], .when(platforms: [.linux]))]),
+        .executableTarget(
+            name: "rwcnn-cli",
+            dependencies: ["RWCNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "RWCNNTests", dependencies: ["RWCNN"]),
+    ],
+    swiftLanguageVersions: [.v5]
+)
