@@ -31,6 +31,7 @@ let package = Package(
         .target(
             name: "RWCNNCAPI",
             dependencies: ["RWCNN"],
+            exclude: ["exports.map"],
             linkerSettings: [.unsafeFlags([
                 "-static-stdlib",
                 "-Xlinker", "--version-script=\(here)/Sources/RWCNNCAPI/exports.map",

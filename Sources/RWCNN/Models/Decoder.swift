@@ -1,0 +1,131 @@
+/// The decoder is the encoder's mirror, run from the cut back to the image:
+/// a k x k conv (Cin -> Cout) becomes a k x k transposed conv (Cout -> Cin)
+/// followed by ReLU, except the mirror of the first conv (it produces the
+/// image, so it has no ReLU); a max pool becomes unpooling in the model's
+/// mode. Weight layout [Cout, Cin, k, k] is PyTorch's ConvTranspose2d layout
+/// (input channels first), so a tied decoder uses the encoder's tensor as is.
+
+/// Activations kept by a decoder pass for its backward pass.
+public struct DecoderCache {
+    /// Input of each decoder step, in decoder order.
+    var inputs: [Tensor] = []
+    /// Output of each decoder step (after ReLU where there is one).
+    var outputs: [Tensor] = []
+}
+
+extension Model {
+    /// Encoder layer indices in decoder order (cut first).
+    var decoderOrder: [Int] { Array((0...cutIndex).reversed()) }
+
+    /// Index of the first conv: its mirror writes the image and has no ReLU.
+    var firstConvIndex: Int? { architecture.layers.firstIndex(where: \.isConv) }
+
+    /// Name of the decoder's weight for a conv layer (tied: the encoder's).
+    func decoderWeightName(_ layer: Layer) -> String {
+        config.decoder == .tied ? "encoder.\(layer.name).weight" : "decoder.\(layer.name).weight"
+    }
+
+    /// Images from features, given the trace of the encoder pass that made
+    /// them (unpool sizes and switches). Returns the raw decoder output.
+    public func decode(_ features: Tensor, trace: EncoderTrace) throws -> Tensor {
+        try decodeKeeping(features, trace: trace, keep: false).output
+    }
+
+    /// Images from features alone. Unpooled sizes are taken as the largest
+    /// input each pool maps to the feature size; `switches` unpooling needs
+    /// the encoder's trace and is an error here (use `reconstruct`).
+    public func decode(_ features: Tensor) throws -> Tensor {
+        let f = try batched(features)
+        guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv }) else {
+            throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
+        }
+        return try decode(f, trace: inferredTrace(featureShape: f.shape))
+    }
+
+    /// The trace that `decode(_:)` assumes for features of a given shape.
+    func inferredTrace(featureShape: [Int]) throws -> EncoderTrace {
+        let expected = encoderLayers.last!.outChannels
+        guard featureShape.count == 4, featureShape[1] == expected else {
+            throw RWCNNError.argument("features must be [N, \(expected), H, W] at \(config.cut), got \(featureShape)")
+        }
+        var shape = featureShape
+        var trace = EncoderTrace()
+        trace.inputShapes = Array(repeating: [], count: encoderLayers.count)
+        for i in decoderOrder {
+            let layer = encoderLayers[i]
+            if case .pool(let k, let s) = layer.kind {
+                shape[2] = (shape[2] - 1) * s + k
+                shape[3] = (shape[3] - 1) * s + k
+            }
+            shape[1] = layer.inChannels
+            trace.inputShapes[i] = shape
+        }
+        return trace
+    }
+
+    /// One decoder pass; with `keep` the activations are kept for `decoderBackward`.
+    func decodeKeeping(_ features: Tensor, trace: EncoderTrace, keep: Bool) throws -> (output: Tensor, cache: DecoderCache) {
+        var x = try batched(features)
+        let expected = encoderLayers.last!.outChannels
+        guard x.shape[1] == expected else {
+            throw RWCNNError.argument("features have \(x.shape[1]) channels; \(config.cut) has \(expected)")
+        }
+        guard trace.inputShapes.count == encoderLayers.count else {
+            throw RWCNNError.argument("encoder trace has \(trace.inputShapes.count) layers, the model \(encoderLayers.count)")
+        }
+        var cache = DecoderCache()
+        for i in decoderOrder {
+            let layer = encoderLayers[i]
+            let target = trace.inputShapes[i]
+            if keep { cache.inputs.append(x) }
+            switch layer.kind {
+            case .conv:
+                x = try convTranspose2dForward(input: x, weight: parameter(decoderWeightName(layer)),
+                                               bias: decoderBias(layer), stride: 1, padding: layer.padding)
+                if i != firstConvIndex { reluInPlace(&x) }
+            case .pool(let k, let s):
+                guard target.count == 4, target[0] == x.shape[0] else {
+                    throw RWCNNError.argument("encoder trace does not match the features' batch size")
+                }
+                x = try unpoolForward(input: x, mode: config.unpool, kernel: k, stride: s,
+                                      outputHeight: target[2], outputWidth: target[3],
+                                      switches: trace.switches[i])
+            }
+            if keep { cache.outputs.append(x) }
+        }
+        return (x, cache)
+    }
+
+    /// Decoder biases: tied and random decoders have zero biases.
+    func decoderBias(_ layer: Layer) -> Tensor? {
+        parameters["decoder.\(layer.name).bias"]
+    }
+
+    /// Gradients of a loss w.r.t. every decoder parameter, given the
+    /// gradient at the decoder's output. Names as in `parameters`.
+    func decoderBackward(cache: DecoderCache, trace: EncoderTrace, gradOutput: Tensor) throws -> [String: Tensor] {
+        var g = gradOutput
+        var grads: [String: Tensor] = [:]
+        let order = decoderOrder
+        for step in stride(from: order.count - 1, through: 0, by: -1) {
+            let i = order[step]
+            let layer = encoderLayers[i]
+            switch layer.kind {
+            case .conv:
+                if i != firstConvIndex { g = try reluBackward(output: cache.outputs[step], gradOutput: g) }
+                let r = try convTranspose2dBackward(input: cache.inputs[step], weight: parameter(decoderWeightName(layer)),
+                                                    gradOutput: g, stride: 1, padding: layer.padding,
+                                                    needInputGradient: step > 0)
+                grads["decoder.\(layer.name).weight"] = r.weight
+                grads["decoder.\(layer.name).bias"] = r.bias
+                if let gi = r.input { g = gi }
+            case .pool(let k, let s):
+                if step > 0 {
+                    g = try unpoolBackward(gradOutput: g, mode: config.unpool, kernel: k, stride: s,
+                                           inputShape: cache.inputs[step].shape, switches: trace.switches[i])
+                }
+            }
+        }
+        return grads
+    }
+}
