@@ -1,0 +1,286 @@
+/*
+ * rwcnn.h — the C ABI of rwcnn, an engine for studying what random-weight
+ * convolutional networks keep of an image.
+ *
+ * Build a CNN (VGG16, VGG19 or a custom stack) whose weights are drawn at
+ * random, take the features at any layer, and reconstruct the image from them
+ * with a mirrored deconvolutional network (DeCNN) that is random, tied to the
+ * encoder (its adjoint) or trained. Measure what survives with MSE, PSNR, SSIM
+ * and a colour-invariant SSIM.
+ *
+ * Conventions
+ * - Every fallible function returns rwcnn_status (RWCNN_OK = 0); results go
+ *   through out parameters, which are written only on success.
+ *   rwcnn_last_error() gives a message for the last failure on the calling
+ *   thread.
+ * - Nothing here traps, aborts or prints: every pointer, size and string is
+ *   validated, and shape arithmetic is checked for overflow.
+ * - Handles are opaque; every *_create/*_load has a *_free that accepts NULL.
+ * - Buffers belong to the caller. Images are float32, CHW per image, in
+ *   [0, 1], N images back to back: element (n, c, y, x) is at
+ *   ((n*C + c)*H + y)*W + x. Each call takes the buffer's capacity in floats
+ *   (or bytes, where stated); a buffer that is too small is
+ *   RWCNN_ERR_ARGUMENT with a message naming the size needed, never a write
+ *   past its end. Size queries (rwcnn_png_load with out == NULL,
+ *   rwcnn_model_feature_shape, rwcnn_model_decoded_shape) come first.
+ * - Threads: reading calls (encode, decode, reconstruct, feature shapes,
+ *   metrics, PNG) may run concurrently, also on one model handle. Calls that
+ *   change a handle (rwcnn_train, rwcnn_model_load_torchvision) need
+ *   exclusive use of it. rwcnn_set_threads() bounds all worker threads, BLAS
+ *   included.
+ *
+ * Minimal use:
+ *
+ *     rwcnn_model_config cfg;
+ *     rwcnn_model_config_init(&cfg);
+ *     cfg.cut = "pool2";
+ *     rwcnn_model *m = NULL;
+ *     if (rwcnn_model_create(&cfg, &m) != RWCNN_OK)
+ *         fprintf(stderr, "%s\n", rwcnn_last_error());
+ */
+#ifndef RWCNN_H
+#define RWCNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Version ------------------------------------------------------------ */
+
+#define RWCNN_VERSION_MAJOR 0
+#define RWCNN_VERSION_MINOR 1
+#define RWCNN_VERSION_PATCH 0
+#define RWCNN_VERSION_NUMBER \
+    (RWCNN_VERSION_MAJOR * 10000 + RWCNN_VERSION_MINOR * 100 + RWCNN_VERSION_PATCH)
+
+/** The library's version as "MAJOR.MINOR.PATCH"; a static string. */
+const char *rwcnn_version(void);
+
+/** The library's version as MAJOR*10000 + MINOR*100 + PATCH; compare with
+ *  RWCNN_VERSION_NUMBER to detect a header/library mismatch. */
+int rwcnn_version_number(void);
+
+/* ---- Status and errors -------------------------------------------------- */
+
+/** Status codes. Values are pinned and will not change. */
+typedef enum rwcnn_status {
+    RWCNN_OK = 0,
+    /** An argument is invalid: NULL pointer, bad size or shape, unknown
+     *  name, buffer too small. */
+    RWCNN_ERR_ARGUMENT = 1,
+    /** A file could not be opened, read, written or renamed. */
+    RWCNN_ERR_IO = 2,
+    /** A file or buffer is not in the expected format: corrupt, truncated,
+     *  wrong metadata, mismatched tensor names or shapes. */
+    RWCNN_ERR_FORMAT = 3,
+    /** A size beyond what can be allocated or beyond a limit (for example
+     *  the PNG pixel limit). */
+    RWCNN_ERR_OUT_OF_MEMORY = 4,
+    /** A progress callback returned non-zero. */
+    RWCNN_ERR_CANCELLED = 5,
+    /** A bug in rwcnn; please report it with the message. */
+    RWCNN_ERR_INTERNAL = 6
+} rwcnn_status;
+
+/** A static name for a status ("RWCNN_OK", "RWCNN_ERR_ARGUMENT", ...);
+ *  "RWCNN_UNKNOWN_STATUS" for values not listed above. */
+const char *rwcnn_status_name(int status);
+
+/** Message for the last failure on the calling thread, "" if none yet.
+ *  The string belongs to the library and stays valid until the next rwcnn
+ *  call on this thread. */
+const char *rwcnn_last_error(void);
+
+/* ---- Threads ------------------------------------------------------------ */
+
+/** Bounds the worker threads (rwcnn's own and BLAS's) to n >= 1.
+ *  Returns RWCNN_ERR_ARGUMENT for n < 1. Process-wide; do not call while
+ *  other rwcnn calls run. Results do not depend on the thread count. */
+rwcnn_status rwcnn_set_threads(int n);
+
+/** The current thread bound (defaults to the number of online CPUs). */
+int rwcnn_get_threads(void);
+
+/* ---- PNG images --------------------------------------------------------- */
+
+/** Loads a PNG (8/16-bit gray, gray+alpha, RGB, RGBA or palette) into a
+ *  float32 CHW buffer in [0, 1].
+ *  channels: 3 gives RGB (gray is replicated; alpha is composited on
+ *  black), 1 gives gray (colour files are converted with BT.601 luma), 0
+ *  keeps the file's colour channels and drops alpha.
+ *  Query, then fill: with out == NULL only *width, *height and *out_channels
+ *  are set (from the header; nothing is decoded); the buffer needs
+ *  out_channels*height*width floats. out_channels may be NULL.
+ *  The pixel limit (64 megapixels) is checked before any allocation:
+ *  RWCNN_ERR_OUT_OF_MEMORY. Missing file: RWCNN_ERR_IO. Not a PNG, truncated
+ *  or corrupt: RWCNN_ERR_FORMAT. */
+rwcnn_status rwcnn_png_load(const char *path, int channels, float *out, size_t capacity,
+                            size_t *width, size_t *height, size_t *out_channels);
+
+/** As rwcnn_png_load, from `size` bytes at `data` (borrowed for the call). */
+rwcnn_status rwcnn_png_load_memory(const void *data, size_t size, int channels, float *out,
+                                   size_t capacity, size_t *width, size_t *height,
+                                   size_t *out_channels);
+
+/** Writes a CHW float32 image (channels 1, 3 or 4; values clamped to
+ *  [0, 1]) as an 8- or 16-bit PNG (bit_depth 8 or 16). Atomic: a temporary
+ *  file is renamed over `path`. */
+rwcnn_status rwcnn_png_save(const char *path, const float *image, size_t channels,
+                            size_t height, size_t width, int bit_depth);
+
+/** Encodes a CHW float32 image as PNG bytes into `out` (capacity in bytes).
+ *  Query, then fill: with out == NULL only *size is set. */
+rwcnn_status rwcnn_png_encode(const float *image, size_t channels, size_t height, size_t width,
+                              int bit_depth, void *out, size_t capacity, size_t *size);
+
+/* ---- Models ------------------------------------------------------------- */
+
+typedef enum rwcnn_distribution {
+    RWCNN_DIST_NORMAL = 0,
+    RWCNN_DIST_UNIFORM = 1,
+    RWCNN_DIST_LAPLACE = 2,
+    RWCNN_DIST_LOGISTIC = 3
+} rwcnn_distribution;
+
+/** Standard deviation of the weight draws; every distribution is scaled to
+ *  the same variance. fan_in = in_channels*k*k of the operation. */
+typedef enum rwcnn_scale_rule {
+    RWCNN_SCALE_HE = 0,     /**< sqrt(2 / fan_in) */
+    RWCNN_SCALE_GLOROT = 1, /**< sqrt(2 / (fan_in + fan_out)) */
+    RWCNN_SCALE_FIXED = 2   /**< the config's `std` */
+} rwcnn_scale_rule;
+
+/** How the decoder undoes a max pool. */
+typedef enum rwcnn_unpool_mode {
+    RWCNN_UNPOOL_SWITCHES = 0, /**< at the pool's argmax */
+    RWCNN_UNPOOL_NEAREST = 1,  /**< copied to the whole window */
+    RWCNN_UNPOOL_ZEROS = 2     /**< top-left of each window, zeros elsewhere */
+} rwcnn_unpool_mode;
+
+/** Where the decoder's weights come from. */
+typedef enum rwcnn_decoder_mode {
+    RWCNN_DECODER_RANDOM = 0,  /**< an independent random draw */
+    RWCNN_DECODER_TIED = 1,    /**< the encoder's weights (the adjoint) */
+    RWCNN_DECODER_TRAINED = 2  /**< trainable: He-normal init, zero biases */
+} rwcnn_decoder_mode;
+
+/** Model configuration. Fill with rwcnn_model_config_init, then change
+ *  fields; strings are borrowed for the duration of rwcnn_model_create. */
+typedef struct rwcnn_model_config {
+    size_t struct_size;            /**< sizeof(rwcnn_model_config), set by _init */
+    const char *arch;              /**< "vgg16" (default), "vgg19" or a spec such as "64,M,128k5,M" */
+    const char *cut;               /**< layer name, default "pool2" */
+    double width;                  /**< channel multiplier, default 1 */
+    int kernel_size;               /**< odd conv kernel for every layer; 0 (default) keeps the arch's */
+    rwcnn_distribution distribution; /**< default RWCNN_DIST_NORMAL */
+    rwcnn_scale_rule scale;        /**< default RWCNN_SCALE_HE */
+    double mean;                   /**< mean of the weight draws, default 0 */
+    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01 */
+    uint64_t seed;                 /**< default 0 */
+    rwcnn_unpool_mode unpool;      /**< default RWCNN_UNPOOL_SWITCHES */
+    rwcnn_decoder_mode decoder;    /**< default RWCNN_DECODER_RANDOM */
+    int normalize_input;           /**< non-zero: ImageNet mean/std before the encoder */
+} rwcnn_model_config;
+
+/** Fills `config` with the defaults above. NULL is ignored. */
+void rwcnn_model_config_init(rwcnn_model_config *config);
+
+/** An encoder up to a cut and its mirrored decoder. */
+typedef struct rwcnn_model rwcnn_model;
+
+/** Builds a model and draws its weights; the same config gives the same
+ *  weights bit for bit, in every binding and for every thread count.
+ *  *out must be freed with rwcnn_model_free. A bad spec or unknown layer is
+ *  RWCNN_ERR_ARGUMENT; the message lists the valid names. */
+rwcnn_status rwcnn_model_create(const rwcnn_model_config *config, rwcnn_model **out);
+
+/** Frees a model; NULL is ignored. */
+void rwcnn_model_free(rwcnn_model *model);
+
+/** Writes the model as safetensors (every weight plus metadata that rebuilds
+ *  it), atomically. */
+rwcnn_status rwcnn_model_save(const rwcnn_model *model, const char *path);
+
+/** Reads a model written by rwcnn_model_save or by training (a checkpoint
+ *  loads as its model). *out must be freed with rwcnn_model_free. */
+rwcnn_status rwcnn_model_load(const char *path, rwcnn_model **out);
+
+/** The model's configuration. String fields point into the model and stay
+ *  valid until it is freed. config->struct_size must be set by the caller
+ *  (rwcnn_model_config_init does). */
+rwcnn_status rwcnn_model_get_config(const rwcnn_model *model, rwcnn_model_config *config);
+
+/** Number of layers of the model's whole architecture (not only to the cut). */
+rwcnn_status rwcnn_model_layer_count(const rwcnn_model *model, size_t *count);
+
+/** Name of layer `index` (a static-for-the-model string, valid until the
+ *  model is freed) and its output shape for an input of height x width;
+ *  shape may be NULL. */
+rwcnn_status rwcnn_model_layer(const rwcnn_model *model, size_t index, size_t height, size_t width,
+                               const char **name, size_t shape[3]);
+
+/** Feature shape {C, H, W} at the cut for an input of height x width. */
+rwcnn_status rwcnn_model_feature_shape(const rwcnn_model *model, size_t height, size_t width,
+                                       size_t shape[3]);
+
+/** Image shape {C, H, W} that rwcnn_model_decode produces from features of
+ *  fheight x fwidth. */
+rwcnn_status rwcnn_model_decoded_shape(const rwcnn_model *model, size_t fheight, size_t fwidth,
+                                       size_t shape[3]);
+
+/** Features at the cut for n images (n x channels x height x width floats).
+ *  `features` needs n * C*H*W floats of rwcnn_model_feature_shape. */
+rwcnn_status rwcnn_model_encode(const rwcnn_model *model, const float *images, size_t n,
+                                size_t channels, size_t height, size_t width,
+                                float *features, size_t capacity);
+
+/** Images from features alone (n x C x fheight x fwidth, C the cut's
+ *  channels). Unpooling sizes follow rwcnn_model_decoded_shape. A model with
+ *  RWCNN_UNPOOL_SWITCHES and a pool before the cut needs the switches:
+ *  RWCNN_ERR_ARGUMENT, use rwcnn_model_reconstruct. Raw output (see
+ *  rwcnn_display_normalize). */
+rwcnn_status rwcnn_model_decode(const rwcnn_model *model, const float *features, size_t n,
+                                size_t channels, size_t fheight, size_t fwidth,
+                                float *images, size_t capacity);
+
+/** Encoder then decoder: n images in, n raw reconstructions of the same
+ *  shape out (capacity >= n*channels*height*width). `out` may not overlap
+ *  `images`. */
+rwcnn_status rwcnn_model_reconstruct(const rwcnn_model *model, const float *images, size_t n,
+                                     size_t channels, size_t height, size_t width,
+                                     float *out, size_t capacity);
+
+/* ---- Metrics and display ------------------------------------------------ */
+
+/** In place: maps each of the n images to [0, 1] by its own min and max over
+ *  all channels (colour relations kept; a constant image becomes 0.5). */
+rwcnn_status rwcnn_display_normalize(float *images, size_t n, size_t channels, size_t height,
+                                     size_t width);
+
+/** Mean squared error between two image batches of the same shape. */
+rwcnn_status rwcnn_mse(const float *a, const float *b, size_t n, size_t channels, size_t height,
+                       size_t width, double *out);
+
+/** PSNR in dB with peak 1.0 (+infinity for identical inputs). */
+rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channels, size_t height,
+                        size_t width, double *out);
+
+/** SSIM (Gaussian window 11, sigma 1.5, K1 0.01, K2 0.03, data range 1),
+ *  averaged over channels and images. Images must be at least 11x11. */
+rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channels, size_t height,
+                        size_t width, double *out);
+
+/** Colour-invariant structure score: SSIM after a per-channel least-squares
+ *  affine fit of `reconstruction` to `original` (positions kept, colours
+ *  changed scores high). */
+rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
+                               size_t channels, size_t height, size_t width, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RWCNN_H */
