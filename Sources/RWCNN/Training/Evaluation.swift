@@ -1,0 +1,42 @@
+/// Fixed evaluation crops: the centre crop x crop of each image (or the
+/// whole image resized to crop x crop), stacked as [N, 3, crop, crop].
+func evaluationCrops(_ images: [Tensor], crop: Int, resizeWhole: Bool) throws -> Tensor {
+    try Tensor.stack(images.map {
+        resizeWhole ? try resizeBilinear($0, height: crop, width: crop) : try centerCrop($0, height: crop, width: crop)
+    })
+}
+
+extension Model {
+    /// Reconstruction quality on a batch of images [N, C, H, W], in chunks of
+    /// `batchSize`. Outputs are clamped to [0, 1] first; with `normalize`
+    /// each output is display-normalised instead (for random decoders, whose
+    /// scale is arbitrary).
+    public func evaluate(_ images: Tensor, batchSize: Int = 8, normalize: Bool = false) throws -> EvalMetrics {
+        let all = try batched(images)
+        let n = all.shape[0]
+        var mse = 0.0, psnr = 0.0, ssim = 0.0
+        var start = 0
+        while start < n {
+            let count = min(batchSize, n - start)
+            let chunk = try Tensor.stack((start..<(start + count)).map { all.item($0) })
+            var out = try reconstruct(chunk)
+            if normalize { out = displayNormalize(out) } else { clampUnit(&out) }
+            for j in 0..<count {
+                let a = out.item(j), b = chunk.item(j)
+                mse += try Metrics.mse(a, b)
+                psnr += try Metrics.psnr(a, b)
+                ssim += try Metrics.ssim(a, b)
+            }
+            start += count
+        }
+        let d = Double(n)
+        return EvalMetrics(mse: mse / d, psnr: psnr / d, ssim: ssim / d, images: n)
+    }
+}
+
+/// Clamps every value to [0, 1] in place.
+func clampUnit(_ t: inout Tensor) {
+    t.data.withUnsafeMutableBufferPointer { p in
+        for i in p.indices { p[i] = min(max(p[i], 0), 1) }
+    }
+}

@@ -1,0 +1,123 @@
+extension Model {
+    /// Trains the decoder to reconstruct its input from the features at the
+    /// cut (MSE); the encoder stays fixed. Starts from the decoder's current
+    /// weights (a `.trained` model starts from its He-normal draw) and leaves
+    /// the trained weights in the model, whose decoder mode becomes `.trained`.
+    ///
+    /// ```swift
+    /// var options = TrainOptions()
+    /// options.dataFolder = "photos"; options.steps = 500; options.crop = 64
+    /// let result = try model.train(options: options) { p in
+    ///     if p.kind == .step { print(p.step, p.loss) }
+    ///     return .proceed
+    /// }
+    /// try model.save(path: "decoder.safetensors")
+    /// ```
+    ///
+    /// `progress` is called on the calling thread after every step, after
+    /// every evaluation and for every skipped file; returning `.cancel`
+    /// stops the run: the checkpoint (if any) is written for the last
+    /// completed step and `RWCNNError.cancelled` is thrown.
+    /// Needs exclusive use of the model.
+    @discardableResult
+    public func train(options: TrainOptions,
+                      progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
+        try options.validate()
+        guard config.decoder != .tied else {
+            throw RWCNNError.argument("a tied decoder shares the encoder's weights and cannot be trained; create the model with decoder 'trained' (or 'random')")
+        }
+        let report = progress ?? { _ in .proceed }
+        let started = monotonicSeconds()
+
+        // Data: files, split, images in memory.
+        let files = try listPNGFiles(in: options.dataFolder)
+        var trainFiles = files, evalFiles: [String]
+        if let folder = options.evalFolder {
+            evalFiles = try listPNGFiles(in: folder)
+        } else {
+            guard files.count >= 2 else {
+                throw RWCNNError.argument("\(options.dataFolder) has \(files.count) PNG file(s); a held-out split needs at least 2 (or give an eval folder)")
+            }
+            (trainFiles, evalFiles) = splitFiles(files, fraction: options.evalFraction, seed: options.seed)
+        }
+        let need = options.resizeWhole ? 1 : options.crop
+        let trainSet = ImageSet(paths: trainFiles, shortSide: options.shortSide, minSide: need)
+        let evalSet = ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: need)
+        let skipped = trainSet.skipped + evalSet.skipped
+        for s in skipped {
+            let p = TrainProgress(kind: .warning, step: 0, steps: options.steps, message: "skipped \(s.path): \(s.reason)")
+            if report(p) == .cancel { throw RWCNNError.cancelled("training cancelled before the first step") }
+        }
+        guard !trainSet.images.isEmpty else {
+            throw RWCNNError.argument("no usable training image in \(options.dataFolder) (\(trainFiles.count) PNG file(s) found, \(trainSet.skipped.count) skipped)")
+        }
+        guard !evalSet.images.isEmpty else {
+            throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) PNG file(s) found, \(evalSet.skipped.count) skipped)")
+        }
+        var sampler = try DataSampler(images: trainSet.images, crop: options.crop, resizeWhole: options.resizeWhole,
+                                      flip: options.flip, seed: options.seed)
+        let evalCrops = try evaluationCrops(evalSet.images, crop: options.crop, resizeWhole: options.resizeWhole)
+
+        var optimizer = Optimizer(kind: options.optimizer, learningRate: options.learningRate,
+                                  momentum: options.momentum, beta1: options.beta1, beta2: options.beta2,
+                                  epsilon: options.epsilon, weightDecay: options.weightDecay)
+        var step = 0
+        if options.resume, let path = options.checkpointPath {
+            step = try Checkpoint.restore(path: path, model: self, optimizer: &optimizer).step
+        }
+        config.decoder = .trained
+        let firstStep = step
+        var loss = Double.nan
+        var lastEval: EvalMetrics? = nil
+
+        func saveCheckpoint() throws {
+            if let path = options.checkpointPath {
+                try Checkpoint.write(model: self, optimizer: optimizer, step: step,
+                                     samples: step * options.batchSize, path: path)
+            }
+        }
+        func evaluateNow() throws -> TrainControl {
+            lastEval = try evaluate(evalCrops, batchSize: options.batchSize)
+            return report(TrainProgress(kind: .evaluation, step: step, steps: options.steps, loss: loss,
+                                        learningRate: options.learningRate, eval: lastEval))
+        }
+        func cancelled() throws -> Never {
+            try saveCheckpoint()
+            throw RWCNNError.cancelled("training cancelled after step \(step)" +
+                                       (options.checkpointPath.map { "; checkpoint saved to \($0)" } ?? ""))
+        }
+
+        while step < options.steps {
+            let batch = try sampler.batch(first: step * options.batchSize, count: options.batchSize)
+            let (features, trace) = try encodeWithTrace(batch)
+            let (output, cache) = try decodeKeeping(features, trace: trace, keep: true)
+            loss = try mseForward(prediction: output, target: batch)
+            guard loss.isFinite else {
+                throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
+            }
+            let grads = try decoderBackward(cache: cache, trace: trace,
+                                            gradOutput: mseBackward(prediction: output, target: batch))
+            optimizer.step(parameters: &parameters, gradients: grads)
+            step += 1
+
+            let elapsed = monotonicSeconds() - started
+            let rate = Double((step - firstStep) * options.batchSize) / max(elapsed, 1e-9)
+            let eta = elapsed / Double(step - firstStep) * Double(options.steps - step)
+            let p = TrainProgress(kind: .step, step: step, steps: options.steps, loss: loss,
+                                  learningRate: options.learningRate, imagesPerSecond: rate,
+                                  etaSeconds: eta, eval: lastEval)
+            if report(p) == .cancel { try cancelled() }
+            if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 && step < options.steps {
+                try saveCheckpoint()
+            }
+            if options.evalEvery > 0 && step % options.evalEvery == 0 && step < options.steps {
+                if try evaluateNow() == .cancel { try cancelled() }
+            }
+        }
+        try saveCheckpoint()
+        if try evaluateNow() == .cancel { try cancelled() }
+        return TrainResult(stepsDone: step, finalLoss: loss, eval: lastEval,
+                           seconds: monotonicSeconds() - started, trainImages: trainSet.images.count,
+                           evalImages: evalSet.images.count, skipped: skipped)
+    }
+}
