@@ -279,6 +279,99 @@ rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
+/* ---- Training the decoder ----------------------------------------------- */
+
+/** Replaces the encoder's weights with torchvision VGG16/VGG19 weights from a
+ *  safetensors file (names features.<i>.weight / .bias, as written by
+ *  scripts/export_torchvision_vgg.py). Only layers up to the cut are read.
+ *  A missing tensor or a shape mismatch is RWCNN_ERR_FORMAT naming the
+ *  tensor. Create the model with normalize_input = 1 for these weights.
+ *  Needs exclusive use of the model. */
+rwcnn_status rwcnn_model_load_torchvision(rwcnn_model *model, const char *path);
+
+typedef enum rwcnn_optimizer {
+    RWCNN_OPTIMIZER_ADAM = 0,
+    RWCNN_OPTIMIZER_SGD = 1   /**< with momentum */
+} rwcnn_optimizer;
+
+typedef enum rwcnn_progress_kind {
+    RWCNN_PROGRESS_STEP = 0,    /**< after every training step */
+    RWCNN_PROGRESS_EVAL = 1,    /**< after every held-out evaluation */
+    RWCNN_PROGRESS_WARNING = 2  /**< e.g. a file that could not be loaded was skipped */
+} rwcnn_progress_kind;
+
+/** What a progress callback is told. Valid only during the callback. */
+typedef struct rwcnn_progress {
+    size_t struct_size;
+    rwcnn_progress_kind kind;
+    size_t step;               /**< steps completed */
+    size_t steps;              /**< steps of the whole run */
+    double loss;               /**< training MSE of the last step (NaN before the first) */
+    double learning_rate;
+    double images_per_second;  /**< NaN where not measured yet */
+    double eta_seconds;        /**< NaN where not measured yet */
+    int has_eval;              /**< non-zero when the eval_* fields hold held-out metrics */
+    double eval_mse, eval_psnr, eval_ssim;
+    const char *message;       /**< warnings: what happened; "" otherwise */
+} rwcnn_progress;
+
+/** Called on the thread that called rwcnn_train. Return 0 to go on, non-zero
+ *  to cancel: rwcnn_train then writes the checkpoint (if one is set) for the
+ *  last completed step and returns RWCNN_ERR_CANCELLED. */
+typedef int (*rwcnn_progress_fn)(const rwcnn_progress *progress, void *user);
+
+/** Training options. Fill with rwcnn_train_options_init, then change fields.
+ *  Strings are borrowed for the duration of rwcnn_train. */
+typedef struct rwcnn_train_options {
+    size_t struct_size;          /**< sizeof(rwcnn_train_options), set by _init */
+    const char *data_dir;        /**< PNG files, searched recursively (required) */
+    const char *eval_dir;        /**< held-out PNG files; NULL: seeded split of data_dir */
+    double eval_fraction;        /**< share held out when eval_dir is NULL, default 0.2 */
+    size_t steps;                /**< default 1000 */
+    size_t batch;                /**< default 8 */
+    size_t crop;                 /**< square crop side, default 64 */
+    size_t short_side;           /**< resize so the shorter side is this first; 0 (default) keeps */
+    int resize_whole;            /**< non-zero: whole images resized to crop x crop, no random crop */
+    int flip;                    /**< random horizontal flips, default 1 */
+    rwcnn_optimizer optimizer;   /**< default RWCNN_OPTIMIZER_ADAM */
+    double learning_rate;        /**< default 1e-3 */
+    double momentum;             /**< SGD, default 0.9 */
+    double beta1, beta2, epsilon;/**< Adam, defaults 0.9, 0.999, 1e-8 */
+    double weight_decay;         /**< L2, default 0 */
+    uint64_t seed;               /**< split, data order, crops, flips; default 0 */
+    size_t eval_every;           /**< steps between evaluations; 0: at the end only; default 100 */
+    const char *checkpoint;      /**< checkpoint path (safetensors, atomic writes); NULL for none */
+    size_t checkpoint_every;     /**< steps between checkpoints; 0: at the end only; default 100 */
+    int resume;                  /**< non-zero: continue from `checkpoint` (must exist) */
+    rwcnn_progress_fn progress;  /**< may be NULL */
+    void *user;                  /**< passed to `progress` */
+} rwcnn_train_options;
+
+/** Fills `options` with the defaults above. NULL is ignored. */
+void rwcnn_train_options_init(rwcnn_train_options *options);
+
+/** Outcome of rwcnn_train. Set struct_size = sizeof(rwcnn_train_result). */
+typedef struct rwcnn_train_result {
+    size_t struct_size;
+    size_t steps_done;
+    double final_loss;
+    int has_eval;
+    double eval_mse, eval_psnr, eval_ssim;  /**< held-out metrics after the last step */
+    double seconds;
+    size_t train_images, eval_images, skipped_files;
+} rwcnn_train_result;
+
+/** Trains the model's decoder to reconstruct the input from the cut's
+ *  features (MSE), the encoder fixed, starting from the decoder's current
+ *  weights; the model's decoder mode becomes RWCNN_DECODER_TRAINED. With one
+ *  thread a resumed run continues bit for bit as the uninterrupted one.
+ *  Files that fail to load are reported through the callback
+ *  (RWCNN_PROGRESS_WARNING) and skipped; no usable image is
+ *  RWCNN_ERR_ARGUMENT. A tied decoder cannot be trained (RWCNN_ERR_ARGUMENT).
+ *  `result` may be NULL. Needs exclusive use of the model. */
+rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
+                         rwcnn_train_result *result);
+
 #ifdef __cplusplus
 }
 #endif
