@@ -15,7 +15,8 @@
  *   thread.
  * - Nothing here traps, aborts or prints: every pointer, size and string is
  *   validated, and shape arithmetic is checked for overflow.
- * - Handles are opaque; every *_create/*_load has a *_free that accepts NULL.
+ * - Handles are opaque; every create or load call has a free call that
+ *   accepts NULL.
  * - Buffers belong to the caller. Images are float32, CHW per image, in
  *   [0, 1], N images back to back: element (n, c, y, x) is at
  *   ((n*C + c)*H + y)*W + x. Each call takes the buffer's capacity in floats
