@@ -28,9 +28,10 @@ let package = Package(
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
         // The C ABI: @_cdecl exports only. Linked with the Swift runtime
         // inside and only rwcnn_* symbols visible (exports.map).
+        .systemLibrary(name: "CRWCNN"),
         .target(
             name: "RWCNNCAPI",
-            dependencies: ["RWCNN"],
+            dependencies: ["RWCNN", "CRWCNN"],
             exclude: ["exports.map"],
             linkerSettings: [.unsafeFlags([
                 "-static-stdlib",

@@ -42,11 +42,20 @@ extension Model {
         return try decode(f, trace: inferredTrace(featureShape: f.shape))
     }
 
+    /// Image shape [C, H, W] that `decode(_:)` makes from features of fh x fw.
+    public func decodedShape(featureHeight: Int, featureWidth: Int) throws -> [Int] {
+        let c = encoderLayers.last!.outChannels
+        return Array(try inferredTrace(featureShape: [1, c, featureHeight, featureWidth]).inputShapes[0].dropFirst())
+    }
+
     /// The trace that `decode(_:)` assumes for features of a given shape.
     func inferredTrace(featureShape: [Int]) throws -> EncoderTrace {
         let expected = encoderLayers.last!.outChannels
         guard featureShape.count == 4, featureShape[1] == expected else {
             throw RWCNNError.argument("features must be [N, \(expected), H, W] at \(config.cut), got \(featureShape)")
+        }
+        guard featureShape[2] >= 1, featureShape[3] >= 1 else {
+            throw RWCNNError.argument("feature maps must be at least 1x1, got \(featureShape)")
         }
         var shape = featureShape
         var trace = EncoderTrace()
@@ -56,6 +65,9 @@ extension Model {
             if case .pool(let k, let s) = layer.kind {
                 shape[2] = (shape[2] - 1) * s + k
                 shape[3] = (shape[3] - 1) * s + k
+                guard shape[2] <= 1 << 20, shape[3] <= 1 << 20 else {
+                    throw RWCNNError.argument("features \(featureShape) would decode to more than 2^20 pixels a side")
+                }
             }
             shape[1] = layer.inChannels
             trace.inputShapes[i] = shape
