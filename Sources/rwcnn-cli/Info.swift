@@ -1,0 +1,43 @@
+import ArgumentParser
+import RWCNN
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the layer table: output shapes and parameter counts.")
+
+    @Option(help: "Architecture: vgg16, vgg19 or a spec such as \"64,64,M,128k5,M\".")
+    var arch = "vgg16"
+
+    @Option(help: "Channel multiplier.")
+    var width = 1.0
+
+    @Option(help: "Use this odd kernel size for every conv.")
+    var kernel: Int?
+
+    @Option(help: "Input size (square) for the shapes.")
+    var size = 224
+
+    func run() throws {
+        let a = try Architecture(spec: arch, width: width, kernelSize: kernel)
+        let shapes = try a.shapes(height: size, width: size)
+        print("\(arch) (width \(width)\(kernel.map { ", kernel \($0)" } ?? "")), input 3x\(size)x\(size)")
+        print(pad("layer", 10) + pad("kind", 14) + pad("output CxHxW", 18) + pad("params", 12, right: true) + pad("total", 14, right: true))
+        var total = 0
+        for (layer, s) in zip(a.layers, shapes) {
+            total += layer.parameterCount
+            let kind: String
+            switch layer.kind {
+            case .conv(let k): kind = "conv \(k)x\(k)"
+            case .pool(let k, let st): kind = "maxpool \(k)/\(st)"
+            }
+            print(pad(layer.name, 10) + pad(kind, 14) + pad(s.map(String.init).joined(separator: "x"), 18)
+                  + pad("\(layer.parameterCount)", 12, right: true) + pad("\(total)", 14, right: true))
+        }
+    }
+}
+
+/// Pads (or right-aligns) a table cell.
+func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, n - s.count))
+    return right ? fill + s + "  " : s + fill
+}

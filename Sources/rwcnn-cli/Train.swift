@@ -1,0 +1,165 @@
+import ArgumentParser
+import RWCNN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by SIGINT; the progress callback turns it into a clean cancel.
+nonisolated(unsafe) private var interrupted: sig_atomic_t = 0
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the decoder to reconstruct images from a layer's features.",
+        discussion: """
+        The encoder (random, or torchvision's with --pretrained) stays fixed; the mirrored
+        decoder learns with MSE on random crops of the PNG files under --data. Held-out
+        crops (--eval, or a seeded split of --data) are scored every --eval-every steps.
+        Ctrl-C stops cleanly: the checkpoint is written for the last completed step and
+        --resume continues from it exactly.
+        """)
+
+    @Option(help: "Folder of PNG files (searched recursively).")
+    var data: String
+
+    @Option(help: "Held-out folder; default: a seeded split of --data.")
+    var eval: String?
+
+    @Option(help: "Share of --data held out when there is no --eval.")
+    var evalFraction = 0.2
+
+    @Option(help: "Layer whose features the decoder inverts (e.g. pool2).")
+    var cut: String
+
+    @Option(help: "Training steps.")
+    var steps = 1000
+
+    @Option(help: "Images per step.")
+    var batch = 8
+
+    @Option(help: "Square crop side.")
+    var crop = 64
+
+    @Option(help: "Resize images so the shorter side is this before cropping (0 keeps them).")
+    var shortSide = 0
+
+    @Flag(help: "Train on whole images resized to crop x crop instead of random crops.")
+    var resizeWhole = false
+
+    @Flag(help: "No random horizontal flips.")
+    var noFlip = false
+
+    @Option(help: "adam or sgd (with momentum).")
+    var optimizer = "adam"
+
+    @Option(help: "Learning rate.")
+    var lr = 1e-3
+
+    @Option(help: "SGD momentum.")
+    var momentum = 0.9
+
+    @Option(help: "L2 weight decay.")
+    var weightDecay = 0.0
+
+    @Option(help: "Seed of the split, data order, crops and flips.")
+    var dataSeed: UInt64 = 0
+
+    @Option(help: "Evaluate every this many steps (0: at the end only).")
+    var evalEvery = 100
+
+    @Option(help: "Checkpoint file (written atomically).")
+    var checkpoint: String?
+
+    @Option(help: "Checkpoint every this many steps (0: at the end only).")
+    var checkpointEvery = 100
+
+    @Flag(help: "Continue from --checkpoint.")
+    var resume = false
+
+    @Option(help: "torchvision VGG weights (safetensors, see scripts/export_torchvision_vgg.py) for the encoder; implies ImageNet input normalisation.")
+    var pretrained: String?
+
+    @Option(name: .shortAndLong, help: "Output model file (safetensors).")
+    var output: String
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+        try threads.apply()
+        var config = try model.config(cut: cut, decoder: .trained)
+        config.normalizeInput = pretrained != nil
+        let m = try Model(config: config)
+        if let p = pretrained { try m.loadTorchvisionEncoder(path: p) }
+
+        var o = TrainOptions()
+        o.dataFolder = data; o.evalFolder = eval; o.evalFraction = evalFraction
+        o.steps = steps; o.batchSize = batch; o.crop = crop; o.shortSide = shortSide
+        o.resizeWhole = resizeWhole; o.flip = !noFlip
+        guard let opt = OptimizerKind(rawValue: optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
+        o.optimizer = opt; o.learningRate = lr; o.momentum = momentum; o.weightDecay = weightDecay
+        o.seed = dataSeed; o.evalEvery = evalEvery
+        o.checkpointPath = checkpoint; o.checkpointEvery = checkpointEvery; o.resume = resume
+
+        signal(SIGINT) { _ in interrupted = 1 }
+        defer { signal(SIGINT, SIG_DFL) }
+        let line = ProgressLine()
+        let result = try m.train(options: o) { p in
+            switch p.kind {
+            case .warning: line.finish(); printError("warning: \(p.message)")
+            case .evaluation: line.finish(); print(evalLine(p))
+            case .step: line.show(stepLine(p))
+            }
+            return interrupted != 0 ? .cancel : .proceed
+        }
+        line.finish()
+        try m.save(path: output)
+        let e = result.eval
+        print("trained \(result.stepsDone) steps in \(fixed(result.seconds, 1)) s on \(result.trainImages) images; held-out (\(result.evalImages)) "
+              + "MSE \(fixed(e?.mse ?? .nan, 5))  PSNR \(fixed(e?.psnr ?? .nan, 2)) dB  SSIM \(fixed(e?.ssim ?? .nan, 4)) -> \(output)")
+    }
+}
+
+func stepLine(_ p: TrainProgress) -> String {
+    var s = "step \(p.step)/\(p.steps)  loss \(fixed(p.loss, 5))"
+    if let e = p.eval { s += "  PSNR \(fixed(e.psnr, 2)) dB" }
+    s += "  \(fixed(p.imagesPerSecond, 1)) img/s  ETA \(duration(p.etaSeconds))"
+    return s
+}
+
+func evalLine(_ p: TrainProgress) -> String {
+    guard let e = p.eval else { return "" }
+    return "eval at step \(p.step): MSE \(fixed(e.mse, 5))  PSNR \(fixed(e.psnr, 2)) dB  SSIM \(fixed(e.ssim, 4))"
+}
+
+func duration(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    let t = Int(s.rounded())
+    return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
+}
+
+func printError(_ s: String) {
+    fputs(s + "\n", stderr)
+}
+
+/// One status line rewritten in place on a terminal; on a pipe, a line every
+/// few seconds so logs stay short.
+final class ProgressLine {
+    private let tty = isatty(STDOUT_FILENO) != 0
+    private var open = false
+    private var lastPrint = 0.0
+
+    func show(_ s: String) {
+        if tty {
+            print("\r\u{1B}[K" + s, terminator: "")
+            fflush(stdout)
+            open = true
+        } else if monotonicSeconds() - lastPrint >= 5 {
+            print(s)
+            lastPrint = monotonicSeconds()
+        }
+    }
+
+    func finish() {
+        if open { print(""); open = false }
+    }
+}
