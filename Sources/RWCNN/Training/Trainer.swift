@@ -89,14 +89,11 @@ extension Model {
 
         while step < options.steps {
             let batch = try sampler.batch(first: step * options.batchSize, count: options.batchSize)
-            let (features, trace) = try encodeWithTrace(batch)
-            let (output, cache) = try decodeKeeping(features, trace: trace, keep: true)
-            loss = try mseForward(prediction: output, target: batch)
+            let grads: [String: Tensor]
+            (loss, grads) = try reconstructionLossAndGradients(batch)
             guard loss.isFinite else {
                 throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
             }
-            let grads = try decoderBackward(cache: cache, trace: trace,
-                                            gradOutput: mseBackward(prediction: output, target: batch))
             optimizer.step(parameters: &parameters, gradients: grads)
             step += 1
 

@@ -1,0 +1,18 @@
+extension Model {
+    /// The reconstruction loss mean((decode(encode(x)) - x)^2) for a batch
+    /// [N, C, H, W] and its gradient w.r.t. every decoder parameter
+    /// (`decoder.<layer>.weight|bias`). The encoder is held fixed. Useful for
+    /// custom training loops; `train` uses it for every step.
+    public func reconstructionLossAndGradients(_ images: Tensor) throws -> (loss: Double, gradients: [String: Tensor]) {
+        guard config.decoder != .tied else {
+            throw RWCNNError.argument("a tied decoder has no parameters of its own to differentiate")
+        }
+        let target = try batched(images)
+        let (features, trace) = try encodeWithTrace(target)
+        let (output, cache) = try decodeKeeping(features, trace: trace, keep: true)
+        let loss = try mseForward(prediction: output, target: target)
+        let grads = try decoderBackward(cache: cache, trace: trace,
+                                        gradOutput: mseBackward(prediction: output, target: target))
+        return (loss, grads)
+    }
+}
