@@ -39,7 +39,9 @@ extension Model {
         guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv }) else {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }
-        return try decode(f, trace: inferredTrace(featureShape: f.shape))
+        let trace = try inferredTrace(featureShape: f.shape)
+        try checkWorkingMemory(batch: f.shape[0], height: trace.inputShapes[0][2], width: trace.inputShapes[0][3])
+        return try decode(f, trace: trace)
     }
 
     /// Image shape [C, H, W] that `decode(_:)` makes from features of fh x fw.

@@ -20,7 +20,7 @@ extension Model {
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
-        _ = try architecture.shapes(height: x.shape[2], width: x.shape[3])  // size checks with clear messages
+        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
         if config.normalizeInput { x = try imageNetNormalized(x) }
         var trace = EncoderTrace()
         for (i, layer) in encoderLayers.enumerated() {
@@ -38,6 +38,28 @@ extension Model {
             }
         }
         return (x, trace)
+    }
+
+    /// Largest working set (bytes) a pass may take; calls that would need
+    /// more fail with `RWCNNError.outOfMemory` instead of exhausting memory.
+    nonisolated(unsafe) public static var workingMemoryLimit = 16 << 30
+
+    /// Checks the input size (clear errors for inputs too small for the
+    /// pools) and estimates the largest working set of an encoder/decoder
+    /// pass: three activations of the widest layer plus one image's im2col.
+    func checkWorkingMemory(batch: Int, height: Int, width: Int) throws {
+        let shapes = try architecture.shapes(height: height, width: width)
+        var worst = 0.0
+        var inShape = [architecture.inputChannels, height, width]
+        for (layer, s) in zip(encoderLayers, shapes) {
+            let act = Double(batch) * Double(max(s[0] * s[1] * s[2], inShape[0] * inShape[1] * inShape[2]))
+            let col = Double(inShape[0] * layer.kernel * layer.kernel) * Double(s[1] * s[2])
+            worst = max(worst, 4 * (3 * act + col))
+            inShape = s
+        }
+        guard worst <= Double(Model.workingMemoryLimit) else {
+            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(Model.workingMemoryLimit >> 20) MiB limit; use smaller or fewer images")
+        }
     }
 
     /// [C,H,W] -> [1,C,H,W]; [N,C,H,W] unchanged; anything else is an error.
