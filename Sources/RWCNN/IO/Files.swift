@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The text of the current `errno`, for error messages.
-private func errnoMessage(_ code: Int32 = errno) -> String {
+private func fileErrnoMessage(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 
@@ -14,10 +14,10 @@ private func errnoMessage(_ code: Int32 = errno) -> String {
 /// than the machine's memory.
 public func readFile(path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw RWCNNError.io("cannot open \(path): \(errnoMessage())") }
+    guard fd >= 0 else { throw RWCNNError.io("cannot open \(path): \(fileErrnoMessage())") }
     defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0 else { throw RWCNNError.io("cannot stat \(path): \(errnoMessage())") }
+    guard fstat(fd, &st) == 0 else { throw RWCNNError.io("cannot stat \(path): \(fileErrnoMessage())") }
     guard (st.st_mode & S_IFMT) != S_IFDIR else { throw RWCNNError.io("cannot read \(path): it is a folder") }
     let expected = max(0, Int(st.st_size))
     let physical = sysconf(Int32(_SC_PHYS_PAGES)).multipliedReportingOverflow(by: sysconf(Int32(_SC_PAGESIZE)))
@@ -35,7 +35,7 @@ public func readFile(path: String) throws -> [UInt8] {
         }
         if n < 0 {
             if errno == EINTR { continue }
-            throw RWCNNError.io("cannot read \(path): \(errnoMessage())")
+            throw RWCNNError.io("cannot read \(path): \(fileErrnoMessage())")
         }
         if n == 0 { break }
         filled += n
@@ -54,7 +54,7 @@ public func writeFileAtomically(path: String, bytes: [UInt8]) throws {
     // The random part keeps two threads of one process writing the same path apart.
     let temporary = path + ".tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw RWCNNError.io("cannot create \(temporary): \(errnoMessage())") }
+    guard fd >= 0 else { throw RWCNNError.io("cannot create \(temporary): \(fileErrnoMessage())") }
     var done = false
     defer { if !done { unlink(temporary) } }
     do {
@@ -64,27 +64,27 @@ public func writeFileAtomically(path: String, bytes: [UInt8]) throws {
                 let n = write(fd, buf.baseAddress! + written, buf.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw RWCNNError.io("cannot write \(temporary): \(errnoMessage())")
+                    throw RWCNNError.io("cannot write \(temporary): \(fileErrnoMessage())")
                 }
                 written += n
             }
         }
-        guard fsync(fd) == 0 else { throw RWCNNError.io("cannot flush \(temporary): \(errnoMessage())") }
+        guard fsync(fd) == 0 else { throw RWCNNError.io("cannot flush \(temporary): \(fileErrnoMessage())") }
     } catch {
         close(fd)
         throw error
     }
-    guard close(fd) == 0 else { throw RWCNNError.io("cannot close \(temporary): \(errnoMessage())") }
+    guard close(fd) == 0 else { throw RWCNNError.io("cannot close \(temporary): \(fileErrnoMessage())") }
     guard rename(temporary, path) == 0 else {
-        throw RWCNNError.io("cannot rename \(temporary) to \(path): \(errnoMessage())")
+        throw RWCNNError.io("cannot rename \(temporary) to \(path): \(fileErrnoMessage())")
     }
     done = true
-    syncFolder(of: path)
+    syncContainingFolder(of: path)
 }
 
 /// Makes a rename durable by syncing the containing folder; best effort
 /// (some file systems refuse, and the data itself is already safe).
-private func syncFolder(of path: String) {
+private func syncContainingFolder(of path: String) {
     let folder: String
     if let slash = path.lastIndex(of: "/") {
         folder = slash == path.startIndex ? "/" : String(path[..<slash])

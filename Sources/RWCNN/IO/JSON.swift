@@ -211,9 +211,11 @@ private struct JSONParser {
         var runStart = pos  // start of the current run of unescaped bytes
         func flushRun(_ end: Int) throws {
             if end > runStart {
-                guard let s = String(validating: bytes[runStart..<end], as: UTF8.self) else {
-                    throw fail("invalid UTF-8 in string", at: runStart)
-                }
+                // Decoding replaces invalid sequences, so a change of bytes means invalid UTF-8
+                // (portable; String(validating:) needs macOS 15).
+                let raw = bytes[runStart..<end]
+                let s = String(decoding: raw, as: UTF8.self)
+                guard s.utf8.elementsEqual(raw) else { throw fail("invalid UTF-8 in string", at: runStart) }
                 out.append(contentsOf: s.unicodeScalars)
             }
         }

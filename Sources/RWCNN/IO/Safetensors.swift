@@ -112,7 +112,7 @@ public struct SafetensorsFile {
         let dataLength = bytes.count - dataStart
 
         var metadata: [String: String] = [:]
-        var entries: [Entry] = []
+        var entries: [SafetensorsEntry] = []
         for (name, value) in members {
             if name == "__metadata__" {
                 guard case .object(let items) = value else { throw bad("__metadata__ is not an object") }
@@ -122,7 +122,7 @@ public struct SafetensorsFile {
                 }
                 continue
             }
-            entries.append(try Entry(name: name, json: value, dataLength: dataLength))
+            entries.append(try SafetensorsEntry(name: name, json: value, dataLength: dataLength))
         }
 
         // The tensors must tile the data exactly: sorted by offset, each starts
@@ -181,7 +181,7 @@ private enum SafetensorsDType: String {
             }
         case .f16:
             for i in 0..<out.count {
-                (out.baseAddress! + i).initialize(to: floatFromHalf(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                (out.baseAddress! + i).initialize(to: floatFromHalfBits(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
             }
         case .bf16:
             for i in 0..<out.count {
@@ -194,7 +194,7 @@ private enum SafetensorsDType: String {
 
 /// IEEE binary16 to Float, exactly (every half is a float).
 @inline(__always)
-private func floatFromHalf(_ h: UInt16) -> Float {
+private func floatFromHalfBits(_ h: UInt16) -> Float {
     let sign: Float = h & 0x8000 != 0 ? -1 : 1
     let exponent = Int(h >> 10) & 0x1F
     let mantissa = UInt32(h & 0x3FF)
@@ -209,7 +209,7 @@ private func floatFromHalf(_ h: UInt16) -> Float {
 }
 
 /// One tensor's header entry, validated against the data length.
-private struct Entry {
+private struct SafetensorsEntry {
     let name: String
     let dtype: SafetensorsDType
     let shape: [Int]
@@ -226,11 +226,11 @@ private struct Entry {
         }
         guard case .array(let dims)? = json["shape"] else { throw bad("missing or non-array shape") }
         let shape = try dims.map { d -> Int in
-            guard let v = Entry.integer(d) else { throw bad("shape \(Entry.describe(dims)) holds something other than a non-negative integer") }
+            guard let v = SafetensorsEntry.integer(d) else { throw bad("shape \(SafetensorsEntry.describe(dims)) holds something other than a non-negative integer") }
             return v
         }
         guard case .array(let offs)? = json["data_offsets"], offs.count == 2,
-              let begin = Entry.integer(offs[0]), let end = Entry.integer(offs[1]) else {
+              let begin = SafetensorsEntry.integer(offs[0]), let end = SafetensorsEntry.integer(offs[1]) else {
             throw bad("data_offsets must be two non-negative integers")
         }
         guard begin <= end, end <= dataLength else {

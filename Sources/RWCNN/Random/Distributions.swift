@@ -65,7 +65,7 @@ public struct WeightInit: Equatable {
 
 /// One value drawn from a block (see the mapping at the top of this file).
 @inline(__always)
-private func sample(_ d: Distribution, _ w: SIMD4<UInt32>, mean: Double, std: Double) -> Double {
+private func philoxSample(_ d: Distribution, _ w: SIMD4<UInt32>, mean: Double, std: Double) -> Double {
     let u = Philox4x32.unitOpen(w[0])
     switch d {
     case .normal:
@@ -95,7 +95,7 @@ public func drawValues(count: Int, distribution: Distribution, mean: Double, std
         parallelFor(count, minChunk: 4096) { range in
             for i in range {
                 let w = Philox4x32.block(seed: seed, stream: stream, index: offset &+ UInt64(i))
-                (out.baseAddress! + i).initialize(to: Float(sample(distribution, w, mean: mean, std: std)))
+                (out.baseAddress! + i).initialize(to: Float(philoxSample(distribution, w, mean: mean, std: std)))
             }
         }
         initialized = count
@@ -123,7 +123,7 @@ public func drawTensor(shape: [Int], init: WeightInit, fanIn: Int, fanOut: Int,
         throw RWCNNError.argument("weight init: standard deviation must be finite and non-negative, got \(std)")
     }
     guard `init`.mean.isFinite else { throw RWCNNError.argument("weight init: mean must be finite, got \(`init`.mean)") }
-    try checkFitsInMemory(bytes: count, times: MemoryLayout<Float>.stride, what: "weight tensor \(shape)")
+    try checkWeightsFitInMemory(bytes: count, times: MemoryLayout<Float>.stride, what: "weight tensor \(shape)")
     let values = drawValues(count: count, distribution: `init`.distribution, mean: `init`.mean, std: std,
                             seed: seed, stream: stream)
     return try Tensor(shape: shape, data: values)
@@ -131,7 +131,7 @@ public func drawTensor(shape: [Int], init: WeightInit, fanIn: Int, fanOut: Int,
 
 /// Throws `.outOfMemory` when count x size bytes exceed the machine's physical
 /// memory, so an absurd shape becomes an error instead of a failed allocation.
-private func checkFitsInMemory(bytes count: Int, times size: Int, what: String) throws {
+private func checkWeightsFitInMemory(bytes count: Int, times size: Int, what: String) throws {
     let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
     var physical = Int.max
     #if canImport(Glibc)
