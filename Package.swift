@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "rwcnn-cli",
             dependencies: ["RWCNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "RWCNNTests", dependencies: ["RWCNN"]),
+        .testTarget(name: "RWCNNTests", dependencies: ["RWCNN"], exclude: ["Data"]),
     ],
     swiftLanguageVersions: [.v5]
 )
