@@ -32,16 +32,7 @@ struct Reconstruct: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let m: Model
-        if let mode = DecoderMode(rawValue: decoder), mode != .trained {
-            guard let cut else { throw ValidationError("--cut is required with --decoder \(decoder)") }
-            m = try Model(config: model.config(cut: cut, decoder: mode))
-        } else {
-            m = try Model.load(path: decoder)
-            if let cut, cut != m.config.cut {
-                throw ValidationError("\(decoder) reconstructs from \(m.config.cut), not \(cut)")
-            }
-        }
+        let m = try modelForDecoder(decoder, cut: cut, options: model)
         let x = try loadInput(image, size: size)
         var y = try m.reconstruct(x).item(0)
         if m.config.decoder == .trained { y = clamped(y) } else { y = displayNormalize(y) }

@@ -18,15 +18,6 @@ struct Train: ParsableCommand {
         --resume continues from it exactly.
         """)
 
-    @Option(help: "Folder of PNG files (searched recursively).")
-    var data: String
-
-    @Option(help: "Held-out folder; default: a seeded split of --data.")
-    var eval: String?
-
-    @Option(help: "Share of --data held out when there is no --eval.")
-    var evalFraction = 0.2
-
     @Option(help: "Layer whose features the decoder inverts (e.g. pool2).")
     var cut: String
 
@@ -35,15 +26,6 @@ struct Train: ParsableCommand {
 
     @Option(help: "Images per step.")
     var batch = 8
-
-    @Option(help: "Square crop side.")
-    var crop = 64
-
-    @Option(help: "Resize images so the shorter side is this before cropping (0 keeps them).")
-    var shortSide = 0
-
-    @Flag(help: "Train on whole images resized to crop x crop instead of random crops.")
-    var resizeWhole = false
 
     @Flag(help: "No random horizontal flips.")
     var noFlip = false
@@ -59,9 +41,6 @@ struct Train: ParsableCommand {
 
     @Option(help: "L2 weight decay.")
     var weightDecay = 0.0
-
-    @Option(help: "Seed of the split, data order, crops and flips.")
-    var dataSeed: UInt64 = 0
 
     @Option(help: "Evaluate every this many steps (0: at the end only).")
     var evalEvery = 100
@@ -81,6 +60,7 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output model file (safetensors).")
     var output: String
 
+    @OptionGroup var dataOptions: DataOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
 
@@ -92,12 +72,11 @@ struct Train: ParsableCommand {
         if let p = pretrained { try m.loadTorchvisionEncoder(path: p) }
 
         var o = TrainOptions()
-        o.dataFolder = data; o.evalFolder = eval; o.evalFraction = evalFraction
-        o.steps = steps; o.batchSize = batch; o.crop = crop; o.shortSide = shortSide
-        o.resizeWhole = resizeWhole; o.flip = !noFlip
+        dataOptions.apply(to: &o)
+        o.steps = steps; o.batchSize = batch; o.flip = !noFlip
         guard let opt = OptimizerKind(rawValue: optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
         o.optimizer = opt; o.learningRate = lr; o.momentum = momentum; o.weightDecay = weightDecay
-        o.seed = dataSeed; o.evalEvery = evalEvery
+        o.evalEvery = evalEvery
         o.checkpointPath = checkpoint; o.checkpointEvery = checkpointEvery; o.resume = resume
 
         signal(SIGINT) { _ in interrupted = 1 }

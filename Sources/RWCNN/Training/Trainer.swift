@@ -30,16 +30,7 @@ extension Model {
         let started = monotonicSeconds()
 
         // Data: files, split, images in memory.
-        let files = try listPNGFiles(in: options.dataFolder)
-        var trainFiles = files, evalFiles: [String]
-        if let folder = options.evalFolder {
-            evalFiles = try listPNGFiles(in: folder)
-        } else {
-            guard files.count >= 2 else {
-                throw RWCNNError.argument("\(options.dataFolder) has \(files.count) PNG file(s); a held-out split needs at least 2 (or give an eval folder)")
-            }
-            (trainFiles, evalFiles) = splitFiles(files, fraction: options.evalFraction, seed: options.seed)
-        }
+        let (trainFiles, evalFiles) = try trainingFiles(options: options)
         let need = options.resizeWhole ? 1 : options.crop
         let trainSet = ImageSet(paths: trainFiles, shortSide: options.shortSide, minSide: need)
         let evalSet = ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: need)

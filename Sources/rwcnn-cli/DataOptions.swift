@@ -1,0 +1,47 @@
+import ArgumentParser
+import RWCNN
+
+/// Where training and held-out images come from; shared by `train` and
+/// `evaluate` so both see exactly the same held-out crops.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Folder of PNG files (searched recursively).")
+    var data: String
+
+    @Option(help: "Held-out folder; default: a seeded split of --data.")
+    var eval: String?
+
+    @Option(help: "Share of --data held out when there is no --eval.")
+    var evalFraction = 0.2
+
+    @Option(help: "Square crop side.")
+    var crop = 64
+
+    @Option(help: "Resize images so the shorter side is this before cropping (0 keeps them).")
+    var shortSide = 0
+
+    @Flag(help: "Use whole images resized to crop x crop instead of random crops.")
+    var resizeWhole = false
+
+    @Option(help: "Seed of the split, data order, crops and flips.")
+    var dataSeed: UInt64 = 0
+
+    /// These settings written into training options.
+    func apply(to o: inout TrainOptions) {
+        o.dataFolder = data; o.evalFolder = eval; o.evalFraction = evalFraction
+        o.crop = crop; o.shortSide = shortSide; o.resizeWhole = resizeWhole; o.seed = dataSeed
+    }
+}
+
+/// The model a `--decoder` option names: `random` or `tied` built from the
+/// model options at `cut`, or a model file written by `rwcnn train`.
+func modelForDecoder(_ decoder: String, cut: String?, options: ModelOptions) throws -> Model {
+    if let mode = DecoderMode(rawValue: decoder), mode != .trained {
+        guard let cut else { throw ValidationError("--cut is required with --decoder \(decoder)") }
+        return try Model(config: options.config(cut: cut, decoder: mode))
+    }
+    let m = try Model.load(path: decoder)
+    if let cut, cut != m.config.cut {
+        throw ValidationError("\(decoder) reconstructs from \(m.config.cut), not \(cut)")
+    }
+    return m
+}
