@@ -1,0 +1,68 @@
+"""rwcnn: random-weight CNNs and their deconvolutional reconstructions.
+
+A ctypes binding of librwcnn (include/rwcnn.h)::
+
+    import rwcnn
+
+    image = rwcnn.load_image("data/images/astronaut.png")   # float32 C x H x W in [0, 1]
+    with rwcnn.Model(arch="vgg16", cut="pool2", seed=0, decoder="tied") as model:
+        features = model.encode(image)                        # (128, H/4, W/4)
+        out = rwcnn.display_normalize(model.reconstruct(image))
+        print(rwcnn.psnr(out, image), rwcnn.colour_ssim(out, image))
+        rwcnn.save_image("out.png", out)
+
+Array layouts: float arrays are channels-first (C x H x W or N x C x H x W),
+uint8 arrays are channels-last (H x W, H x W x C or N x H x W x C) as
+scikit-image and Pillow give them; results are float32 CHW / NCHW.
+"""
+
+from . import _lib
+from ._arrays import to_uint8_hwc
+from ._lib import LibraryNotFoundError
+from ._version import __version__
+from .errors import (ArgumentError, CancelledError, Error, FileError, FormatError, InternalError,
+                     OutOfMemoryError)
+from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, save_image
+from .metrics import colour_ssim, mse, psnr, ssim
+from .model import Model, TrainProgress, TrainResult
+
+__all__ = [
+    "Model", "TrainProgress", "TrainResult",
+    "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
+    "display_normalize", "to_uint8_hwc",
+    "mse", "psnr", "ssim", "colour_ssim",
+    "Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
+    "InternalError", "LibraryNotFoundError",
+    "version", "version_number", "library_path", "set_threads", "get_threads",
+    "__version__",
+]
+
+def version():
+    """The C library's version string, "MAJOR.MINOR.PATCH"."""
+    return _lib.lib().rwcnn_version().decode("ascii")
+
+
+def version_number():
+    """The C library's version as MAJOR*10000 + MINOR*100 + PATCH."""
+    return _lib.lib().rwcnn_version_number()
+
+
+def library_path():
+    """Where the loaded librwcnn came from (see the lookup order in README)."""
+    return _lib.library_path()
+
+
+def set_threads(n):
+    """Bounds the library's worker threads (BLAS included) to n >= 1,
+    process-wide. Do not call while other rwcnn calls run. Results do not
+    depend on the thread count."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ArgumentError("thread count must be an integer, got %r" % (n,))
+    if not -2 ** 31 <= n <= 2 ** 31 - 1:
+        raise ArgumentError("thread count must be >= 1, got %d" % n)
+    _lib.check(_lib.lib().rwcnn_set_threads(n))
+
+
+def get_threads():
+    """The current thread bound (defaults to the number of online CPUs)."""
+    return _lib.lib().rwcnn_get_threads()

@@ -1,0 +1,414 @@
+"""Low-level access to librwcnn.so: library lookup, struct mirrors and the
+prototypes of every function in include/rwcnn.h.
+
+Everything here mirrors the C header one to one; the friendly API lives in
+the other modules. The library is loaded lazily, on the first call of
+:func:`lib`, so that ``import rwcnn`` works (and the struct mirrors can be
+inspected) even where no library is installed.
+
+Library lookup order (the first existing file wins; the error lists every
+place that was tried):
+
+1. the environment variable ``RWCNN_LIBRARY`` (a path to the library; if it
+   is set but wrong, that is an error, no fallback);
+2. next to this package: ``rwcnn/librwcnn.so`` (where ``pip install``
+   bundles it);
+3. the repository's build output, found by walking up from the package
+   directory: ``<dir>/.build/release/librwcnn.so`` (swift build) and
+   ``<dir>/build/librwcnn.so`` (CMake);
+4. the system: ``ctypes.util.find_library("rwcnn")``, then the dynamic
+   loader's search path for ``librwcnn.so.0`` and ``librwcnn.so``.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import sys
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
+                    c_size_t, c_uint64, c_void_p)
+
+# ---- constants (values pinned by the header) -------------------------------
+
+RWCNN_OK = 0
+RWCNN_ERR_ARGUMENT = 1
+RWCNN_ERR_IO = 2
+RWCNN_ERR_FORMAT = 3
+RWCNN_ERR_OUT_OF_MEMORY = 4
+RWCNN_ERR_CANCELLED = 5
+RWCNN_ERR_INTERNAL = 6
+
+RWCNN_DIST_NORMAL = 0
+RWCNN_DIST_UNIFORM = 1
+RWCNN_DIST_LAPLACE = 2
+RWCNN_DIST_LOGISTIC = 3
+
+RWCNN_SCALE_HE = 0
+RWCNN_SCALE_GLOROT = 1
+RWCNN_SCALE_FIXED = 2
+
+RWCNN_UNPOOL_SWITCHES = 0
+RWCNN_UNPOOL_NEAREST = 1
+RWCNN_UNPOOL_ZEROS = 2
+
+RWCNN_DECODER_RANDOM = 0
+RWCNN_DECODER_TIED = 1
+RWCNN_DECODER_TRAINED = 2
+
+RWCNN_OPTIMIZER_ADAM = 0
+RWCNN_OPTIMIZER_SGD = 1
+
+RWCNN_PROGRESS_STEP = 0
+RWCNN_PROGRESS_EVAL = 1
+RWCNN_PROGRESS_WARNING = 2
+
+# C enums are int-sized on every ABI rwcnn supports.
+c_enum = c_int
+
+# ---- struct mirrors (field order and types exactly as in rwcnn.h) -------------
+
+
+class ModelConfig(Structure):
+    """rwcnn_model_config"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("arch", c_char_p),
+        ("cut", c_char_p),
+        ("width", c_double),
+        ("kernel_size", c_int),
+        ("distribution", c_enum),
+        ("scale", c_enum),
+        ("mean", c_double),
+        ("std", c_double),
+        ("seed", c_uint64),
+        ("unpool", c_enum),
+        ("decoder", c_enum),
+        ("normalize_input", c_int),
+    ]
+
+
+class Progress(Structure):
+    """rwcnn_progress"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("kind", c_enum),
+        ("step", c_size_t),
+        ("steps", c_size_t),
+        ("loss", c_double),
+        ("learning_rate", c_double),
+        ("images_per_second", c_double),
+        ("eta_seconds", c_double),
+        ("has_eval", c_int),
+        ("eval_mse", c_double),
+        ("eval_psnr", c_double),
+        ("eval_ssim", c_double),
+        ("message", c_char_p),
+    ]
+
+
+#: int (*rwcnn_progress_fn)(const rwcnn_progress *progress, void *user)
+ProgressFn = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)
+
+
+class TrainOptions(Structure):
+    """rwcnn_train_options"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("data_dir", c_char_p),
+        ("eval_dir", c_char_p),
+        ("eval_fraction", c_double),
+        ("steps", c_size_t),
+        ("batch", c_size_t),
+        ("crop", c_size_t),
+        ("short_side", c_size_t),
+        ("resize_whole", c_int),
+        ("flip", c_int),
+        ("optimizer", c_enum),
+        ("learning_rate", c_double),
+        ("momentum", c_double),
+        ("beta1", c_double),
+        ("beta2", c_double),
+        ("epsilon", c_double),
+        ("weight_decay", c_double),
+        ("seed", c_uint64),
+        ("eval_every", c_size_t),
+        ("checkpoint", c_char_p),
+        ("checkpoint_every", c_size_t),
+        ("resume", c_int),
+        ("progress", ProgressFn),
+        ("user", c_void_p),
+    ]
+
+
+class TrainResult(Structure):
+    """rwcnn_train_result"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("steps_done", c_size_t),
+        ("final_loss", c_double),
+        ("has_eval", c_int),
+        ("eval_mse", c_double),
+        ("eval_psnr", c_double),
+        ("eval_ssim", c_double),
+        ("seconds", c_double),
+        ("train_images", c_size_t),
+        ("eval_images", c_size_t),
+        ("skipped_files", c_size_t),
+    ]
+
+
+#: The struct mirrors by C type name (used by the layout test).
+STRUCTS = {
+    "rwcnn_model_config": ModelConfig,
+    "rwcnn_progress": Progress,
+    "rwcnn_train_options": TrainOptions,
+    "rwcnn_train_result": TrainResult,
+}
+
+# ---- prototypes --------------------------------------------------------------
+
+c_float_p = POINTER(c_float)
+c_size_t_p = POINTER(c_size_t)
+c_double_p = POINTER(c_double)
+#: rwcnn_model * (opaque)
+model_p = c_void_p
+status_t = c_int
+
+#: name -> (restype, argtypes) for every function declared in rwcnn.h.
+PROTOTYPES = {
+    # version
+    "rwcnn_version": (c_char_p, []),
+    "rwcnn_version_number": (c_int, []),
+    # status and errors
+    "rwcnn_status_name": (c_char_p, [c_int]),
+    "rwcnn_last_error": (c_char_p, []),
+    # threads
+    "rwcnn_set_threads": (status_t, [c_int]),
+    "rwcnn_get_threads": (c_int, []),
+    # PNG
+    "rwcnn_png_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
+                                  c_size_t_p, c_size_t_p, c_size_t_p]),
+    "rwcnn_png_load_memory": (status_t, [c_void_p, c_size_t, c_int, c_float_p, c_size_t,
+                                         c_size_t_p, c_size_t_p, c_size_t_p]),
+    "rwcnn_png_save": (status_t, [c_char_p, c_float_p, c_size_t, c_size_t, c_size_t, c_int]),
+    "rwcnn_png_encode": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_int,
+                                    c_void_p, c_size_t, c_size_t_p]),
+    # models
+    "rwcnn_model_config_init": (None, [POINTER(ModelConfig)]),
+    "rwcnn_model_create": (status_t, [POINTER(ModelConfig), POINTER(model_p)]),
+    "rwcnn_model_free": (None, [model_p]),
+    "rwcnn_model_save": (status_t, [model_p, c_char_p]),
+    "rwcnn_model_load": (status_t, [c_char_p, POINTER(model_p)]),
+    "rwcnn_model_get_config": (status_t, [model_p, POINTER(ModelConfig)]),
+    "rwcnn_model_layer_count": (status_t, [model_p, c_size_t_p]),
+    "rwcnn_model_layer": (status_t, [model_p, c_size_t, c_size_t, c_size_t,
+                                     POINTER(c_char_p), c_size_t_p]),
+    "rwcnn_model_feature_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
+    "rwcnn_model_decoded_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
+    "rwcnn_model_encode": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                      c_float_p, c_size_t]),
+    "rwcnn_model_decode": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                      c_float_p, c_size_t]),
+    "rwcnn_model_reconstruct": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t,
+                                           c_size_t, c_float_p, c_size_t]),
+    # metrics and display
+    "rwcnn_display_normalize": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
+    "rwcnn_mse": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                             c_double_p]),
+    "rwcnn_psnr": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                              c_double_p]),
+    "rwcnn_ssim": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                              c_double_p]),
+    "rwcnn_colour_ssim": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t,
+                                     c_size_t, c_double_p]),
+    # training
+    "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
+    "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
+    "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
+}
+
+# ---- lookup --------------------------------------------------------------------
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+if sys.platform == "darwin":
+    _FILE_NAMES = ("librwcnn.dylib",)
+    _SYSTEM_NAMES = ("librwcnn.0.dylib", "librwcnn.dylib")
+elif sys.platform == "win32":
+    _FILE_NAMES = ("rwcnn.dll", "librwcnn.dll")
+    _SYSTEM_NAMES = ("rwcnn.dll",)
+else:
+    _FILE_NAMES = ("librwcnn.so",)
+    _SYSTEM_NAMES = ("librwcnn.so.0", "librwcnn.so")
+
+
+class LibraryNotFoundError(ImportError):
+    """librwcnn could not be found or loaded; the message lists every place
+    that was tried."""
+
+
+def candidate_paths(start=None):
+    """Files that the lookup tries, in order, as (description, path) pairs
+    (steps 2 and 3 of the lookup order; the environment variable and the
+    system search are handled by :func:`find_library`)."""
+    start = os.path.abspath(start or _PACKAGE_DIR)
+    out = [("next to the package", os.path.join(start, name)) for name in _FILE_NAMES]
+    d = os.path.dirname(start)
+    while True:
+        for sub in (os.path.join(".build", "release"), "build"):
+            for name in _FILE_NAMES:
+                out.append(("repository build output", os.path.join(d, sub, name)))
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return out
+
+
+def _try_load(path):
+    try:
+        return ctypes.CDLL(path), None
+    except OSError as e:  # exists but cannot be loaded (missing dependency, wrong arch)
+        return None, str(e)
+
+
+def find_library(start=None, system=True):
+    """Loads librwcnn following the lookup order; returns (CDLL, path).
+    Raises LibraryNotFoundError naming every place it looked. `start` is
+    the directory the file search starts from (default: this package);
+    system=False skips the system loader."""
+    tried = []
+    env = os.environ.get("RWCNN_LIBRARY")
+    if env:
+        if not os.path.exists(env):
+            raise LibraryNotFoundError(
+                "RWCNN_LIBRARY is set to %r, which does not exist; unset it to search the "
+                "default places or point it at a built librwcnn.so" % env)
+        dll, err = _try_load(env)
+        if dll is None:
+            raise LibraryNotFoundError("RWCNN_LIBRARY=%r could not be loaded: %s" % (env, err))
+        return dll, env
+    tried.append("environment variable RWCNN_LIBRARY (not set)")
+    for what, path in candidate_paths(start):
+        if os.path.exists(path):
+            dll, err = _try_load(path)
+            if dll is not None:
+                return dll, path
+            tried.append("%s: %s (exists but failed to load: %s)" % (what, path, err))
+        else:
+            tried.append("%s: %s" % (what, path))
+    found = ctypes.util.find_library("rwcnn") if system else None
+    names = ([found] if found else []) + list(_SYSTEM_NAMES) if system else []
+    if system:
+        tried.append("ctypes.util.find_library('rwcnn'): %s" % (found or "nothing"))
+    for name in names:
+        dll, err = _try_load(name)
+        if dll is not None:
+            return dll, name
+        tried.append("system loader: %s (%s)" % (name, err))
+    raise LibraryNotFoundError(
+        "librwcnn was not found. Build it (swift build -c release, or CMake) and set "
+        "RWCNN_LIBRARY to its path, or reinstall the package after building. Looked in:\n  "
+        + "\n  ".join(tried))
+
+
+def _declare(dll):
+    missing = []
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            f = getattr(dll, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        f.restype = restype
+        f.argtypes = argtypes
+    if missing:
+        raise LibraryNotFoundError("the loaded librwcnn lacks %s; is it an older build?"
+                                   % ", ".join(missing))
+    from ._version import HEADER_VERSION_NUMBER
+    n = dll.rwcnn_version_number()
+    if n // 100 != HEADER_VERSION_NUMBER // 100:
+        import warnings
+        warnings.warn("librwcnn %s differs in MAJOR.MINOR from the header version this binding "
+                      "was written for (%d.%d)" % (dll.rwcnn_version().decode("ascii", "replace"),
+                                                   HEADER_VERSION_NUMBER // 10000,
+                                                   HEADER_VERSION_NUMBER // 100 % 100),
+                      RuntimeWarning, stacklevel=3)
+
+
+_lock = threading.Lock()
+_lib = None
+_path = None
+
+
+def lib():
+    """The loaded library with every prototype declared (loaded on first use)."""
+    global _lib, _path
+    if _lib is None:
+        with _lock:
+            if _lib is None:
+                dll, path = find_library()
+                _declare(dll)
+                _path = path
+                _lib = dll
+    return _lib
+
+
+def library_path():
+    """Path (or loader name) of the library in use; loads it if needed."""
+    lib()
+    return _path
+
+
+def last_error():
+    """rwcnn_last_error() as str."""
+    msg = lib().rwcnn_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+def check(status, context=None):
+    """Raises the rwcnn.Error subclass for a non-zero status, carrying the
+    library's last error message of this thread."""
+    if status != RWCNN_OK:
+        from .errors import error_for_status
+        message = last_error()
+        if context:
+            message = "%s: %s" % (context, message) if message else context
+        raise error_for_status(status, message)
+
+
+def encode_path(path):
+    """A path (str, bytes or os.PathLike) as bytes for a const char *."""
+    try:
+        b = os.fsencode(os.fspath(path))
+    except TypeError:
+        from .errors import ArgumentError
+        raise ArgumentError("expected a path (str, bytes or os.PathLike), got %r"
+                            % type(path).__name__) from None
+    if b"\0" in b:
+        from .errors import ArgumentError
+        raise ArgumentError("path %r contains a NUL character" % (path,))
+    return b
+
+
+def encode_str(s, what):
+    if isinstance(s, bytes):
+        b = s
+    elif isinstance(s, str):
+        b = s.encode("utf-8")
+    else:
+        from .errors import ArgumentError
+        raise ArgumentError("%s must be a string, got %r" % (what, type(s).__name__))
+    if b"\0" in b:
+        from .errors import ArgumentError
+        raise ArgumentError("%s contains a NUL character" % what)
+    return b
+
+
+def float_ptr(array):
+    """float * into a C-contiguous float32 numpy array (which must stay alive)."""
+    return array.ctypes.data_as(c_float_p)
+
+
+def size3():
+    return (c_size_t * 3)()

@@ -1,0 +1,685 @@
+"""rwcnn.Model: a random-weight encoder up to a cut and its mirrored decoder."""
+
+import ctypes
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import numpy as np
+
+from . import _lib
+from ._arrays import as_features, as_images, restore
+from .errors import ArgumentError, error_for_status
+
+__all__ = ["Model", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
+           "UNPOOL_MODES", "DECODER_MODES", "OPTIMIZERS"]
+
+DISTRIBUTIONS = {"normal": _lib.RWCNN_DIST_NORMAL, "uniform": _lib.RWCNN_DIST_UNIFORM,
+                 "laplace": _lib.RWCNN_DIST_LAPLACE, "logistic": _lib.RWCNN_DIST_LOGISTIC}
+SCALE_RULES = {"he": _lib.RWCNN_SCALE_HE, "glorot": _lib.RWCNN_SCALE_GLOROT,
+               "fixed": _lib.RWCNN_SCALE_FIXED}
+UNPOOL_MODES = {"switches": _lib.RWCNN_UNPOOL_SWITCHES, "nearest": _lib.RWCNN_UNPOOL_NEAREST,
+                "zeros": _lib.RWCNN_UNPOOL_ZEROS}
+DECODER_MODES = {"random": _lib.RWCNN_DECODER_RANDOM, "tied": _lib.RWCNN_DECODER_TIED,
+                 "trained": _lib.RWCNN_DECODER_TRAINED}
+OPTIMIZERS = {"adam": _lib.RWCNN_OPTIMIZER_ADAM, "sgd": _lib.RWCNN_OPTIMIZER_SGD}
+_PROGRESS_KINDS = {_lib.RWCNN_PROGRESS_STEP: "step", _lib.RWCNN_PROGRESS_EVAL: "eval",
+                   _lib.RWCNN_PROGRESS_WARNING: "warning"}
+
+
+def _choice(table, value, what):
+    if isinstance(value, int) and not isinstance(value, bool) and value in table.values():
+        return value
+    key = value.lower() if isinstance(value, str) else value
+    if key not in table:
+        raise ArgumentError("%s must be one of %s, got %r" % (what, ", ".join(table), value))
+    return table[key]
+
+
+def _name(table, code):
+    for k, v in table.items():
+        if v == code:
+            return k
+    return code
+
+
+def _size(value, what, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ArgumentError("%s must be an integer, got %r" % (what, value))
+    value = int(value)
+    if value < minimum or value >= 1 << 63:
+        raise ArgumentError("%s must be >= %d, got %d" % (what, minimum, value))
+    return value
+
+
+def _u64(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ArgumentError("%s must be an integer, got %r" % (what, value))
+    value = int(value)
+    if not 0 <= value < 1 << 64:
+        raise ArgumentError("%s must be in 0 ... 2**64 - 1, got %d" % (what, value))
+    return value
+
+
+def _real(value, what):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ArgumentError("%s must be a number, got %r" % (what, value)) from None
+
+
+def _nan_to_none(x):
+    return None if x is None or math.isnan(x) else x
+
+
+# ---- training records --------------------------------------------------------
+
+
+@dataclass
+class TrainProgress:
+    """One progress event of :meth:`Model.train` (passed to ``callback``).
+
+    kind is "step" (after every training step), "eval" (after a held-out
+    evaluation) or "warning" (e.g. a file that could not be loaded; see
+    ``message``). Unmeasured figures are None.
+    """
+    kind: str
+    step: int
+    steps: int
+    loss: Optional[float]
+    learning_rate: float
+    images_per_second: Optional[float]
+    eta_seconds: Optional[float]
+    eval_mse: Optional[float] = None
+    eval_psnr: Optional[float] = None
+    eval_ssim: Optional[float] = None
+    message: str = ""
+
+    @classmethod
+    def _from_c(cls, p):
+        has_eval = bool(p.has_eval)
+        return cls(
+            kind=_PROGRESS_KINDS.get(p.kind, str(p.kind)),
+            step=p.step, steps=p.steps, loss=_nan_to_none(p.loss),
+            learning_rate=p.learning_rate,
+            images_per_second=_nan_to_none(p.images_per_second),
+            eta_seconds=_nan_to_none(p.eta_seconds),
+            eval_mse=p.eval_mse if has_eval else None,
+            eval_psnr=p.eval_psnr if has_eval else None,
+            eval_ssim=p.eval_ssim if has_eval else None,
+            message=(p.message or b"").decode("utf-8", "replace"))
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :meth:`Model.train`. eval_* are the held-out metrics after
+    the last step (None without evaluation); warnings are the messages of
+    the run's warning events (skipped files)."""
+    steps_done: int
+    final_loss: float
+    eval_mse: Optional[float]
+    eval_psnr: Optional[float]
+    eval_ssim: Optional[float]
+    seconds: float
+    train_images: int
+    eval_images: int
+    skipped_files: int
+    warnings: List[str] = field(default_factory=list)
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+
+def _clock(seconds):
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return "%d:%02d:%02d" % (h, m, s) if h else "%d:%02d" % (m, s)
+
+
+class _ProgressBar:
+    """Plain-text progress on a stream: one rewritten line on a terminal,
+    about twenty lines per run elsewhere (logs)."""
+
+    def __init__(self, stream, width=24):
+        self.stream = stream
+        self.width = width
+        try:
+            self.tty = stream.isatty()
+        except Exception:
+            self.tty = False
+        self.pending = False   # a \r line without its newline
+        self.last_draw = 0.0
+        self.last_logged = -1
+
+    def _write(self, text):
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:
+            pass
+
+    def _line(self, e):
+        frac = e.step / e.steps if e.steps else 1.0
+        filled = int(round(frac * self.width))
+        bar = "#" * filled + "." * (self.width - filled)
+        parts = ["train %*d/%d [%s] %3d%%" % (len(str(e.steps)), e.step, e.steps, bar,
+                                              int(frac * 100))]
+        if e.loss is not None:
+            parts.append("loss %.5g" % e.loss)
+        if e.images_per_second is not None:
+            parts.append("%.1f img/s" % e.images_per_second)
+        if e.step < e.steps:
+            parts.append("eta %s" % _clock(e.eta_seconds))
+        return "  ".join(parts)
+
+    def _newline(self):
+        if self.pending:
+            self._write("\n")
+            self.pending = False
+
+    def update(self, e):
+        if e.kind == "warning":
+            self._newline()
+            self._write("warning: %s\n" % e.message)
+        elif e.kind == "eval":
+            self._newline()
+            if e.eval_mse is not None:
+                self._write("eval  step %d: mse %.5g  psnr %.2f dB  ssim %.4f\n"
+                            % (e.step, e.eval_mse, e.eval_psnr, e.eval_ssim))
+        else:
+            if self.tty:
+                now = time.monotonic()
+                if now - self.last_draw >= 0.1 or e.step >= e.steps:
+                    self.last_draw = now
+                    self._write("\r" + self._line(e) + "\x1b[K")
+                    self.pending = True
+            else:
+                every = max(1, e.steps // 20)
+                if e.step == e.steps or e.step // every != self.last_logged // every \
+                        or self.last_logged < 0:
+                    self.last_logged = e.step
+                    self._write(self._line(e) + "\n")
+
+    def close(self):
+        self._newline()
+
+
+class _TrainState:
+    def __init__(self):
+        self.interrupted = False      # Ctrl-C (SIGINT or KeyboardInterrupt in the callback)
+        self.exception = None         # an exception raised by the user's callback
+        self.user_cancelled = False
+        self.warnings = []
+        self.last_step = 0
+
+
+# ---- the model -------------------------------------------------------------------
+
+
+class Model:
+    """A random-weight CNN encoder up to the layer `cut` and its mirrored
+    decoder (see rwcnn.h for the meaning of every option).
+
+    Args:
+        arch: "vgg16", "vgg19" or a spec such as "64,M,128k5,M" (a number is a
+            3x3 conv with that many channels, "64k5" a 5x5 one, "M" a 2x2 max
+            pool with stride 2, "M3" 3x3 stride 3, "M3s2" 3x3 stride 2).
+            Layers are named conv<block>_<i> and pool<block>.
+        cut: the layer the encoder stops at (a conv includes its ReLU).
+        width: channel multiplier.
+        kernel_size: odd kernel size for every conv, None keeps the arch's.
+        init: weight distribution: "normal", "uniform", "laplace", "logistic".
+        scale: "he" (sqrt(2/fan_in)), "glorot" or "fixed" (uses `std`).
+        std: standard deviation for scale="fixed".
+        mean: mean of the weight draws.
+        seed: the same config and seed give the same weights, bit for bit.
+        unpool: "switches" (the pool's argmax), "nearest" or "zeros".
+        decoder: "random" (independent draw), "tied" (the encoder's weights,
+            its adjoint) or "trained" (trainable, He-normal init).
+        normalize_input: ImageNet mean/std before the encoder (for
+            torchvision-pretrained weights, see :meth:`load_torchvision`).
+
+    The model holds a library handle: use it as a context manager or call
+    :meth:`close` to free it deterministically (``__del__`` frees it
+    otherwise). Reading calls (encode, decode, reconstruct, shapes) may run
+    concurrently from several threads; :meth:`train` and
+    :meth:`load_torchvision` need exclusive use.
+    """
+
+    _handle = None
+
+    def __init__(self, arch="vgg16", cut="pool2", width=1.0, kernel_size=None, init="normal",
+                 scale="he", std=0.01, mean=0.0, seed=0, unpool="switches", decoder="random",
+                 normalize_input=False):
+        self._setup(None)
+        L = _lib.lib()
+        cfg = _lib.ModelConfig()
+        L.rwcnn_model_config_init(ctypes.byref(cfg))
+        arch_b = _lib.encode_str(arch, "arch")
+        cut_b = _lib.encode_str(cut, "cut")
+        cfg.arch = arch_b
+        cfg.cut = cut_b
+        cfg.width = _real(width, "width")
+        if kernel_size is None:
+            cfg.kernel_size = 0
+        else:
+            k = _size(kernel_size, "kernel_size", minimum=1)
+            if k > 2 ** 31 - 1:
+                raise ArgumentError("kernel_size %d is too large" % k)
+            cfg.kernel_size = k
+        cfg.distribution = _choice(DISTRIBUTIONS, init, "init")
+        cfg.scale = _choice(SCALE_RULES, scale, "scale")
+        cfg.std = _real(std, "std")
+        cfg.mean = _real(mean, "mean")
+        cfg.seed = _u64(seed, "seed")
+        cfg.unpool = _choice(UNPOOL_MODES, unpool, "unpool")
+        cfg.decoder = _choice(DECODER_MODES, decoder, "decoder")
+        cfg.normalize_input = 1 if normalize_input else 0
+        h = _lib.model_p()
+        _lib.check(L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h)))
+        self._setup(h.value)
+
+    def _setup(self, handle):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._closing = False
+        self._handle = handle
+
+    @classmethod
+    def _wrap(cls, handle):
+        m = cls.__new__(cls)
+        m._setup(handle)
+        return m
+
+    @classmethod
+    def load(cls, path):
+        """Reads a model written by :meth:`save` or a training checkpoint.
+        Missing file: FileError; corrupt or not an rwcnn model: FormatError."""
+        L = _lib.lib()
+        h = _lib.model_p()
+        _lib.check(L.rwcnn_model_load(_lib.encode_path(path), ctypes.byref(h)))
+        return cls._wrap(h.value)
+
+    # -- lifetime --
+
+    @contextmanager
+    def _use(self):
+        with self._lock:
+            if self._handle is None or self._closing:
+                raise ArgumentError("the model is closed")
+            self._users += 1
+            h = self._handle
+        try:
+            yield h
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._closing and self._users == 0:
+                    self._free()
+
+    def _free(self):
+        h, self._handle = self._handle, None
+        if h:
+            _lib.lib().rwcnn_model_free(h)
+
+    def close(self):
+        """Frees the library handle (idempotent). A call still running on
+        another thread keeps the handle until it returns."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            if self._handle is None or self._closing:
+                return
+            self._closing = True
+            if self._users == 0:
+                self._free()
+
+    @property
+    def closed(self):
+        return self._handle is None or self._closing
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        try:
+            h, self._handle = self._handle, None
+            if h and _lib is not None and _lib._lib is not None:
+                _lib._lib.rwcnn_model_free(h)
+        except Exception:
+            pass
+
+    # -- description --
+
+    @property
+    def config(self):
+        """The configuration as a dict (the keyword arguments of Model)."""
+        with self._use() as h:
+            cfg = _lib.ModelConfig()
+            _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
+            _lib.check(_lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg)))
+            scale = _name(SCALE_RULES, cfg.scale)
+            return {
+                "arch": cfg.arch.decode("utf-8"),
+                "cut": cfg.cut.decode("utf-8"),
+                "width": cfg.width,
+                "kernel_size": cfg.kernel_size or None,
+                "init": _name(DISTRIBUTIONS, cfg.distribution),
+                "scale": scale,
+                "std": cfg.std,
+                "mean": cfg.mean,
+                "seed": cfg.seed,
+                "unpool": _name(UNPOOL_MODES, cfg.unpool),
+                "decoder": _name(DECODER_MODES, cfg.decoder),
+                "normalize_input": bool(cfg.normalize_input),
+            }
+
+    @property
+    def cut(self):
+        return self.config["cut"]
+
+    @property
+    def arch(self):
+        return self.config["arch"]
+
+    def __repr__(self):
+        if self.closed:
+            return "<rwcnn.Model (closed)>"
+        c = self.config
+        return "rwcnn.Model(%s)" % ", ".join("%s=%r" % kv for kv in c.items())
+
+    @property
+    def layers(self):
+        """Names of every layer of the architecture (also those after the cut)."""
+        with self._use() as h:
+            L = _lib.lib()
+            n = ctypes.c_size_t()
+            _lib.check(L.rwcnn_model_layer_count(h, ctypes.byref(n)))
+            names = []
+            for i in range(n.value):
+                name = ctypes.c_char_p()
+                _lib.check(L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None))
+                names.append(name.value.decode("utf-8"))
+            return names
+
+    def layer_shapes(self, height, width):
+        """[(name, (C, H, W)), ...] for every layer of the architecture, for an
+        input of height x width (ArgumentError if a pool would get an empty
+        input)."""
+        height, width = _size(height, "height"), _size(width, "width")
+        with self._use() as h:
+            L = _lib.lib()
+            n = ctypes.c_size_t()
+            _lib.check(L.rwcnn_model_layer_count(h, ctypes.byref(n)))
+            out = []
+            for i in range(n.value):
+                name = ctypes.c_char_p()
+                shape = _lib.size3()
+                _lib.check(L.rwcnn_model_layer(h, i, height, width, ctypes.byref(name), shape))
+                out.append((name.value.decode("utf-8"), tuple(shape)))
+            return out
+
+    def feature_shape(self, height, width):
+        """(C, H, W) of the features at the cut for an input of height x width."""
+        height, width = _size(height, "height"), _size(width, "width")
+        with self._use() as h:
+            shape = _lib.size3()
+            _lib.check(_lib.lib().rwcnn_model_feature_shape(h, height, width, shape))
+            return tuple(shape)
+
+    def decoded_shape(self, fheight, fwidth):
+        """(C, H, W) of the images :meth:`decode` makes from fheight x fwidth features."""
+        fheight, fwidth = _size(fheight, "fheight"), _size(fwidth, "fwidth")
+        with self._use() as h:
+            shape = _lib.size3()
+            _lib.check(_lib.lib().rwcnn_model_decoded_shape(h, fheight, fwidth, shape))
+            return tuple(shape)
+
+    # -- running --
+
+    def encode(self, images):
+        """Features at the cut: C x H x W for one image, N x C x H x W for a
+        batch (images as float CHW/NCHW in [0, 1] or uint8 HWC/NHWC)."""
+        x, batched = as_images(images)
+        n, c, hh, ww = x.shape
+        with self._use() as h:
+            fs = self.feature_shape(hh, ww)
+            out = np.empty((n,) + fs, np.float32)
+            _lib.check(_lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
+                                                     _lib.float_ptr(out), out.size))
+        return restore(out, batched)
+
+    def decode(self, features):
+        """Images from features alone (C x H x W or N x C x H x W float), sized
+        as :meth:`decoded_shape` says; raw output (see display_normalize).
+        With unpool="switches" and a pool before the cut the switches are
+        needed: ArgumentError, use :meth:`reconstruct`."""
+        f, batched = as_features(features)
+        n, c, fh, fw = f.shape
+        with self._use() as h:
+            ds = self.decoded_shape(fh, fw)
+            out = np.empty((n,) + ds, np.float32)
+            _lib.check(_lib.lib().rwcnn_model_decode(h, _lib.float_ptr(f), n, c, fh, fw,
+                                                     _lib.float_ptr(out), out.size))
+        return restore(out, batched)
+
+    def reconstruct(self, images):
+        """Encoder then decoder: raw reconstructions (float32, CHW or NCHW, the
+        input's shape; arbitrary scale for random/tied decoders)."""
+        x, batched = as_images(images)
+        n, c, hh, ww = x.shape
+        out = np.empty_like(x)
+        with self._use() as h:
+            _lib.check(_lib.lib().rwcnn_model_reconstruct(h, _lib.float_ptr(x), n, c, hh, ww,
+                                                          _lib.float_ptr(out), out.size))
+        return restore(out, batched)
+
+    # -- files --
+
+    def save(self, path):
+        """Writes the model (every weight plus the metadata that rebuilds it)
+        as safetensors, atomically."""
+        p = _lib.encode_path(path)
+        with self._use() as h:
+            _lib.check(_lib.lib().rwcnn_model_save(h, p))
+
+    def load_torchvision(self, path):
+        """Replaces the encoder's weights with torchvision VGG16/VGG19 weights
+        from safetensors (scripts/export_torchvision_vgg.py); create the
+        model with normalize_input=True for them. Missing tensor or shape
+        mismatch: FormatError. Needs exclusive use of the model."""
+        p = _lib.encode_path(path)
+        with self._use() as h:
+            _lib.check(_lib.lib().rwcnn_model_load_torchvision(h, p))
+        return self
+
+    # -- training --
+
+    def train(self, data, eval=None, steps=None, batch=None, crop=None, lr=None, checkpoint=None,
+              resume=False, *, eval_fraction=None, short_side=None, resize_whole=None,
+              flip=None, optimizer=None, momentum=None, betas=None, epsilon=None,
+              weight_decay=None, seed=None, eval_every=None, checkpoint_every=None,
+              progress=True, callback=None):
+        """Trains the decoder to reconstruct the input from the cut's features
+        (MSE), the encoder fixed; the decoder mode becomes "trained".
+
+        Options left at None take the library's defaults (rwcnn.h):
+        steps 1000, batch 8, crop 64, lr 1e-3, eval_fraction 0.2,
+        short_side 0 (keep), resize_whole False, flip True, optimizer "adam",
+        momentum 0.9 (SGD), betas (0.9, 0.999), epsilon 1e-8,
+        weight_decay 0, seed 0, eval_every 100, checkpoint_every 100.
+
+        Args:
+            data: folder of PNG files (searched recursively).
+            eval: folder of held-out PNGs; None holds out eval_fraction of data.
+            checkpoint: path of the checkpoint (written atomically every
+                checkpoint_every steps, at the end and on cancellation).
+            resume: True continues from `checkpoint`; a path is shorthand for
+                checkpoint=path, resume=True.
+            progress: True prints a progress bar to stderr, False prints
+                nothing, a file object receives the bar instead.
+            callback: called with a :class:`TrainProgress` for every event;
+                a true return value cancels the run.
+
+        Returns a :class:`TrainResult`. Raises CancelledError when the
+        callback cancelled (the checkpoint holds the last completed step),
+        KeyboardInterrupt after Ctrl-C (same checkpoint guarantee), and
+        re-raises any exception the callback raised.
+        """
+        L = _lib.lib()
+        o = _lib.TrainOptions()
+        L.rwcnn_train_options_init(ctypes.byref(o))
+        keep = []   # bytes the struct points to, alive for the call
+
+        def path_arg(value):
+            b = _lib.encode_path(value)
+            keep.append(b)
+            return b
+
+        o.data_dir = path_arg(data)
+        if eval is not None:
+            o.eval_dir = path_arg(eval)
+        if resume not in (False, True, None, 0, 1):
+            rpath = os.fspath(resume)
+            if checkpoint is not None and os.fspath(checkpoint) != rpath:
+                raise ArgumentError("resume=%r differs from checkpoint=%r; training resumes from "
+                                    "and writes the same checkpoint (pass resume=True)"
+                                    % (resume, checkpoint))
+            checkpoint, resume = rpath, True
+        if resume and checkpoint is None:
+            raise ArgumentError("resume needs a checkpoint path")
+        if checkpoint is not None:
+            o.checkpoint = path_arg(checkpoint)
+        o.resume = 1 if resume else 0
+        if eval_fraction is not None:
+            o.eval_fraction = _real(eval_fraction, "eval_fraction")
+        if steps is not None:
+            o.steps = _size(steps, "steps")
+        if batch is not None:
+            o.batch = _size(batch, "batch")
+        if crop is not None:
+            o.crop = _size(crop, "crop")
+        if short_side is not None:
+            o.short_side = _size(short_side, "short_side")
+        if resize_whole is not None:
+            o.resize_whole = 1 if resize_whole else 0
+        if flip is not None:
+            o.flip = 1 if flip else 0
+        if optimizer is not None:
+            o.optimizer = _choice(OPTIMIZERS, optimizer, "optimizer")
+        if lr is not None:
+            o.learning_rate = _real(lr, "lr")
+        if momentum is not None:
+            o.momentum = _real(momentum, "momentum")
+        if betas is not None:
+            try:
+                b1, b2 = betas
+            except (TypeError, ValueError):
+                raise ArgumentError("betas must be a pair (beta1, beta2), got %r" % (betas,)) \
+                    from None
+            o.beta1, o.beta2 = _real(b1, "beta1"), _real(b2, "beta2")
+        if epsilon is not None:
+            o.epsilon = _real(epsilon, "epsilon")
+        if weight_decay is not None:
+            o.weight_decay = _real(weight_decay, "weight_decay")
+        if seed is not None:
+            o.seed = _u64(seed, "seed")
+        if eval_every is not None:
+            o.eval_every = _size(eval_every, "eval_every")
+        if checkpoint_every is not None:
+            o.checkpoint_every = _size(checkpoint_every, "checkpoint_every")
+        if callback is not None and not callable(callback):
+            raise ArgumentError("callback must be callable")
+
+        if progress is True:
+            bar = _ProgressBar(sys.stderr)
+        elif progress is False or progress is None:
+            bar = None
+        elif hasattr(progress, "write"):
+            bar = _ProgressBar(progress)
+        else:
+            raise ArgumentError("progress must be True, False or a writable stream")
+
+        state = _TrainState()
+
+        def on_progress(p, user):
+            # Everything inside the try: an exception escaping a ctypes
+            # callback would be printed and ignored (training would go on).
+            try:
+                if state.interrupted:
+                    return 1
+                event = TrainProgress._from_c(p.contents)
+                state.last_step = event.step
+                if event.kind == "warning":
+                    state.warnings.append(event.message)
+                if bar is not None:
+                    bar.update(event)
+                if callback is not None and callback(event):
+                    state.user_cancelled = True
+                    return 1
+                return 1 if state.interrupted else 0
+            except KeyboardInterrupt:
+                state.interrupted = True
+                return 1
+            except BaseException as e:  # noqa: B902 - handed back to the caller below
+                state.exception = e
+                return 1
+
+        fn = _lib.ProgressFn(on_progress)
+        o.progress = fn
+        o.user = None
+        result = _lib.TrainResult()
+        result.struct_size = ctypes.sizeof(_lib.TrainResult)
+
+        # Ctrl-C: Python runs the SIGINT handler only when the callback
+        # executes; a flag-setting handler makes the next callback return
+        # non-zero, so the library stops cleanly (checkpoint written).
+        old_handler = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    def on_sigint(signum, frame):
+                        state.interrupted = True
+                    old_handler = signal.signal(signal.SIGINT, on_sigint)
+            except (ValueError, OSError):
+                old_handler = None
+        try:
+            with self._use() as h:
+                status = L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
+                message = _lib.last_error() if status != _lib.RWCNN_OK else ""
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+            if bar is not None:
+                bar.close()
+
+        if state.interrupted:
+            raise KeyboardInterrupt("training interrupted after step %d%s" % (
+                state.last_step, "; checkpoint saved to %s" % checkpoint if checkpoint else ""))
+        if state.exception is not None:
+            raise state.exception
+        if status != _lib.RWCNN_OK:
+            raise error_for_status(status, message)
+        return TrainResult(
+            steps_done=result.steps_done, final_loss=result.final_loss,
+            eval_mse=result.eval_mse if result.has_eval else None,
+            eval_psnr=result.eval_psnr if result.has_eval else None,
+            eval_ssim=result.eval_ssim if result.has_eval else None,
+            seconds=result.seconds, train_images=result.train_images,
+            eval_images=result.eval_images, skipped_files=result.skipped_files,
+            warnings=state.warnings)
+
