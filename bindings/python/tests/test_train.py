@@ -75,7 +75,7 @@ def test_warnings_for_unreadable_files(data_dir, tmp_path):
     (d / "broken.png").write_bytes(b"not a png")
     seen = []
     with rwcnn.Model(**MODEL) as m:
-        r = m.train(data=str(d), steps=2, batch=2, crop=16, progress=False,
+        r = m.train(data=str(d), eval=data_dir, steps=2, batch=2, crop=16, progress=False,
                     checkpoint_every=0, callback=seen.append)
     assert r.skipped_files == 1 and len(r.warnings) == 1 and "broken" in r.warnings[0]
     assert any(e.kind == "warning" for e in seen)
@@ -175,5 +175,7 @@ def test_training_argument_errors(data_dir, tmp_path):
             m.train(data=str(empty), steps=2, progress=False)      # no usable image
         with pytest.raises(rwcnn.ArgumentError):
             m.train(data=data_dir, resume=True, progress=False)    # resume without a path
+        with pytest.raises(rwcnn.FileError):
+            m.train(data=str(tmp_path / "missing"), steps=2, progress=False)
         with pytest.raises(rwcnn.ArgumentError):
             m.train(data=data_dir, optimizer="lbfgs", progress=False)
