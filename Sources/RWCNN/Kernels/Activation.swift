@@ -1,0 +1,48 @@
+// ReLU, forward and backward, element-wise in parallel chunks.
+
+/// Applies `body` to consecutive index ranges of `0..<count`, in parallel.
+@inline(__always)
+func parallelElements(_ count: Int, _ body: (Range<Int>) -> Void) {
+    parallelFor(count, minChunk: parallelGrain, body)
+}
+
+/// max(x, 0) element-wise (NaN stays NaN), as a new tensor of the same shape.
+public func reluForward(_ x: Tensor) -> Tensor {
+    var y = x
+    reluInPlace(&y)
+    return y
+}
+
+/// max(x, 0) element-wise in place (NaN stays NaN).
+public func reluInPlace(_ x: inout Tensor) {
+    let count = x.count
+    x.data.withUnsafeMutableBufferPointer { b in
+        guard let p = b.baseAddress else { return }
+        parallelElements(count) { r in
+            var i = r.lowerBound
+            while i < r.upperBound { let v = p[i]; p[i] = v < 0 ? 0 : v; i &+= 1 }
+        }
+    }
+}
+
+/// Gradient of ReLU: `gradOutput` where the forward `output` is > 0, else 0.
+/// Both tensors must have the same shape.
+public func reluBackward(output: Tensor, gradOutput: Tensor) throws -> Tensor {
+    guard output.shape == gradOutput.shape else {
+        throw RWCNNError.argument("relu backward: gradOutput shape \(gradOutput.shape) differs from output shape \(output.shape)")
+    }
+    var grad = try uninitializedTensor(output.shape, what: "relu gradient")
+    let count = output.count
+    output.data.withUnsafeBufferPointer { yb in
+        gradOutput.data.withUnsafeBufferPointer { gb in
+            grad.data.withUnsafeMutableBufferPointer { db in
+                guard let y = yb.baseAddress, let g = gb.baseAddress, let d = db.baseAddress else { return }
+                parallelElements(count) { r in
+                    var i = r.lowerBound
+                    while i < r.upperBound { d[i] = y[i] > 0 ? g[i] : 0; i &+= 1 }
+                }
+            }
+        }
+    }
+    return grad
+}

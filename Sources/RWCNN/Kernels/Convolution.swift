@@ -1,0 +1,205 @@
+// 2-D convolution (cross-correlation, as in PyTorch's Conv2d), forward and
+// backward, as im2col + one sgemm per image. BLAS is multithreaded itself, so
+// sgemm is always called from this one thread; the loops around it
+// (im2col, col2im, bias) use `parallelFor`.
+
+/// Gradients of a loss with respect to a convolution's input (nil when not
+/// asked for), weight and bias. Shapes match the corresponding arguments.
+public struct ConvGradients {
+    public var input: Tensor?
+    public var weight: Tensor
+    public var bias: Tensor
+
+    public init(input: Tensor?, weight: Tensor, bias: Tensor) {
+        self.input = input
+        self.weight = weight
+        self.bias = bias
+    }
+}
+
+/// Checked sizes of a convolution call: batch, output channels and the
+/// image-side geometry.
+struct ConvCall {
+    let batch: Int
+    let outChannels: Int
+    let geometry: ConvGeometry
+}
+
+/// Validates `conv2d` arguments: input [N,Cin,H,W], weight [Cout,Cin,kh,kw].
+func convCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int) throws -> ConvCall {
+    let x = try requireNCHW(input, "input", op: op)
+    let k = try requireNCHW(weight, "weight", op: op)
+    try requireStride(stride, op: op)
+    try requirePadding(padding, op: op)
+    guard k.c == x.c else {
+        throw RWCNNError.argument("\(op): weight \(weight) expects \(k.c) input channels, the input \(input) has \(x.c)")
+    }
+    let ph = x.h + 2 * padding, pw = x.w + 2 * padding
+    guard k.h <= ph, k.w <= pw else {
+        throw RWCNNError.argument("\(op): kernel \(k.h)x\(k.w) is larger than the padded input \(ph)x\(pw)")
+    }
+    let g = ConvGeometry(channels: x.c, height: x.h, width: x.w, kernelH: k.h, kernelW: k.w,
+                         stride: stride, padding: padding,
+                         outHeight: (ph - k.h) / stride + 1, outWidth: (pw - k.w) / stride + 1)
+    _ = try kernelElementCount([x.n, k.n, g.outHeight, g.outWidth], what: "\(op) output")
+    _ = try kernelElementCount([g.colRows, g.colCols], what: "\(op) column buffer")
+    return ConvCall(batch: x.n, outChannels: k.n, geometry: g)
+}
+
+/// Throws unless `bias` is nil or a vector of `count` values.
+func requireBias(_ bias: Tensor?, count: Int, op: String) throws {
+    guard let b = bias else { return }
+    guard b.shape == [count] else {
+        throw RWCNNError.argument("\(op): bias must have shape [\(count)], got \(b.shape)")
+    }
+}
+
+/// Adds `bias[c]` to every element of each plane (n, c) of an
+/// [N, C, plane] buffer.
+func addChannelBias(_ bias: Tensor, to y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
+    bias.data.withUnsafeBufferPointer { b in
+        parallelFor(batch * channels, minChunk: minChunk(itemCost: plane)) { planes in
+            for p in planes {
+                let v = b[p % channels], row = y + p * plane
+                var i = 0
+                while i < plane { row[i] += v; i &+= 1 }
+            }
+        }
+    }
+}
+
+/// Per-channel sums of an [N, C, plane] buffer over batch and plane,
+/// accumulated in Double in a fixed order (the bias gradient).
+func channelSums(_ g: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) -> Tensor {
+    var sums = [Float](repeating: 0, count: channels)
+    sums.withUnsafeMutableBufferPointer { out in
+        parallelFor(channels, minChunk: minChunk(itemCost: batch * plane)) { cs in
+            for c in cs {
+                var total = 0.0
+                for n in 0..<batch {
+                    let row = g + (n * channels + c) * plane
+                    // Four partial sums: shorter dependency chains, same order every run.
+                    var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+                    var i = 0
+                    while i &+ 4 <= plane {
+                        a0 += Double(row[i]); a1 += Double(row[i &+ 1])
+                        a2 += Double(row[i &+ 2]); a3 += Double(row[i &+ 3])
+                        i &+= 4
+                    }
+                    while i < plane { a0 += Double(row[i]); i &+= 1 }
+                    total += (a0 + a1) + (a2 + a3)
+                }
+                out[c] = Float(total)
+            }
+        }
+    }
+    // Shape [channels] with channels >= 1 always matches the data.
+    return (try? Tensor(shape: [channels], data: sums)) ?? Tensor(zeros: [channels])
+}
+
+/// Runs `body` with a scratch buffer of `count` floats (contents unspecified),
+/// allocated once per call and reused for every image.
+func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+    defer { p.deallocate() }
+    return try body(p)
+}
+
+/// 2-D convolution. `input` [N,Cin,H,W], `weight` [Cout,Cin,kh,kw] (PyTorch
+/// layout), `bias` [Cout] or nil. Returns [N,Cout,Ho,Wo] with
+/// Ho = (H + 2*padding - kh) / stride + 1 (and likewise Wo); zero padding.
+public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) throws -> Tensor {
+    let op = "conv2d"
+    let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    try requireBias(bias, count: call.outChannels, op: op)
+    let g = call.geometry, cout = call.outChannels
+    var output = try uninitializedTensor([call.batch, cout, g.outHeight, g.outWidth], what: "\(op) output")
+    let outPerImage = cout * g.colCols
+    input.data.withUnsafeBufferPointer { xb in
+        weight.data.withUnsafeBufferPointer { wb in
+            output.data.withUnsafeMutableBufferPointer { yb in
+                guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
+                withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                    let tiles = g.tiles
+                    for n in 0..<call.batch {
+                        let image = x + n * g.imageSize, yn = y + n * outPerImage
+                        if g.isPointwise {
+                            sgemm(transA: false, transB: false, m: cout, n: g.colCols, k: g.colRows,
+                                  alpha: 1, a: w, lda: g.colRows, b: image, ldb: g.colCols,
+                                  beta: 0, c: yn, ldc: g.colCols)
+                            continue
+                        }
+                        for rows in tiles {
+                            let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
+                            im2col(g, image: image, col: col, rows: rows)
+                            // y_n[:, tile] = W [Cout x CinKK] * col [CinKK x tile]
+                            sgemm(transA: false, transB: false, m: cout, n: count, k: g.colRows,
+                                  alpha: 1, a: w, lda: g.colRows, b: col, ldb: count,
+                                  beta: 0, c: yn + first, ldc: g.colCols)
+                        }
+                    }
+                }
+                if let bias { addChannelBias(bias, to: y, batch: call.batch, channels: cout, plane: g.colCols) }
+            }
+        }
+    }
+    return output
+}
+
+/// Gradients of `conv2dForward` given the gradient of the loss at its output
+/// (`gradOutput`, [N,Cout,Ho,Wo]). The bias gradient is always returned (it
+/// does not depend on whether the forward pass had a bias). With
+/// `needInputGradient == false` the input gradient is skipped (nil).
+public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
+                           needInputGradient: Bool = true) throws -> ConvGradients {
+    let op = "conv2d backward"
+    let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let g = call.geometry, cout = call.outChannels
+    let expected = [call.batch, cout, g.outHeight, g.outWidth]
+    guard gradOutput.shape == expected else {
+        throw RWCNNError.argument("\(op): gradOutput must have shape \(expected), got \(gradOutput.shape)")
+    }
+    var gradWeight = try uninitializedTensor(weight.shape, what: "\(op) weight gradient")
+    // One dummy element when the input gradient is not wanted keeps the pointer code uniform.
+    var gradInputData = needInputGradient
+        ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
+    let outPerImage = cout * g.colCols
+    var gradBias = Tensor(zeros: [cout])
+    input.data.withUnsafeBufferPointer { xb in
+        weight.data.withUnsafeBufferPointer { wb in
+            gradOutput.data.withUnsafeBufferPointer { gyb in
+                gradWeight.data.withUnsafeMutableBufferPointer { gwb in
+                    gradInputData.withUnsafeMutableBufferPointer { gxb in
+                        guard let x = xb.baseAddress, let w = wb.baseAddress, let gy = gyb.baseAddress,
+                              let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
+                        gradBias = channelSums(gy, batch: call.batch, channels: cout, plane: g.colCols)
+                        withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                            let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
+                            for n in 0..<call.batch {
+                                let image = x + n * g.imageSize, gyn = gy + n * outPerImage
+                                let gxn = gx + n * g.imageSize
+                                for rows in tiles {
+                                    let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
+                                    if !g.isPointwise { im2col(g, image: image, col: col, rows: rows) }
+                                    // dW += gy_n[:, tile] [Cout x tile] * col^T [tile x CinKK]
+                                    sgemm(transA: false, transB: true, m: cout, n: g.colRows, k: count,
+                                          alpha: 1, a: gyn + first, lda: g.colCols,
+                                          b: g.isPointwise ? image : UnsafePointer(col), ldb: count,
+                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows)
+                                    guard needInputGradient else { continue }
+                                    // dcol = W^T [CinKK x Cout] * gy_n[:, tile], then back to the image.
+                                    sgemm(transA: true, transB: false, m: g.colRows, n: count, k: cout,
+                                          alpha: 1, a: w, lda: g.colRows, b: gyn + first, ldb: g.colCols,
+                                          beta: 0, c: g.isPointwise ? gxn : col, ldc: count)
+                                    if !g.isPointwise { col2im(g, col: col, image: gxn, rows: rows) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let inputGradient = needInputGradient ? try Tensor(shape: input.shape, data: gradInputData) : nil
+    return ConvGradients(input: inputGradient, weight: gradWeight, bias: gradBias)
+}

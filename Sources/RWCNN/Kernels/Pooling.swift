@@ -1,0 +1,140 @@
+// Max pooling without padding (floor mode), with the argmax "switches" that
+// `maxPoolBackward` and switch unpooling need. Planes (n, c) are independent
+// and processed in parallel.
+
+/// A max-pooled tensor and, per output element, the flat index (h * W + w)
+/// of its maximum within its input plane.
+public struct PoolOutput {
+    public var output: Tensor
+    public var switches: [Int32]
+
+    public init(output: Tensor, switches: [Int32]) {
+        self.output = output
+        self.switches = switches
+    }
+}
+
+/// Max pooling of [N,C,H,W] with a `kernel` x `kernel` window moved by
+/// `stride`, no padding: Ho = (H - kernel) / stride + 1 (likewise Wo).
+/// The first maximum in row-major window order wins ties; a NaN in a window
+/// is propagated (the first NaN wins). Throws if H or W is below `kernel`.
+public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> PoolOutput {
+    let op = "maxPool"
+    let x = try requireNCHW(input.shape, "input", op: op)
+    try requireKernel(kernel, op: op)
+    try requireStride(stride, op: op)
+    guard x.h >= kernel, x.w >= kernel else {
+        throw RWCNNError.argument("\(op): kernel \(kernel)x\(kernel) is larger than the input plane \(x.h)x\(x.w)")
+    }
+    let planeSize = x.h * x.w
+    guard planeSize <= Int(Int32.max) else {
+        throw RWCNNError.argument("\(op): input plane \(x.h)x\(x.w) is too large for 32-bit switches")
+    }
+    let ho = (x.h - kernel) / stride + 1, wo = (x.w - kernel) / stride + 1
+    var output = try uninitializedTensor([x.n, x.c, ho, wo], what: "\(op) output")
+    var switches = [Int32](repeating: 0, count: output.count)
+    let w = x.w
+    input.data.withUnsafeBufferPointer { xb in
+        output.data.withUnsafeMutableBufferPointer { yb in
+            switches.withUnsafeMutableBufferPointer { sb in
+                guard let xp = xb.baseAddress, let yp = yb.baseAddress, let sp = sb.baseAddress else { return }
+                parallelFor(x.n * x.c, minChunk: minChunk(itemCost: ho * wo * kernel * kernel)) { planes in
+                    for p in planes {
+                        let plane = xp + p * planeSize
+                        var o = p * ho * wo
+                        for oh in 0..<ho {
+                            for ow in 0..<wo {
+                                var best = oh * stride * w + ow * stride
+                                var bestValue = plane[best]
+                                for i in 0..<kernel {
+                                    let row = (oh * stride + i) * w + ow * stride
+                                    for j in 0..<kernel {
+                                        let v = plane[row &+ j]
+                                        if v > bestValue || (v.isNaN && !bestValue.isNaN) {
+                                            bestValue = v; best = row &+ j
+                                        }
+                                    }
+                                }
+                                yp[o] = bestValue
+                                sp[o] = Int32(truncatingIfNeeded: best)
+                                o += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return PoolOutput(output: output, switches: switches)
+}
+
+/// Checks that `switches` has `count` entries, each a valid index into a
+/// plane of `planeSize` cells.
+func requireSwitches(_ switches: [Int32], count: Int, planeSize: Int, op: String) throws {
+    guard switches.count == count else {
+        throw RWCNNError.argument("\(op): expected \(count) switches (one per pooled element), got \(switches.count)")
+    }
+    let limit = Int32(clamping: planeSize)
+    if let bad = switches.first(where: { $0 < 0 || $0 >= limit }) {
+        throw RWCNNError.argument("\(op): switch \(bad) is outside the input plane of \(planeSize) cells")
+    }
+}
+
+/// Gradient of max pooling: each output gradient goes to its switch position
+/// in the input plane (overlapping windows add). `inputShape` is the pooled
+/// layer's input shape [N,C,H,W]; `gradOutput` is [N,C,Ho,Wo].
+public func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [Int]) throws -> Tensor {
+    let op = "maxPool backward"
+    let x = try requireNCHW(inputShape, "inputShape", op: op)
+    let y = try requireNCHW(gradOutput.shape, "gradOutput", op: op)
+    guard y.n == x.n, y.c == x.c else {
+        throw RWCNNError.argument("\(op): gradOutput \(gradOutput.shape) and inputShape \(inputShape) differ in batch or channels")
+    }
+    let planeSize = x.h * x.w
+    try requireSwitches(switches, count: gradOutput.count, planeSize: planeSize, op: op)
+    var grad = try zeroTensor(inputShape, what: "\(op) input gradient")
+    scatterBySwitches(gradOutput, switches: switches, into: &grad, planes: x.n * x.c, planeSize: planeSize)
+    return grad
+}
+
+/// Adds each value of `source` ([planes, m] elements) into its switch
+/// position of the matching plane of `target` ([planes, planeSize]).
+/// Switches must have been validated.
+func scatterBySwitches(_ source: Tensor, switches: [Int32], into target: inout Tensor, planes: Int, planeSize: Int) {
+    let m = source.count / planes
+    source.data.withUnsafeBufferPointer { gb in
+        switches.withUnsafeBufferPointer { sb in
+            target.data.withUnsafeMutableBufferPointer { db in
+                guard let g = gb.baseAddress, let s = sb.baseAddress, let d = db.baseAddress else { return }
+                parallelFor(planes, minChunk: minChunk(itemCost: m + planeSize / 4)) { ps in
+                    for p in ps {
+                        let plane = d + p * planeSize
+                        for i in (p * m)..<((p + 1) * m) { plane[Int(s[i])] += g[i] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads, for each switch, the value at its position in the matching plane
+/// of `source` ([planes, planeSize]); returns [planes, m] values in `shape`.
+/// Switches must have been validated.
+func gatherBySwitches(_ source: Tensor, switches: [Int32], shape: [Int], planes: Int, planeSize: Int) throws -> Tensor {
+    var out = try uninitializedTensor(shape, what: "gather by switches")
+    let m = out.count / planes
+    source.data.withUnsafeBufferPointer { gb in
+        switches.withUnsafeBufferPointer { sb in
+            out.data.withUnsafeMutableBufferPointer { db in
+                guard let g = gb.baseAddress, let s = sb.baseAddress, let d = db.baseAddress else { return }
+                parallelFor(planes, minChunk: minChunk(itemCost: m)) { ps in
+                    for p in ps {
+                        let plane = g + p * planeSize
+                        for i in (p * m)..<((p + 1) * m) { d[i] = plane[Int(s[i])] }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}

@@ -1,0 +1,136 @@
+// 2-D transposed convolution (PyTorch's ConvTranspose2d, no output padding):
+// the adjoint of `conv2dForward` with the same weight. Its forward pass is the
+// convolution's input-gradient computation (sgemm then col2im), its backward
+// pass is a convolution (im2col then sgemm). The weight layout
+// [Cin_t, Cout_t, kh, kw] equals the convolution layout [Cout, Cin, kh, kw] of
+// the convolution it inverts, so an encoder weight serves a tied decoder as is.
+
+/// Validates `convTranspose2d` arguments: input [N,Cin_t,H,W], weight
+/// [Cin_t,Cout_t,kh,kw]. The geometry returned is that of the adjoint
+/// convolution, whose image is the transposed convolution's output
+/// [Cout_t, Ho, Wo] with Ho = (H-1)*stride - 2*padding + kh.
+func convTransposeCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int) throws -> ConvCall {
+    let x = try requireNCHW(input, "input", op: op)
+    let k = try requireNCHW(weight, "weight", op: op)
+    try requireStride(stride, op: op)
+    try requirePadding(padding, op: op)
+    guard k.n == x.c else {
+        throw RWCNNError.argument("\(op): weight \(weight) expects \(k.n) input channels, the input \(input) has \(x.c)")
+    }
+    func outSize(_ size: Int, _ kernel: Int) throws -> Int {
+        let (span, overflow) = (size - 1).multipliedReportingOverflow(by: stride)
+        guard !overflow, span <= kernelElementLimit else {
+            throw RWCNNError.outOfMemory("\(op): output of input \(input) with stride \(stride) is too large")
+        }
+        return span - 2 * padding + kernel
+    }
+    let ho = try outSize(x.h, k.h), wo = try outSize(x.w, k.w)
+    guard ho >= 1, wo >= 1 else {
+        throw RWCNNError.argument("\(op): output size \(ho)x\(wo) of input \(input), kernel \(k.h)x\(k.w), stride \(stride), padding \(padding) is below 1")
+    }
+    // The adjoint convolution maps [Cout_t, ho, wo] back to exactly [Cin_t, H, W]:
+    // (ho + 2p - kh) / s + 1 = (H-1)*s / s + 1 = H.
+    let g = ConvGeometry(channels: k.c, height: ho, width: wo, kernelH: k.h, kernelW: k.w,
+                         stride: stride, padding: padding, outHeight: x.h, outWidth: x.w)
+    _ = try kernelElementCount([x.n, k.c, ho, wo], what: "\(op) output")
+    _ = try kernelElementCount([g.colRows, g.colCols], what: "\(op) column buffer")
+    return ConvCall(batch: x.n, outChannels: x.c, geometry: g)
+}
+
+/// Transposed 2-D convolution. `input` [N,Cin_t,H,W], `weight`
+/// [Cin_t,Cout_t,kh,kw] (PyTorch ConvTranspose2d layout), `bias` [Cout_t] or
+/// nil. Returns [N,Cout_t,Ho,Wo] with Ho = (H-1)*stride - 2*padding + kh
+/// (and likewise Wo). Without bias it is the adjoint of `conv2dForward` with
+/// the same weight, stride and padding.
+public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) throws -> Tensor {
+    let op = "convTranspose2d"
+    // In `call`, outChannels is Cin_t (the adjoint convolution's output channels).
+    let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let g = call.geometry, cin = call.outChannels
+    try requireBias(bias, count: g.channels, op: op)
+    var output = try uninitializedTensor([call.batch, g.channels, g.height, g.width], what: "\(op) output")
+    let inPerImage = cin * g.colCols
+    input.data.withUnsafeBufferPointer { xb in
+        weight.data.withUnsafeBufferPointer { wb in
+            output.data.withUnsafeMutableBufferPointer { yb in
+                guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
+                withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                    let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
+                    for n in 0..<call.batch {
+                        let xn = x + n * inPerImage, yn = y + n * g.imageSize
+                        for rows in tiles {
+                            let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
+                            // col = W^T [Cout_t*kk x Cin_t] * x_n[:, tile], then summed into the image.
+                            sgemm(transA: true, transB: false, m: g.colRows, n: count, k: cin,
+                                  alpha: 1, a: w, lda: g.colRows, b: xn + first, ldb: g.colCols,
+                                  beta: 0, c: g.isPointwise ? yn : col, ldc: count)
+                            if !g.isPointwise { col2im(g, col: col, image: yn, rows: rows) }
+                        }
+                    }
+                }
+                if let bias {
+                    addChannelBias(bias, to: y, batch: call.batch, channels: g.channels, plane: g.height * g.width)
+                }
+            }
+        }
+    }
+    return output
+}
+
+/// Gradients of `convTranspose2dForward` given the gradient of the loss at
+/// its output (`gradOutput`, [N,Cout_t,Ho,Wo]). The input gradient is
+/// `conv2dForward(gradOutput, weight)`; the weight gradient sums
+/// input_n x im2col(gradOutput_n)^T over the batch. Both share one im2col
+/// per image. The bias gradient is always returned; with
+/// `needInputGradient == false` the input gradient is nil.
+public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
+                                    needInputGradient: Bool = true) throws -> ConvGradients {
+    let op = "convTranspose2d backward"
+    let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let g = call.geometry, cin = call.outChannels
+    let expected = [call.batch, g.channels, g.height, g.width]
+    guard gradOutput.shape == expected else {
+        throw RWCNNError.argument("\(op): gradOutput must have shape \(expected), got \(gradOutput.shape)")
+    }
+    var gradWeight = try uninitializedTensor(weight.shape, what: "\(op) weight gradient")
+    // One dummy element when the input gradient is not wanted keeps the pointer code uniform.
+    var gradInputData = needInputGradient
+        ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
+    let inPerImage = cin * g.colCols
+    var gradBias = Tensor(zeros: [g.channels])
+    input.data.withUnsafeBufferPointer { xb in
+        weight.data.withUnsafeBufferPointer { wb in
+            gradOutput.data.withUnsafeBufferPointer { gyb in
+                gradWeight.data.withUnsafeMutableBufferPointer { gwb in
+                    gradInputData.withUnsafeMutableBufferPointer { gxb in
+                        guard let x = xb.baseAddress, let w = wb.baseAddress, let gy = gyb.baseAddress,
+                              let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
+                        gradBias = channelSums(gy, batch: call.batch, channels: g.channels, plane: g.height * g.width)
+                        withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                            let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
+                            for n in 0..<call.batch {
+                                let gyn = gy + n * g.imageSize, xn = x + n * inPerImage, gxn = gx + n * inPerImage
+                                for rows in tiles {
+                                    let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
+                                    if !g.isPointwise { im2col(g, image: gyn, col: col, rows: rows) }
+                                    let cols = g.isPointwise ? gyn : UnsafePointer(col)
+                                    // dW += x_n[:, tile] [Cin_t x tile] * col^T [tile x Cout_t*kk]
+                                    sgemm(transA: false, transB: true, m: cin, n: g.colRows, k: count,
+                                          alpha: 1, a: xn + first, lda: g.colCols, b: cols, ldb: count,
+                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows)
+                                    guard needInputGradient else { continue }
+                                    // dx_n[:, tile] = W [Cin_t x Cout_t*kk] * col [Cout_t*kk x tile]
+                                    sgemm(transA: false, transB: false, m: cin, n: count, k: g.colRows,
+                                          alpha: 1, a: w, lda: g.colRows, b: cols, ldb: count,
+                                          beta: 0, c: gxn + first, ldc: g.colCols)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let inputGradient = needInputGradient ? try Tensor(shape: input.shape, data: gradInputData) : nil
+    return ConvGradients(input: inputGradient, weight: gradWeight, bias: gradBias)
+}
