@@ -1,7 +1,8 @@
 // Conversions between integer images and the engine's float [C,H,W] tensors
 // in [0, 1], and the load/save helpers built on them.
 
-/// The image as a float tensor [C, H, W] with values sample / 255 (or / 65535).
+/// The image as a float tensor [C, H, W] with values sample / 255 (or / 65535),
+/// correctly rounded (bit for bit what torchvision's ToTensor gives).
 ///
 /// `channels`: `nil` keeps the stored colour channels (1 for gray, 3 for RGB);
 /// 3 from a gray image replicates it; 1 from an RGB image is the luma
@@ -15,20 +16,20 @@ public func imageToTensor(_ image: Image, channels: Int? = nil) throws -> Tensor
         throw RWCNNError.argument("image tensors have 1 or 3 channels, asked for \(want)")
     }
     let plane = image.width * image.height, stored = image.channels
-    let scale = Float(1) / Float(image.maxSample)
+    let top = Float(image.maxSample)
     var out = Tensor(zeros: [want, image.height, image.width])
     image.samples.withUnsafeBufferPointer { s in
         out.data.withUnsafeMutableBufferPointer { o in
             for p in 0..<plane {
                 let at = p * stored
                 if want == colour {
-                    for c in 0..<want { o[c * plane + p] = Float(s[at + c]) * scale }
+                    for c in 0..<want { o[c * plane + p] = Float(s[at + c]) / top }
                 } else if want == 3 {
-                    let v = Float(s[at]) * scale
+                    let v = Float(s[at]) / top
                     o[p] = v; o[plane + p] = v; o[2 * plane + p] = v
                 } else {
                     let luma = 0.299 * Float(s[at]) + 0.587 * Float(s[at + 1]) + 0.114 * Float(s[at + 2])
-                    o[p] = min(1, luma * scale)
+                    o[p] = min(1, luma / top)
                 }
             }
         }
