@@ -360,6 +360,13 @@ final class KernelTests: XCTestCase {
         expected[8] = 4; expected[9] = 6
         XCTAssertEqual(g.data, expected)
 
+        // A NaN in a window is propagated, with its position.
+        let withNaN = try maxPoolForward(input: Tensor(shape: [1, 1, 2, 4], data: [1, .nan, 7, 8, 9, 2, 3, .nan]),
+                                         kernel: 2, stride: 2)
+        XCTAssertTrue(withNaN.output.data[0].isNaN)
+        XCTAssertTrue(withNaN.output.data[1].isNaN)
+        XCTAssertEqual(withNaN.switches, [1, 7])
+
         // Floor mode: a 5x5 input pooled 2x2/2 gives 2x2, the last row and column unused.
         let r = try maxPoolForward(input: Tensor(shape: [1, 1, 5, 5], data: (0..<25).map(Float.init)), kernel: 2, stride: 2)
         XCTAssertEqual(r.output.data, [6, 8, 16, 18])

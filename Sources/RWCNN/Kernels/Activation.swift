@@ -8,9 +8,20 @@ func parallelElements(_ count: Int, _ body: (Range<Int>) -> Void) {
 
 /// max(x, 0) element-wise (NaN stays NaN), as a new tensor of the same shape.
 public func reluForward(_ x: Tensor) -> Tensor {
-    var y = x
-    reluInPlace(&y)
-    return y
+    // One pass into a fresh buffer (a copy followed by reluInPlace would be two).
+    var data = uninitializedFloats(x.count)
+    let count = x.count
+    x.data.withUnsafeBufferPointer { xb in
+        data.withUnsafeMutableBufferPointer { yb in
+            guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
+            parallelElements(count) { r in
+                var i = r.lowerBound
+                while i < r.upperBound { let v = xp[i]; yp[i] = v < 0 ? 0 : v; i &+= 1 }
+            }
+        }
+    }
+    // Same shape, same count: cannot fail.
+    return (try? Tensor(shape: x.shape, data: data)) ?? x
 }
 
 /// max(x, 0) element-wise in place (NaN stays NaN).
@@ -39,7 +50,9 @@ public func reluBackward(output: Tensor, gradOutput: Tensor) throws -> Tensor {
                 guard let y = yb.baseAddress, let g = gb.baseAddress, let d = db.baseAddress else { return }
                 parallelElements(count) { r in
                     var i = r.lowerBound
-                    while i < r.upperBound { d[i] = y[i] > 0 ? g[i] : 0; i &+= 1 }
+                    // Both loads unconditional (not inside `?:`), so the loop vectorizes
+                    // instead of branching on the sign.
+                    while i < r.upperBound { let gi = g[i], yi = y[i]; d[i] = yi > 0 ? gi : 0; i &+= 1 }
                 }
             }
         }

