@@ -176,11 +176,12 @@ extension PNG {
         let header = headerOf(png)
         let pixels = header.width.multipliedReportingOverflow(by: header.height)
         guard !pixels.overflow, pixels.partialValue <= maxPixels else {
-            throw RWCNNError.outOfMemory("\(source): image is \(header.width)x\(header.height) = \(header.width * header.height) pixels, over the limit of \(maxPixels)")
+            let size = pixels.overflow ? "more than \(Int.max)" : "\(pixels.partialValue)"
+            throw RWCNNError.outOfMemory("\(source): image is \(header.width)x\(header.height) = \(size) pixels, over the limit of \(maxPixels)")
         }
+        let count = try kernelElementCount([header.height, header.width, header.channels], what: "\(source): PNG samples")
         // Ask for the stored layout: drops the colormap flag (palettes expand to RGB(A)).
         png.format = layoutFlags(channels: header.channels) | (header.bitDepth == 16 ? formatLinear : 0)
-        let count = pixels.partialValue * header.channels
         var samples: [UInt16]
         if header.bitDepth == 16 {
             samples = [UInt16](repeating: 0, count: count)
