@@ -57,12 +57,20 @@ func requireBias(_ bias: Tensor?, count: Int, op: String) throws {
 /// Adds `bias[c]` to every element of each plane (n, c) of an
 /// [N, C, plane] buffer.
 func addChannelBias(_ bias: Tensor, to y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
+    for n in 0..<batch {
+        addChannelBias(bias, to: y + n * channels * plane, channels: channels, count: plane, rowStride: plane)
+    }
+}
+
+/// Adds `bias[c]` to `count` consecutive elements of row c (rows `rowStride`
+/// apart) for every channel c: one output tile of one image.
+func addChannelBias(_ bias: Tensor, to y: UnsafeMutablePointer<Float>, channels: Int, count: Int, rowStride: Int) {
     bias.data.withUnsafeBufferPointer { b in
-        parallelFor(batch * channels, minChunk: minChunk(itemCost: plane)) { planes in
-            for p in planes {
-                let v = b[p % channels], row = y + p * plane
+        parallelFor(channels, minChunk: minChunk(itemCost: count)) { cs in
+            for c in cs {
+                let v = b[c], row = y + c * rowStride
                 var i = 0
-                while i < plane { row[i] += v; i &+= 1 }
+                while i < count { row[i] += v; i &+= 1 }
             }
         }
     }
@@ -120,26 +128,22 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: 
             output.data.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
                 withScratch(g.isPointwise ? 0 : g.tileSize) { col in
-                    let tiles = g.tiles
+                    // A pointwise convolution is one tile: the image is its own column matrix.
+                    let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
                     for n in 0..<call.batch {
                         let image = x + n * g.imageSize, yn = y + n * outPerImage
-                        if g.isPointwise {
-                            sgemm(transA: false, transB: false, m: cout, n: g.colCols, k: g.colRows,
-                                  alpha: 1, a: w, lda: g.colRows, b: image, ldb: g.colCols,
-                                  beta: 0, c: yn, ldc: g.colCols)
-                            continue
-                        }
                         for rows in tiles {
                             let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
-                            im2col(g, image: image, col: col, rows: rows)
+                            if !g.isPointwise { im2col(g, image: image, col: col, rows: rows) }
                             // y_n[:, tile] = W [Cout x CinKK] * col [CinKK x tile]
                             sgemm(transA: false, transB: false, m: cout, n: count, k: g.colRows,
-                                  alpha: 1, a: w, lda: g.colRows, b: col, ldb: count,
+                                  alpha: 1, a: w, lda: g.colRows, b: g.isPointwise ? image : UnsafePointer(col), ldb: count,
                                   beta: 0, c: yn + first, ldc: g.colCols)
+                            // Bias while the tile is still in cache.
+                            if let bias { addChannelBias(bias, to: yn + first, channels: cout, count: count, rowStride: g.colCols) }
                         }
                     }
                 }
-                if let bias { addChannelBias(bias, to: y, batch: call.batch, channels: cout, plane: g.colCols) }
             }
         }
     }
