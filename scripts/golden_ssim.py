@@ -14,9 +14,14 @@ no colour management). Every SSIM is
                           use_sample_covariance=False)
 
 on float64 copies of the float32 images, averaged over the images of a batch.
-The colour-invariant score fits each reconstruction channel to the original
-channel by least squares (gain * r + offset, gain 0 for a constant channel),
-clamps to [0, 1], rounds to float32, then takes the SSIM above.
+The colour-invariant score fits, per image, the affine colour map
+original ~ A r + b (A a C x C matrix mixing the reconstruction's channels, b a
+C-vector) by least squares over all pixels, here with numpy.linalg.lstsq on
+the design matrix [r_1 .. r_C, 1] in float64, clamps the fitted image to
+[0, 1], rounds it to float32, then takes the SSIM above. lstsq returns the
+minimum-norm solution when channels are constant or duplicated; the fitted
+image (the projection) is unique, so it equals the Swift fit, which settles
+those cases by dropping constant channels and a 1e-9 ridge, to about 1e-9.
 """
 
 import os
@@ -69,20 +74,19 @@ def ssim(a, b):
 
 
 def colour_fit(r, o):
-    out = np.empty_like(r)
-    for k in range(r.shape[0]):
-        x, y = r[k].astype(np.float64), o[k].astype(np.float64)
-        mx, my = x.mean(), y.mean()
-        sxx = ((x - mx) ** 2).sum()
-        sxy = ((x - mx) * (y - my)).sum()
-        var = sxx / x.size
-        gain = sxy / sxx if var > 1e-12 * (var + mx * mx) else 0.0
-        out[k] = np.clip(gain * x + (my - gain * mx), 0, 1).astype(np.float32)
-    return out
+    """The least-squares affine colour map of one [C, H, W] image r onto o, applied."""
+    c = r.shape[0]
+    design = np.concatenate([r.reshape(c, -1).T.astype(np.float64), np.ones((r[0].size, 1))], axis=1)
+    target = o.reshape(c, -1).T.astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    fitted = (design @ coef).T.reshape(r.shape)
+    return np.clip(fitted, 0, 1).astype(np.float32)
 
 
 def colour_ssim(r, o):
-    return ssim(colour_fit(r, o), o)
+    r = r if r.ndim == 4 else r[None]
+    o = o if o.ndim == 4 else o[None]
+    return ssim(np.stack([colour_fit(x, y) for x, y in zip(r, o)]), o)
 
 
 def main():
@@ -95,8 +99,15 @@ def main():
     affine = np.stack([(g * photo[k].astype(np.float64) + o) for k, (g, o) in enumerate(zip(gains, offsets))])
     affine = (affine + 0.02 * (hash_noise(3, 64, 64, 4) - 0.5)).astype(np.float32)
     permuted = photo[[1, 2, 0]]
+    p64 = photo.astype(np.float64)
+    mixing, shifts = [[0.2, 0.7, -0.3], [-0.6, 0.1, 0.5], [0.4, -0.2, 0.9]], [0.3, 0.4, -0.1]
+    mixed = np.stack([m[0] * p64[0] + m[1] * p64[1] + m[2] * p64[2] + s for m, s in zip(mixing, shifts)])
+    mixed = (mixed + 0.02 * (hash_noise(3, 64, 64, 6) - 0.5)).astype(np.float32)
+    photo_gray = ((p64[0] + p64[1] + p64[2]) / 3).astype(np.float32)
+    gray_times_three = np.stack([photo_gray, photo_gray, photo_gray])  # duplicate channels: a singular fit
     flat = a.copy()
     flat[1] = np.float32(0.3)
+    all_flat = np.full_like(photo, np.float32(0.5))
 
     cases = [
         ("patternNoisy", ssim(a, noisy(a, 1, 0.2))),
@@ -109,7 +120,13 @@ def main():
         ("photoAffineColour", colour_ssim(affine, photo)),
         ("photoPermutedPlain", ssim(permuted, photo)),
         ("photoPermutedColour", colour_ssim(permuted, photo)),
+        ("photoMixedPlain", ssim(mixed, photo)),
+        ("photoMixedColour", colour_ssim(mixed, photo)),
+        ("photoGrayColour", colour_ssim(gray_times_three, photo)),
+        ("photoAllFlatColour", colour_ssim(all_flat, photo)),
         ("patternFlatChannelColour", colour_ssim(flat, a)),
+        ("grayInvertedColour", colour_ssim((1 - gray.astype(np.float64)).astype(np.float32)[None], gray[None])),
+        ("batchAffinePermutedColour", colour_ssim(np.stack([affine, permuted]), np.stack([photo, photo]))),
     ]
     for name, value in cases:
         print("%s: %.10f" % (name, value))

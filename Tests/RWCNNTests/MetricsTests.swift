@@ -102,38 +102,96 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(try Metrics.ssim(photo, photo), 1, accuracy: 1e-12)
     }
 
-    func testColourInvariantSSIMMatchesScikitImageAndUndoesChannelAffineChanges() throws {
+    func testColourInvariantSSIMMatchesScikitImageAndUndoesAffineColourChanges() throws {
         let photo = try photo()
+        let plane = 64 * 64
         let (gains, offsets) = ([0.5, -0.8, 2.0], [0.2, 0.9, -0.5])
         let noise = hashNoise(3, 64, 64, 4)
         let affine = map(photo) { i, v in
-            let k = i / (64 * 64)
+            let k = i / plane
             return Float(gains[k] * Double(v) + offsets[k] + 0.02 * (noise[i] - 0.5))
         }
-        let permuted = map(photo) { i, _ in
-            let k = i / (64 * 64)
-            return photo.data[[1, 2, 0][k] * 64 * 64 + i % (64 * 64)]
+        let permuted = map(photo) { i, _ in photo.data[[1, 2, 0][i / plane] * plane + i % plane] }
+        // Channels mixed by a full 3 x 3 matrix, shifted, with a little noise.
+        let (mixing, shifts) = ([[0.2, 0.7, -0.3], [-0.6, 0.1, 0.5], [0.4, -0.2, 0.9]], [0.3, 0.4, -0.1])
+        let mixNoise = hashNoise(3, 64, 64, 6)
+        let mixed = map(photo) { i, _ in
+            let (k, p) = (i / plane, i % plane), m = mixing[k]
+            let (r, g, b) = (Double(photo.data[p]), Double(photo.data[plane + p]), Double(photo.data[2 * plane + p]))
+            return Float(m[0] * r + m[1] * g + m[2] * b + shifts[k] + 0.02 * (mixNoise[i] - 0.5))
         }
+        let grayTimesThree = map(photo) { i, _ in
+            let p = i % plane
+            return Float((Double(photo.data[p]) + Double(photo.data[plane + p]) + Double(photo.data[2 * plane + p])) / 3)
+        }
+        let allFlat = map(photo) { _, _ in 0.5 }
         let a = pattern(3, 40, 37, 0)
         let flat = map(a) { i, v in i / (40 * 37) == 1 ? 0.3 : v }
+        let gray = pattern(1, 23, 29, 0.4)
+        let grayInverted = map(gray) { _, v in Float(1 - Double(v)) }
+        func colour(_ r: Tensor, _ o: Tensor) throws -> Double { try Metrics.colourInvariantSSIM(reconstruction: r, original: o) }
 
-        let plainAffine = try Metrics.ssim(affine, photo)
-        let colourAffine = try Metrics.colourInvariantSSIM(reconstruction: affine, original: photo)
-        XCTAssertEqual(plainAffine, 0.4182882686, accuracy: 1e-6)
-        XCTAssertEqual(colourAffine, 0.9808933046, accuracy: 1e-6)
-        XCTAssertGreaterThan(colourAffine, 0.97, "rescaled, shifted and inverted channels are undone")
-        XCTAssertLessThan(plainAffine, 0.5)
+        XCTAssertEqual(try Metrics.ssim(affine, photo), 0.4182882686, accuracy: 1e-6)
+        XCTAssertEqual(try colour(affine, photo), 0.9853572778, accuracy: 1e-6)
+        XCTAssertGreaterThan(try colour(affine, photo), 0.97, "rescaled, shifted and inverted channels are undone")
 
         XCTAssertEqual(try Metrics.ssim(permuted, photo), 0.8966894765, accuracy: 1e-6)
-        XCTAssertEqual(try Metrics.colourInvariantSSIM(reconstruction: permuted, original: photo), 0.9245543052, accuracy: 1e-6)
-        XCTAssertEqual(try Metrics.colourInvariantSSIM(reconstruction: flat, original: a), 0.7114245874, accuracy: 1e-6,
-                       "a constant channel is fitted by the original's mean")
-        XCTAssertEqual(try Metrics.colourInvariantSSIM(reconstruction: photo, original: photo), 1, accuracy: 1e-9)
+        XCTAssertEqual(try colour(permuted, photo), 1.0, accuracy: 1e-6)
+        XCTAssertGreaterThan(try colour(permuted, photo), 0.97, "permuted channels are undone")
+
+        XCTAssertEqual(try Metrics.ssim(mixed, photo), 0.7469849789, accuracy: 1e-6)
+        XCTAssertEqual(try colour(mixed, photo), 0.9866121027, accuracy: 1e-6)
+        XCTAssertGreaterThan(try colour(mixed, photo), 0.97, "channels mixed by a matrix are undone")
+
+        // Degenerate fits: three identical channels (a singular system), every
+        // channel constant, one channel constant.
+        XCTAssertEqual(try colour(grayTimesThree, photo), 0.9755366094, accuracy: 1e-6)
+        XCTAssertEqual(try colour(allFlat, photo), 0.3518115484, accuracy: 1e-6, "a constant image is fitted by the original's means")
+        XCTAssertEqual(try colour(flat, a), 0.7285130405, accuracy: 1e-6)
+        XCTAssertEqual(try colour(grayInverted, gray), 1.0, accuracy: 1e-6, "one channel: gain and offset")
+        XCTAssertEqual(try colour(photo, photo), 1, accuracy: 1e-9)
 
         // Per image in a batch: the second item's fit does not leak into the first.
-        let batch = try Metrics.colourInvariantSSIM(reconstruction: Tensor.stack([affine, permuted]),
-                                                    original: Tensor.stack([photo, photo]))
-        XCTAssertEqual(batch, (0.9808933046 + 0.9245543052) / 2, accuracy: 1e-6)
+        let batch = try colour(Tensor.stack([affine, permuted]), Tensor.stack([photo, photo]))
+        XCTAssertEqual(batch, 0.9926786389, accuracy: 1e-6)
+        XCTAssertEqual(batch, (0.9853572778 + 1) / 2, accuracy: 1e-6)
+    }
+
+    func testColourFitRecoversAKnownColourMap() throws {
+        // r from hash noise; o = A r + b in float64, rounded once to float32.
+        let (c, h, w) = (3, 12, 13), plane = h * w
+        let r = hashNoise(c, h, w, 7).map { Float($0) }
+        let matrix = [0.3, -1.2, 0.5, 0.9, 0.2, -0.4, -0.1, 0.6, 1.1], offset = [0.25, -0.5, 1.5]
+        var o = [Float](repeating: 0, count: c * plane)
+        for l in 0..<c { for p in 0..<plane {
+            var v = offset[l]
+            for j in 0..<c { v += matrix[l * c + j] * Double(r[j * plane + p]) }
+            o[l * plane + p] = Float(v)
+        } }
+        let fit = Metrics.fitColourMap(r, o, channels: c, planeSize: plane)
+        for k in 0..<c * c { XCTAssertEqual(fit.matrix[k], matrix[k], accuracy: 1e-5, "A[\(k / c)][\(k % c)]") }
+        for l in 0..<c { XCTAssertEqual(fit.offset[l], offset[l], accuracy: 1e-5, "b[\(l)]") }
+
+        // Two identical channels share the weight of the channel they copy;
+        // a constant channel gets none; nothing is NaN.
+        var degenerate = r
+        for p in 0..<plane { degenerate[plane + p] = r[p]; degenerate[2 * plane + p] = 0.7 }
+        let target = (0..<c * plane).map { Float(0.1 + 0.8 * Double(r[$0 % plane])) }
+        let shared = Metrics.fitColourMap(degenerate, target, channels: c, planeSize: plane)
+        for l in 0..<c {
+            XCTAssertEqual(shared.matrix[l * c], 0.4, accuracy: 1e-6)
+            XCTAssertEqual(shared.matrix[l * c + 1], 0.4, accuracy: 1e-6)
+            XCTAssertEqual(shared.matrix[l * c + 2], 0)
+            XCTAssertEqual(shared.offset[l], 0.1, accuracy: 1e-6)
+        }
+    }
+
+    func testColourInvariantSSIMRefusesAbsurdChannelCounts() {
+        let many = Tensor(zeros: [513, 11, 11])
+        XCTAssertThrowsError(try Metrics.colourInvariantSSIM(reconstruction: many, original: many)) { error in
+            guard case RWCNNError.argument = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("512"), "\(error)")
+        }
     }
 
     func testSSIMOfALargeImageIsFinite() throws {

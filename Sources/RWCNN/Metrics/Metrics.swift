@@ -41,17 +41,31 @@ public enum Metrics {
     }
 
     /// SSIM of the reconstruction after the colour change that best explains
-    /// it: for each image and channel, the least-squares affine map
-    /// g * r + o of the reconstruction channel r onto the original channel
-    /// (g = cov(r, original) / var(r); g = 0 for a constant channel), then
-    /// clamped to [0, 1]. Positions kept with channels rescaled, shifted or
-    /// inverted score high; colours mixed across channels are not undone.
+    /// it. For each image, the affine colour map original ≈ A · r + b (A a
+    /// C x C matrix that may mix the reconstruction's channels, b a C-vector)
+    /// is fitted by least squares over all pixels, applied, clamped to [0, 1]
+    /// and compared with the original by `ssim`. Positions kept with colours
+    /// rescaled, shifted, inverted, permuted or mixed across channels (as a
+    /// random decoder does) score high.
+    ///
+    /// The fit solves the normal equations in Double with the intercept
+    /// eliminated (channels centred on their means) by Gaussian elimination
+    /// with partial pivoting. Degenerate cases are settled deterministically:
+    /// a reconstruction channel that is constant (variance at most 1e-12 of
+    /// its mean square) or not finite gets weight 0; a ridge of 1e-9 times the
+    /// trace of the other channels' centred Gram matrix is added to its
+    /// diagonal, so duplicate or collinear channels share their weight; if no
+    /// channel is left (or a pivot is still zero) every channel becomes the
+    /// original's mean. At most 512 channels (`.argument` otherwise).
     public static func colourInvariantSSIM(reconstruction: Tensor, original: Tensor) throws -> Double {
         let layout = try pairLayout(reconstruction, original, op: "colourInvariantSSIM")
         guard layout.h >= SSIMWindow.size, layout.w >= SSIMWindow.size else {
             throw RWCNNError.argument("colourInvariantSSIM: images must be at least \(SSIMWindow.size)x\(SSIMWindow.size), got \(layout.h)x\(layout.w)")
         }
-        let fitted = affineFit(reconstruction, to: original, planes: layout.n * layout.c, planeSize: layout.h * layout.w)
+        guard layout.c <= ColourFit.maxChannels else {
+            throw RWCNNError.argument("colourInvariantSSIM: at most \(ColourFit.maxChannels) channels, got \(layout.c)")
+        }
+        let fitted = colourFitted(reconstruction, to: original, layout)
         return meanSSIM(fitted, original, layout)
     }
 }
@@ -93,43 +107,5 @@ extension Metrics {
             sum += d * d
         }
         return sum
-    }
-
-    /// Each plane of `r` mapped by the least-squares affine fit onto the
-    /// matching plane of `target`, clamped to [0, 1].
-    static func affineFit(_ r: Tensor, to target: Tensor, planes: Int, planeSize: Int) -> Tensor {
-        var out = r
-        target.data.withUnsafeBufferPointer { t in
-            out.data.withUnsafeMutableBufferPointer { x in
-                parallelFor(planes) { range in
-                    for p in range {
-                        let xp = x.baseAddress! + p * planeSize, tp = t.baseAddress! + p * planeSize
-                        let (gain, offset) = leastSquaresAffine(xp, tp, planeSize)
-                        for k in 0..<planeSize {
-                            xp[k] = Float(min(1, max(0, gain * Double(xp[k]) + offset)))
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    /// (g, o) minimising sum (g x + o - y)^2; g = 0 when x is constant (its
-    /// variance below 1e-12 of its mean square, i.e. rounding noise).
-    static func leastSquaresAffine(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> (Double, Double) {
-        var sx = 0.0, sy = 0.0
-        for k in 0..<count { sx += Double(x[k]); sy += Double(y[k]) }
-        let mx = sx / Double(count), my = sy / Double(count)
-        var sxx = 0.0, sxy = 0.0
-        for k in 0..<count {
-            let dx = Double(x[k]) - mx
-            sxx += dx * dx
-            sxy += dx * (Double(y[k]) - my)
-        }
-        let variance = sxx / Double(count), meanSquare = variance + mx * mx
-        guard variance.isFinite, sxy.isFinite, variance > 1e-12 * meanSquare else { return (0, my) }
-        let gain = sxy / sxx
-        return (gain, my - gain * mx)
     }
 }
