@@ -274,9 +274,10 @@ rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channels, size_t height,
                         size_t width, double *out);
 
-/** Colour-invariant structure score: SSIM after a per-channel least-squares
- *  affine fit of `reconstruction` to `original` (positions kept, colours
- *  changed scores high). */
+/** Colour-invariant structure score: SSIM after a least-squares affine
+ *  colour fit (a channels x channels matrix plus an offset, per image) of
+ *  `reconstruction` to `original`, clamped to [0,1]: positions kept with
+ *  colours changed, scaled or mixed scores high. */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
