@@ -1,7 +1,8 @@
 // 2-D convolution (cross-correlation, as in PyTorch's Conv2d), forward and
-// backward, as im2col + one sgemm per image. BLAS is multithreaded itself, so
-// sgemm is always called from this one thread; the loops around it
-// (im2col, col2im, bias) use `parallelFor`.
+// backward, as im2col + sgemm per image, in tiles of output rows (see
+// `columnTileBytes`); 1x1 stride-1 unpadded convolutions skip im2col. BLAS is
+// multithreaded itself, so sgemm is always called from this one thread; the
+// loops around it (im2col, col2im, bias) use `parallelFor`.
 
 /// Gradients of a loss with respect to a convolution's input (nil when not
 /// asked for), weight and bias. Shapes match the corresponding arguments.
