@@ -9,7 +9,7 @@
  * and a colour-invariant SSIM.
  *
  * Conventions
- * - Every fallible function returns rwcnn_status (RWCNN_OK = 0); results go
+ * - Every fallible function returns an rwcnn_status, RWCNN_OK = 0 on success; results go
  *   through out parameters, which are written only on success.
  *   rwcnn_last_error() gives a message for the last failure on the calling
  *   thread.
