@@ -2,7 +2,8 @@
 
 Both arguments are an image or a batch in any form :mod:`rwcnn._arrays`
 accepts (float CHW/NCHW or uint8 HWC/NHWC); they must have the same shape
-once converted. Figures are averaged over the batch.
+once converted. Figures are averaged over the batch (PSNR and SSIM are
+computed per image, then averaged).
 """
 
 import ctypes
@@ -33,7 +34,8 @@ def mse(a, b):
 
 
 def psnr(a, b):
-    """PSNR in dB with peak 1.0 (``inf`` for identical inputs)."""
+    """PSNR in dB with peak 1.0 (``inf`` for identical inputs); for a batch,
+    the mean of the per-image PSNRs."""
     return _metric("rwcnn_psnr", a, b)
 
 

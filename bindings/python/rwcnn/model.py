@@ -203,7 +203,7 @@ class _ProgressBar:
                     self._write("\r" + self._line(e) + "\x1b[K")
                     self.pending = True
             else:
-                every = max(1, e.steps // 20)
+                every = max(1, -(-e.steps // 20))
                 if e.step == e.steps or e.step // every != self.last_logged // every \
                         or self.last_logged < 0:
                     self.last_logged = e.step
@@ -239,7 +239,7 @@ class Model:
         kernel_size: odd kernel size for every conv, None keeps the arch's.
         init: weight distribution: "normal", "uniform", "laplace", "logistic".
         scale: "he" (sqrt(2/fan_in)), "glorot" or "fixed" (uses `std`).
-        std: standard deviation for scale="fixed".
+        std: standard deviation for scale="fixed" (None: 0.01).
         mean: mean of the weight draws.
         seed: the same config and seed give the same weights, bit for bit.
         unpool: "switches" (the pool's argmax), "nearest" or "zeros".
@@ -258,7 +258,7 @@ class Model:
     _handle = None
 
     def __init__(self, arch="vgg16", cut="pool2", width=1.0, kernel_size=None, init="normal",
-                 scale="he", std=0.01, mean=0.0, seed=0, unpool="switches", decoder="random",
+                 scale="he", std=None, mean=0.0, seed=0, unpool="switches", decoder="random",
                  normalize_input=False):
         self._setup(None)
         L = _lib.lib()
@@ -278,7 +278,8 @@ class Model:
             cfg.kernel_size = k
         cfg.distribution = _choice(DISTRIBUTIONS, init, "init")
         cfg.scale = _choice(SCALE_RULES, scale, "scale")
-        cfg.std = _real(std, "std")
+        if std is not None:          # None: the library's default (0.01)
+            cfg.std = _real(std, "std")
         cfg.mean = _real(mean, "mean")
         cfg.seed = _u64(seed, "seed")
         cfg.unpool = _choice(UNPOOL_MODES, unpool, "unpool")
@@ -367,7 +368,9 @@ class Model:
 
     @property
     def config(self):
-        """The configuration as a dict (the keyword arguments of Model)."""
+        """The configuration as a dict of the keyword arguments of Model
+        (``Model(**m.config)`` rebuilds the same weights); std is None unless
+        scale is "fixed"."""
         with self._use() as h:
             cfg = _lib.ModelConfig()
             _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
@@ -380,7 +383,7 @@ class Model:
                 "kernel_size": cfg.kernel_size or None,
                 "init": _name(DISTRIBUTIONS, cfg.distribution),
                 "scale": scale,
-                "std": cfg.std,
+                "std": cfg.std if scale == "fixed" else None,
                 "mean": cfg.mean,
                 "seed": cfg.seed,
                 "unpool": _name(UNPOOL_MODES, cfg.unpool),

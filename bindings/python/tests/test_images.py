@@ -146,7 +146,10 @@ def test_metrics_against_numpy():
     b = np.clip(a + RNG.normal(scale=0.05, size=a.shape), 0, 1).astype(np.float32)
     m = float(np.mean((a.astype(np.float64) - b) ** 2))
     assert rwcnn.mse(a, b) == pytest.approx(m, rel=1e-5)
-    assert rwcnn.psnr(a, b) == pytest.approx(10 * np.log10(1 / m), rel=1e-5)
+    per_image = [np.mean((a[i].astype(np.float64) - b[i]) ** 2) for i in range(2)]
+    assert rwcnn.psnr(a, b) == pytest.approx(np.mean([-10 * np.log10(v) for v in per_image]),
+                                             rel=1e-5)
+    assert rwcnn.psnr(a[0], b[0]) == pytest.approx(-10 * np.log10(per_image[0]), rel=1e-5)
     assert rwcnn.psnr(a, a) == float("inf")
     assert rwcnn.ssim(a, a) == pytest.approx(1.0, abs=1e-6)
     assert 0 < rwcnn.ssim(a, b) < 1

@@ -219,6 +219,10 @@ def test_config_round_trip_and_repr():
     with rwcnn.Model(kernel_size=5, cut="conv1_1") as m:
         assert m.config["kernel_size"] == 5
         assert m.config["scale"] == "he" and m.config["decoder"] == "random"
+        assert m.config["std"] is None
+        x = RNG.random((3, 32, 32)).astype(np.float32)
+        with rwcnn.Model(**m.config) as again:
+            np.testing.assert_array_equal(again.encode(x), m.encode(x))
 
 
 def test_save_load_equality(tmp_path):

@@ -179,3 +179,17 @@ def test_training_argument_errors(data_dir, tmp_path):
             m.train(data=str(tmp_path / "missing"), steps=2, progress=False)
         with pytest.raises(rwcnn.ArgumentError):
             m.train(data=data_dir, optimizer="lbfgs", progress=False)
+
+
+def test_progress_bar_on_a_terminal(data_dir):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    with rwcnn.Model(**MODEL) as m:
+        m.train(data=data_dir, steps=5, batch=2, crop=16, checkpoint_every=0, progress=out)
+    text = out.getvalue()
+    assert text.startswith("\r") and "\rtrain 5/5" in text
+    assert text.endswith("\n")
+    assert "eval  step 5" in text
