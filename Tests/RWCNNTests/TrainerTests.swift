@@ -109,8 +109,13 @@ final class TrainerTests: XCTestCase {
             try FileManager.default.copyItem(atPath: bundledImages + "/" + name, toPath: folder + "/sub/" + name)
         }
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: folder + "/broken.png"))
+        // An explicit held-out folder, so the seeded split cannot hold out only the broken file.
+        let held = temporaryPath("held")
+        try FileManager.default.createDirectory(atPath: held, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: bundledImages + "/coffee.png", toPath: held + "/coffee.png")
         var o = options(steps: 2)
         o.dataFolder = folder
+        o.evalFolder = held
         var warnings: [String] = []
         let r = try smallModel().train(options: o) { p in
             if p.kind == .warning { warnings.append(p.message) }
@@ -118,13 +123,15 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertEqual(warnings.count, 1)
         XCTAssertTrue(warnings[0].contains("broken.png"), warnings[0])
-        XCTAssertEqual(r.trainImages + r.evalImages, 3)
+        XCTAssertEqual(r.trainImages, 3)
+        XCTAssertEqual(r.evalImages, 1)
 
         let empty = temporaryPath("empty")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: empty + "/a.png"))
         try Data("y".utf8).write(to: URL(fileURLWithPath: empty + "/b.png"))
         o.dataFolder = empty
+        o.evalFolder = nil
         XCTAssertThrowsError(try smallModel().train(options: o)) { e in
             guard case RWCNNError.argument(let m) = e else { return XCTFail("\(e)") }
             XCTAssertTrue(m.contains("no usable"), m)
