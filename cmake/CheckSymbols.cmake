@@ -33,8 +33,11 @@ foreach(line IN LISTS lines)
   endif()
   set(type "${CMAKE_MATCH_1}")
   set(name "${CMAKE_MATCH_2}")
-  # Absolute symbols are version-node markers of the version script.
-  if(type STREQUAL "A")
+  # Absolute symbols are version-node markers of the version script. A
+  # lowercase type is a symbol with LOCAL binding: it can sit in .dynsym
+  # (for relocations) but the dynamic linker never binds to it, so it is not
+  # exported. u, v and w are global (unique, weak) despite the lowercase.
+  if(type STREQUAL "A" OR (type MATCHES "^[a-z]$" AND NOT type MATCHES "^[uvw]$"))
     continue()
   endif()
   if(name MATCHES "^rwcnn_")

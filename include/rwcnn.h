@@ -261,11 +261,13 @@ rwcnn_status rwcnn_model_reconstruct(const rwcnn_model *model, const float *imag
 rwcnn_status rwcnn_display_normalize(float *images, size_t n, size_t channels, size_t height,
                                      size_t width);
 
-/** Mean squared error between two image batches of the same shape. */
+/** Mean squared error between two image batches of the same shape (over
+ *  every value; equal to the mean of the per-image MSEs). */
 rwcnn_status rwcnn_mse(const float *a, const float *b, size_t n, size_t channels, size_t height,
                        size_t width, double *out);
 
-/** PSNR in dB with peak 1.0 (+infinity for identical inputs). */
+/** PSNR in dB with peak 1.0 (+infinity for identical inputs); for a batch,
+ *  the mean of the per-image PSNRs. */
 rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channels, size_t height,
                         size_t width, double *out);
 

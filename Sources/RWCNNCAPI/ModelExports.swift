@@ -186,7 +186,7 @@ public func rwcnn_model_layer(_ p: OpaquePointer?, _ index: Int, _ height: Int, 
         }
         let name = try required(name, "name")
         var s: [Int] = []
-        if shape != nil { s = try h.model.architecture.shapes(height: height, width: width)[index] }
+        if shape != nil { s = try h.model.architecture.shapes(height: height, width: width, through: index)[index] }
         name.pointee = UnsafePointer(h.layerNames[index])
         if let shape { for i in 0..<3 { shape[i] = s[i] } }
     }

@@ -92,5 +92,8 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertThrowsError(try a.shapes(height: 16, width: 16))
         XCTAssertThrowsError(try a.shapes(height: 0, width: 16))
         XCTAssertNoThrow(try a.shapes(height: 32, width: 32))
+        // Only the layers up to a cut constrain the input.
+        XCTAssertEqual(try Architecture(spec: "vgg16").featureShape(at: "conv1_1", height: 12, width: 12), [64, 12, 12])
+        XCTAssertThrowsError(try Architecture(spec: "vgg16").featureShape(at: "pool4", height: 12, width: 12))
     }
 }

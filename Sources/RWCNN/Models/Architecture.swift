@@ -148,15 +148,16 @@ public struct Architecture: Equatable {
         return i
     }
 
-    /// Shape [C, H, W] after every layer for an input of the given size.
-    /// Throws if a layer's output would be empty.
-    public func shapes(height: Int, width: Int) throws -> [[Int]] {
+    /// Shape [C, H, W] after every layer up to `last` (default: all) for an
+    /// input of the given size. Throws if one of those layers' output would
+    /// be empty; layers after `last` do not constrain the input.
+    public func shapes(height: Int, width: Int, through last: Int? = nil) throws -> [[Int]] {
         guard height >= 1, width >= 1, height <= 1 << 16, width <= 1 << 16 else {
             throw RWCNNError.argument("input size \(height)x\(width) must be in 1...65536 on each side")
         }
         var h = height, w = width
         var out: [[Int]] = []
-        for layer in layers {
+        for layer in layers[0...min(last ?? layers.count - 1, layers.count - 1)] {
             if case .pool(let k, let s) = layer.kind {
                 guard h >= k, w >= k else {
                     throw RWCNNError.argument("input \(height)x\(width) is too small: \(layer.name) would get \(h)x\(w), smaller than its \(k)x\(k) window")
@@ -172,6 +173,6 @@ public struct Architecture: Equatable {
     /// Shape [C, H, W] of the features at layer `cut` for an input of the given size.
     public func featureShape(at cut: String, height: Int, width: Int) throws -> [Int] {
         let i = try index(of: cut)
-        return try shapes(height: height, width: width)[i]
+        return try shapes(height: height, width: width, through: i)[i]
     }
 }

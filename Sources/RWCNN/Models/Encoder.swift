@@ -48,7 +48,7 @@ extension Model {
     /// pools) and estimates the largest working set of an encoder/decoder
     /// pass: three activations of the widest layer plus one image's im2col.
     func checkWorkingMemory(batch: Int, height: Int, width: Int) throws {
-        let shapes = try architecture.shapes(height: height, width: width)
+        let shapes = try architecture.shapes(height: height, width: width, through: cutIndex)
         var worst = 0.0
         var inShape = [architecture.inputChannels, height, width]
         for (layer, s) in zip(encoderLayers, shapes) {
