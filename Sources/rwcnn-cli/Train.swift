@@ -60,6 +60,9 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output model file (safetensors).")
     var output: String
 
+    @Flag(help: "Store only the decoder in --output; the random encoder is redrawn from its seed on load.")
+    var decoderOnly = false
+
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
@@ -91,7 +94,7 @@ struct Train: ParsableCommand {
             return interrupted != 0 ? .cancel : .proceed
         }
         line.finish()
-        try m.save(path: output)
+        try m.save(path: output, includeEncoder: !decoderOnly)
         let e = result.eval
         print("trained \(result.stepsDone) steps in \(fixed(result.seconds, 1)) s on \(result.trainImages) images; held-out (\(result.evalImages)) "
               + "MSE \(fixed(e?.mse ?? .nan, 5))  PSNR \(fixed(e?.psnr ?? .nan, 2)) dB  SSIM \(fixed(e?.ssim ?? .nan, 4)) -> \(output)")

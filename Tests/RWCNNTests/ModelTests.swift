@@ -93,6 +93,38 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    func testDecoderOnlyFilesRedrawTheEncoderFromTheSeed() throws {
+        let path = temporaryPath("decoder.safetensors")
+        let m = try Model(config: ModelConfig(arch: "8,M,16", cut: "conv2_1", seed: 4, decoder: .trained))
+        try m.save(path: path, includeEncoder: false)
+        let file = try SafetensorsFile.read(path: path)
+        XCTAssertEqual(file.metadata["encoder_weights"], "seed")
+        XCTAssertTrue(file.tensors.allSatisfy { $0.name.hasPrefix("decoder.") })
+        let back = try Model.load(path: path)
+        XCTAssertEqual(back.parameters, m.parameters)
+        XCTAssertTrue(back.encoderIsSeeded)
+
+        // An encoder that is not the seed's draw must be stored.
+        var w = m.parameters["encoder.conv1_1.weight"]!
+        w.data[0] += 1
+        try m.setParameters(["encoder.conv1_1.weight": w])
+        XCTAssertFalse(m.encoderIsSeeded)
+        XCTAssertThrowsError(try m.save(path: path, includeEncoder: false)) { e in
+            guard case RWCNNError.argument = e else { return XCTFail("\(e)") }
+        }
+        // A full file of a seeded model loads as seeded; a bad marker is a format error.
+        let seeded = try Model(config: ModelConfig(arch: "8,M,16", cut: "conv2_1", seed: 4, decoder: .trained))
+        try seeded.save(path: path)
+        XCTAssertTrue(try Model.load(path: path).encoderIsSeeded)
+        var bad = try seeded.fileContents(includeEncoder: false)
+        bad.metadata["encoder_weights"] = "maybe"
+        try bad.write(path: path)
+        XCTAssertThrowsError(try Model.load(path: path)) { e in
+            guard case RWCNNError.format(let msg) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(msg.contains("encoder_weights"), msg)
+        }
+    }
+
     /// Decoder gradients of the whole stack (conv, ReLU, pool, unpool in
     /// every mode, transposed conv) against central finite differences.
     func testDecoderGradientsMatchFiniteDifferences() throws {

@@ -19,6 +19,9 @@ public final class Model {
     /// All weights by name: `encoder.<layer>.weight|bias`, and for random and
     /// trained decoders `decoder.<layer>.weight|bias` (see docs/ENGINE.md).
     public internal(set) var parameters: [String: Tensor]
+    /// True while the encoder holds the draw `config.seed` gives (not
+    /// pretrained or set by hand), so a file may leave it out and redraw it.
+    public internal(set) var encoderIsSeeded = true
 
     /// The layers the encoder runs, up to and including the cut.
     public var encoderLayers: ArraySlice<Layer> { architecture.layers[0...cutIndex] }
@@ -88,5 +91,6 @@ public final class Model {
             }
         }
         for (name, t) in values { parameters[name] = t }
+        if values.keys.contains(where: { $0.hasPrefix("encoder.") }) { encoderIsSeeded = false }
     }
 }

@@ -8,6 +8,7 @@
 /// | `arch`, `width`, `kernel_size`, `cut` | architecture (kernel_size empty when not overridden) |
 /// | `init`, `scale`, `std`, `mean`, `seed` | weight draw: distribution, scale rule (`he`, `glorot`, `fixed`), fixed std, mean, seed |
 /// | `unpool`, `decoder`, `normalize_input` | decoder setup; `normalize_input` is `true` or `false` |
+/// | `encoder_weights` | `stored` (the file holds them) or `seed` (left out: redrawn from the seed on load) |
 extension Model {
     public static let fileFormat = "rwcnn.model"
     public static let fileFormatVersion = "1"
@@ -31,16 +32,27 @@ extension Model {
         return m
     }
 
-    /// The model as a safetensors file in memory (metadata plus every weight).
+    /// The model as a safetensors file in memory: metadata plus every weight,
+    /// or without `includeEncoder` only the decoder's (the encoder is then
+    /// redrawn from the seed on load; allowed only while `encoderIsSeeded`).
     public func fileContents(extraMetadata: [String: String] = [:],
-                             extraTensors: [(name: String, tensor: Tensor)] = []) throws -> SafetensorsFile {
-        let tensors = parameterNames.map { (name: $0, tensor: parameters[$0]!) } + extraTensors
-        return SafetensorsFile(metadata: fileMetadata.merging(extraMetadata) { a, _ in a }, tensors: tensors)
+                             extraTensors: [(name: String, tensor: Tensor)] = [],
+                             includeEncoder: Bool = true) throws -> SafetensorsFile {
+        guard includeEncoder || encoderIsSeeded else {
+            throw RWCNNError.argument("the encoder's weights are not the draw of seed \(config.seed) (pretrained or set by hand), so the file must store them")
+        }
+        let names = parameterNames.filter { includeEncoder || !$0.hasPrefix("encoder.") }
+        let tensors = names.map { (name: $0, tensor: parameters[$0]!) } + extraTensors
+        var metadata = fileMetadata.merging(extraMetadata) { a, _ in a }
+        metadata["encoder_weights"] = includeEncoder ? "stored" : "seed"
+        return SafetensorsFile(metadata: metadata, tensors: tensors)
     }
 
-    /// Writes the model atomically (temporary file, then rename).
-    public func save(path: String) throws {
-        try fileContents().write(path: path)
+    /// Writes the model atomically (temporary file, then rename). Without
+    /// `includeEncoder` the file holds only the decoder (a trained decoder
+    /// of a random encoder in a fraction of the size).
+    public func save(path: String, includeEncoder: Bool = true) throws {
+        try fileContents(includeEncoder: includeEncoder).write(path: path)
     }
 
     /// Reads a model written by `save` (or a checkpoint); weights must match
@@ -53,8 +65,14 @@ extension Model {
     public convenience init(file: SafetensorsFile, source: String = "model file") throws {
         let config = try Model.config(fromMetadata: file.metadata, source: source)
         try self.init(config: config)
+        let redraw: Bool
+        switch file.metadata["encoder_weights"] ?? "stored" {
+        case "stored": redraw = false
+        case "seed": redraw = true
+        case let v: throw RWCNNError.format("\(source): metadata encoder_weights has bad value \"\(v)\"")
+        }
         var values: [String: Tensor] = [:]
-        for name in parameterNames {
+        for name in parameterNames where !(redraw && name.hasPrefix("encoder.")) {
             guard let t = file.tensor(named: name) else {
                 throw RWCNNError.format("\(source): tensor \(name) is missing")
             }
@@ -63,7 +81,10 @@ extension Model {
             }
             values[name] = t
         }
+        // Stored encoder weights equal to the seed's draw still count as seeded.
+        let seeded = values.allSatisfy { !$0.key.hasPrefix("encoder.") || $0.value == parameters[$0.key] }
         try setParameters(values)
+        encoderIsSeeded = seeded
     }
 
     /// Parses the metadata written by `fileMetadata`.
