@@ -99,7 +99,10 @@ const char *rwcnn_last_error(void);
 
 /** Bounds the worker threads (rwcnn's own and BLAS's) to n >= 1.
  *  Returns RWCNN_ERR_ARGUMENT for n < 1. Process-wide; do not call while
- *  other rwcnn calls run. Results do not depend on the thread count. */
+ *  other rwcnn calls run. Weights never depend on the thread count, and
+ *  outputs are bit-identical run to run at a given count; across counts
+ *  they can differ in the last bits where the BLAS splits its sums by thread
+ *  (OpenBLAS's AVX2 kernels do; its AVX-512 ones give identical results). */
 rwcnn_status rwcnn_set_threads(int n);
 
 /** The current thread bound (defaults to the number of online CPUs). */

@@ -194,6 +194,16 @@ static float max_abs_diff(const float *a, const float *b, size_t n)
     return m;
 }
 
+static float max_abs(const float *a, size_t n)
+{
+    float m = 0;
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!(fabsf(a[i]) <= m))
+            m = fabsf(a[i]);
+    return m;
+}
+
 static const char *tmp_path(char *buf, size_t size, const char *name)
 {
     snprintf(buf, size, "%s/%s", g_tmp, name);
@@ -2046,23 +2056,21 @@ static void test_concurrency(void)
     /* Reference: one caller at a time, the default thread bound. */
     CHECK_OK(rwcnn_model_encode(m, img, N, C, H, W, f1, fcount));
     CHECK_OK(rwcnn_model_reconstruct(m, img, N, C, H, W, r1, count));
-    /* Results do not depend on the thread bound (rwcnn_set_threads). Under
-     * valgrind (--quick) this is skipped: valgrind's CPU has no AVX-512, so
-     * OpenBLAS runs its AVX2 kernels there, and the point of that run is
-     * memory checking. */
-    if (!g_quick) {
-        CHECK_OK(rwcnn_set_threads(1));
-        CHECK_OK(rwcnn_model_encode(m, img, N, C, H, W, f2, fcount));
-        CHECK_OK(rwcnn_model_reconstruct(m, img, N, C, H, W, r2, count));
-        CHECKF(memcmp(f1, f2, fcount * sizeof(float)) == 0 && memcmp(r1, r2, count * sizeof(float)) == 0,
-               "results with 1 thread differ from %d threads: features by %g, reconstructions by %g", threads,
-               (double)max_abs_diff(f1, f2, fcount), (double)max_abs_diff(r1, r2, count));
-        CHECK_OK(rwcnn_set_threads(threads == 3 ? 4 : 3));
-        CHECK_OK(rwcnn_model_encode(m, img, N, C, H, W, f2, fcount));
-        CHECKF(memcmp(f1, f2, fcount * sizeof(float)) == 0, "results with %d threads differ from %d threads",
-               rwcnn_get_threads(), threads);
-        CHECK_OK(rwcnn_set_threads(threads));
-    }
+    /* Across thread bounds (rwcnn_set_threads) results agree to float
+     * rounding: the BLAS may split its sums by thread (OpenBLAS's AVX2 kernels
+     * do; valgrind's CPU runs those). Relative difference under 1e-5. */
+    CHECK_OK(rwcnn_set_threads(1));
+    CHECK_OK(rwcnn_model_encode(m, img, N, C, H, W, f2, fcount));
+    CHECK_OK(rwcnn_model_reconstruct(m, img, N, C, H, W, r2, count));
+    CHECKF(max_abs_diff(f1, f2, fcount) <= 1e-5f * max_abs(f1, fcount) &&
+               max_abs_diff(r1, r2, count) <= 1e-5f * max_abs(r1, count),
+           "results with 1 thread differ from %d threads: features by %g, reconstructions by %g", threads,
+           (double)max_abs_diff(f1, f2, fcount), (double)max_abs_diff(r1, r2, count));
+    CHECK_OK(rwcnn_set_threads(threads == 3 ? 4 : 3));
+    CHECK_OK(rwcnn_model_encode(m, img, N, C, H, W, f2, fcount));
+    CHECKF(max_abs_diff(f1, f2, fcount) <= 1e-5f * max_abs(f1, fcount), "results with %d threads differ from %d threads by %g",
+           rwcnn_get_threads(), threads, (double)max_abs_diff(f1, f2, fcount));
+    CHECK_OK(rwcnn_set_threads(threads));
 
     for (i = 0; i < WORKERS; i++) {
         worker_arg a = {m, img, N, C, H, W, fcount, count, f1, r1, g_quick ? 2 : 6, RWCNN_OK, 0};
