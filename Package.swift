@@ -40,7 +40,12 @@ let package = Package(
             ], .when(platforms: [.linux]))]),
         .executableTarget(
             name: "rwcnn-cli",
-            dependencies: ["RWCNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["RWCNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            // Installed as `rwcnn`: runs without the Swift toolchain on the
+            // library path (Foundation's static parts need their shims named).
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group",
+                                           "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization",
+                                           "-Xlinker", "--end-group"], .when(platforms: [.linux]))]),
         .testTarget(name: "RWCNNTests", dependencies: ["RWCNN"], exclude: ["Data"]),
     ],
     swiftLanguageVersions: [.v5]
