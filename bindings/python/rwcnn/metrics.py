@@ -46,6 +46,7 @@ def ssim(a, b):
 
 
 def colour_ssim(reconstruction, original):
-    """SSIM after a per-channel least-squares affine fit of `reconstruction`
-    to `original`: positions kept with colours changed still score high."""
+    """SSIM after an affine colour fit (a channels x channels matrix plus an
+    offset, per image) of `reconstruction` to `original`: positions kept with
+    colours changed, scaled or mixed still score high (see rwcnn.h)."""
     return _metric("rwcnn_colour_ssim", reconstruction, original, "reconstruction", "original")
