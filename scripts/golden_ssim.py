@@ -17,11 +17,19 @@ on float64 copies of the float32 images, averaged over the images of a batch.
 The colour-invariant score fits, per image, the affine colour map
 original ~ A r + b (A a C x C matrix mixing the reconstruction's channels, b a
 C-vector) by least squares over all pixels, here with numpy.linalg.lstsq on
-the design matrix [r_1 .. r_C, 1] in float64, clamps the fitted image to
-[0, 1], rounds it to float32, then takes the SSIM above. lstsq returns the
-minimum-norm solution when channels are constant or duplicated; the fitted
-image (the projection) is unique, so it equals the Swift fit, which settles
-those cases by dropping constant channels and a 1e-9 ridge, to about 1e-9.
+the design matrix [r_1 .. r_C, 1] in float64, then matches moments per
+channel: each fitted channel f_c becomes
+
+    mean(o_c) + (f_c - mean(f_c)) * std(o_c) / std(f_c)
+
+(population standard deviations; the constant mean(o_c) when f_c is constant,
+i.e. var(f_c) <= 1e-12 * (var(f_c) + mean(f_c)**2)), because least squares
+shrinks a weakly correlated fit towards the mean and SSIM's contrast term
+would penalise that. The result is clamped to [0, 1], rounded to float32,
+and scored by the SSIM above. lstsq returns the minimum-norm solution when
+channels are constant or duplicated; the fitted image (the projection) is
+unique, so it equals the Swift fit, which settles those cases by dropping
+constant channels and a 1e-9 ridge, to about 1e-9.
 """
 
 import os
@@ -80,7 +88,20 @@ def colour_fit(r, o):
     target = o.reshape(c, -1).T.astype(np.float64)
     coef, *_ = np.linalg.lstsq(design, target, rcond=None)
     fitted = (design @ coef).T.reshape(r.shape)
-    return np.clip(fitted, 0, 1).astype(np.float32)
+    return np.clip(match_moments(fitted, o), 0, 1).astype(np.float32)
+
+
+def match_moments(fitted, o):
+    """Each fitted channel rescaled to the mean and standard deviation of o's."""
+    out = np.empty_like(fitted)
+    for k, f in enumerate(fitted):
+        target = o[k].astype(np.float64)
+        mean_f, var_f = f.mean(), f.var()
+        if np.isfinite(var_f) and var_f > 1e-12 * (var_f + mean_f**2):
+            out[k] = target.mean() + (f - mean_f) * (target.std() / np.sqrt(var_f))
+        else:
+            out[k] = target.mean()
+    return out
 
 
 def colour_ssim(r, o):
@@ -108,6 +129,8 @@ def main():
     flat = a.copy()
     flat[1] = np.float32(0.3)
     all_flat = np.full_like(photo, np.float32(0.5))
+    # Strong independent noise: weakly correlated with the photo, unclipped.
+    very_noisy = (p64 + 1.5 * (hash_noise(3, 64, 64, 8) - 0.5)).astype(np.float32)
 
     cases = [
         ("patternNoisy", ssim(a, noisy(a, 1, 0.2))),
@@ -127,6 +150,8 @@ def main():
         ("patternFlatChannelColour", colour_ssim(flat, a)),
         ("grayInvertedColour", colour_ssim((1 - gray.astype(np.float64)).astype(np.float32)[None], gray[None])),
         ("batchAffinePermutedColour", colour_ssim(np.stack([affine, permuted]), np.stack([photo, photo]))),
+        ("photoVeryNoisyPlain", ssim(very_noisy, photo)),
+        ("photoVeryNoisyColour", colour_ssim(very_noisy, photo)),
     ]
     for name, value in cases:
         print("%s: %.10f" % (name, value))

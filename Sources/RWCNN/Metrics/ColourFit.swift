@@ -4,6 +4,14 @@
 //     original ≈ A · r + b    (A: C x C, b: C-vector)
 // is fitted by least squares over all pixels and applied before SSIM.
 //
+// A least-squares fit regresses towards the mean: each fitted channel has
+// the original's mean but its standard deviation shrunk by the multiple
+// correlation, so a weakly correlated reconstruction is fitted by a faint
+// image, and SSIM's contrast term would punish that shrinkage (the score
+// could fall below plain SSIM). Each fitted channel is therefore rescaled to
+// the original channel's mean and standard deviation before clamping; the
+// score then measures where the structure is, given any affine colour change.
+//
 // Least squares with an intercept is the same as least squares on channels
 // centred on their means (the constant column of the normal equations
 // eliminated), which is what is solved here: S X = B with
@@ -36,8 +44,9 @@ struct ColourMap {
 
 extension Metrics {
     /// Every image of `r` mapped by its own colour fit onto the matching
-    /// image of `target`, clamped to [0, 1]. Each image is fitted by one
-    /// thread, so the result does not depend on the thread count.
+    /// image of `target`, each channel moment-matched to the target's and
+    /// clamped to [0, 1]. Each image is fitted by one thread, so the result
+    /// does not depend on the thread count.
     static func colourFitted(_ r: Tensor, to target: Tensor, _ l: ImagePairLayout) -> Tensor {
         var out = Tensor(zeros: r.shape)
         let planeSize = l.h * l.w, imageSize = l.c * planeSize
@@ -45,13 +54,18 @@ extension Metrics {
             target.data.withUnsafeBufferPointer { t in
                 out.data.withUnsafeMutableBufferPointer { o in
                     parallelFor(l.n) { images in
-                        var sum = [Double](repeating: 0, count: planeSize)
+                        var plane = [Double](repeating: 0, count: planeSize)
                         for i in images {
                             let at = i * imageSize
                             let map = fitColourMap(x.baseAddress! + at, t.baseAddress! + at, channels: l.c, planeSize: planeSize)
-                            sum.withUnsafeMutableBufferPointer { s in
-                                applyColourMap(map, x.baseAddress! + at, o.baseAddress! + at, channels: l.c,
-                                               planeSize: planeSize, scratch: s.baseAddress!)
+                            plane.withUnsafeMutableBufferPointer { f in
+                                for channel in 0..<l.c {
+                                    let offset = at + channel * planeSize
+                                    applyColourMap(map, channel: channel, x.baseAddress! + at, channels: l.c,
+                                                   planeSize: planeSize, into: f.baseAddress!)
+                                    matchMoments(f.baseAddress!, to: t.baseAddress! + offset, planeSize)
+                                    clampToUnitRange(f.baseAddress!, o.baseAddress! + offset, planeSize)
+                                }
                             }
                         }
                     }
@@ -113,23 +127,50 @@ extension Metrics {
         return map
     }
 
-    /// out_l = clamp(offset_l + Σ_j matrix[l][j] r_j, 0, 1) for each channel
-    /// l, summed in Double in `scratch` (one plane). Zero weights are skipped,
-    /// so a channel left out of the fit never enters, even if not finite.
-    static func applyColourMap(_ map: ColourMap, _ r: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                               channels c: Int, planeSize m: Int, scratch sum: UnsafeMutablePointer<Double>) {
-        for l in 0..<c {
-            let offset = map.offset[l]
-            for i in 0..<m { sum[i] = offset }
-            for j in 0..<c {
-                let weight = map.matrix[l * c + j]
-                if weight == 0 { continue }
-                let rj = r + j * m
-                for i in 0..<m { sum[i] += weight * Double(rj[i]) }
-            }
-            let ol = out + l * m
-            for i in 0..<m { ol[i] = Float(min(1, max(0, sum[i]))) }
+    /// fitted_l = offset_l + Σ_j matrix[l][j] r_j for the one channel l,
+    /// in Double, into `fitted` (one plane). Zero weights are skipped, so a
+    /// channel left out of the fit never enters, even if not finite.
+    static func applyColourMap(_ map: ColourMap, channel l: Int, _ r: UnsafePointer<Float>, channels c: Int,
+                               planeSize m: Int, into fitted: UnsafeMutablePointer<Double>) {
+        let offset = map.offset[l]
+        for i in 0..<m { fitted[i] = offset }
+        for j in 0..<c {
+            let weight = map.matrix[l * c + j]
+            if weight == 0 { continue }
+            let rj = r + j * m
+            for i in 0..<m { fitted[i] += weight * Double(rj[i]) }
         }
+    }
+
+    /// Rescales the fitted plane `f` in place to the mean and (population)
+    /// standard deviation of the target plane `t`:
+    /// f' = mean t + (f - mean f) · std t / std f. A fitted plane that is
+    /// constant (variance at most `ColourFit.constantTolerance` of its mean
+    /// square) or not finite has no contrast to rescale and becomes the
+    /// constant mean t.
+    static func matchMoments(_ f: UnsafeMutablePointer<Double>, to t: UnsafePointer<Float>, _ m: Int) {
+        let meanT = planeMean(t, m)
+        let deviationT = (centredDot(t, meanT, t, meanT, m) / Double(m)).squareRoot()
+        var sum = 0.0
+        for i in 0..<m { sum += f[i] }
+        let meanF = sum / Double(m)
+        var squares = 0.0
+        for i in 0..<m {
+            let d = f[i] - meanF
+            squares += d * d
+        }
+        let varianceF = squares / Double(m)
+        guard varianceF.isFinite, varianceF > ColourFit.constantTolerance * (varianceF + meanF * meanF) else {
+            for i in 0..<m { f[i] = meanT }
+            return
+        }
+        let gain = deviationT / varianceF.squareRoot()
+        for i in 0..<m { f[i] = meanT + (f[i] - meanF) * gain }
+    }
+
+    /// out_i = clamp(f_i, 0, 1), rounded to Float.
+    static func clampToUnitRange(_ f: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Float>, _ m: Int) {
+        for i in 0..<m { out[i] = Float(min(1, max(0, f[i]))) }
     }
 
     static func planeMean(_ x: UnsafePointer<Float>, _ m: Int) -> Double {

@@ -43,10 +43,22 @@ public enum Metrics {
     /// SSIM of the reconstruction after the colour change that best explains
     /// it. For each image, the affine colour map original ≈ A · r + b (A a
     /// C x C matrix that may mix the reconstruction's channels, b a C-vector)
-    /// is fitted by least squares over all pixels, applied, clamped to [0, 1]
-    /// and compared with the original by `ssim`. Positions kept with colours
-    /// rescaled, shifted, inverted, permuted or mixed across channels (as a
-    /// random decoder does) score high.
+    /// is fitted by least squares over all pixels and applied; then each
+    /// fitted channel f_c is moment-matched to the original channel o_c,
+    ///     f_c' = mean(o_c) + (f_c - mean(f_c)) · std(o_c) / std(f_c)
+    /// (population standard deviations; a constant fitted channel becomes
+    /// mean(o_c)), clamped to [0, 1] and compared with the original by
+    /// `ssim`. Positions kept with colours rescaled, shifted, inverted,
+    /// permuted or mixed across channels (as a random decoder does) score
+    /// high: an identical, permuted or exactly affinely recoloured
+    /// reconstruction scores 1 when nothing is clamped.
+    ///
+    /// Why the moment matching: least squares regresses towards the mean, so
+    /// a weakly correlated reconstruction (a random decoder at a deep layer)
+    /// is fitted by a low-contrast image, and SSIM's contrast term would
+    /// penalise that shrinkage, scoring it even below plain SSIM. With the
+    /// fitted channels restored to the original's contrast, the score
+    /// measures where the structure is, given any affine colour change.
     ///
     /// The fit solves the normal equations in Double with the intercept
     /// eliminated (channels centred on their means) by Gaussian elimination
@@ -56,7 +68,8 @@ public enum Metrics {
     /// trace of the other channels' centred Gram matrix is added to its
     /// diagonal, so duplicate or collinear channels share their weight; if no
     /// channel is left (or a pivot is still zero) every channel becomes the
-    /// original's mean. At most 512 channels (`.argument` otherwise).
+    /// original's mean. A fitted channel counts as constant by the same 1e-12
+    /// rule. At most 512 channels (`.argument` otherwise).
     public static func colourInvariantSSIM(reconstruction: Tensor, original: Tensor) throws -> Double {
         let layout = try pairLayout(reconstruction, original, op: "colourInvariantSSIM")
         guard layout.h >= SSIMWindow.size, layout.w >= SSIMWindow.size else {
