@@ -281,8 +281,10 @@ rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channel
 
 /** Colour-invariant structure score: SSIM after a least-squares affine
  *  colour fit (a channels x channels matrix plus an offset, per image) of
- *  `reconstruction` to `original`, clamped to [0,1]: positions kept with
- *  colours changed, scaled or mixed scores high. */
+ *  `reconstruction` to `original`, each fitted channel rescaled to the
+ *  original's mean and standard deviation and clamped to [0,1]: positions
+ *  kept with colours changed, scaled or mixed score high, and a faint
+ *  output gains nothing from its faintness. */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 

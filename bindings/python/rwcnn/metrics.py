@@ -47,6 +47,7 @@ def ssim(a, b):
 
 def colour_ssim(reconstruction, original):
     """SSIM after an affine colour fit (a channels x channels matrix plus an
-    offset, per image) of `reconstruction` to `original`: positions kept with
-    colours changed, scaled or mixed still score high (see rwcnn.h)."""
+    offset, per image) of `reconstruction` to `original`, rescaled to the
+    original's per-channel mean and spread: positions kept with colours
+    changed, scaled or mixed still score high (see rwcnn.h)."""
     return _metric("rwcnn_colour_ssim", reconstruction, original, "reconstruction", "original")
