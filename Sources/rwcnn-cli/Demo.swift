@@ -41,10 +41,12 @@ struct Demo: ParsableCommand {
         let x = try loadInput(path, size: size)
         print("rwcnn demo: \(path) at \(size)x\(size), random VGG16 (seed \(seed), He-normal weights)")
 
-        var rows: [(String, [Tensor])] = [("original", [x])]
+        // Row "original" holds the photo under its column; decoder rows leave
+        // that column empty (nil tiles stay blank).
+        var rows: [(String, [Tensor?])] = [("original", [x])]
         var table: [String: [String: (Double, Double, Double)]] = [:]
         var kinds: [String] = ["tied", "random"]
-        var tiles: [String: [Tensor]] = ["tied": [], "random": [], "trained": []]
+        var tiles: [String: [Tensor?]] = ["tied": [nil], "random": [nil], "trained": [nil]]
         var trainedAvailable = false
         for cut in layers {
             for mode in [DecoderMode.tied, .random] {
@@ -60,7 +62,7 @@ struct Demo: ParsableCommand {
                 tiles["trained"]!.append(y)
                 trainedAvailable = true
             } else {
-                tiles["trained"]!.append(Tensor(zeros: x.shape).filled(1))
+                tiles["trained"]!.append(nil)
             }
         }
         if trainedAvailable { kinds.append("trained") }
@@ -100,8 +102,9 @@ extension Tensor {
     }
 }
 
-/// Rows of equal tiles under column labels, each row with its label at the left.
-func labelledGrid(rows: [(String, [Tensor])], columns: [String], tile: Int) throws -> Tensor {
+/// Rows of equal tiles under column labels, each row with its label at the
+/// left; tile i of a row goes under column i, and nil tiles stay blank.
+func labelledGrid(rows: [(String, [Tensor?])], columns: [String], tile: Int) throws -> Tensor {
     let gap = 4, labelWidth = 100, top = labelHeight() + 8
     let width = labelWidth + columns.count * (tile + gap)
     let height = top + rows.count * (tile + gap)
@@ -115,7 +118,7 @@ func labelledGrid(rows: [(String, [Tensor])], columns: [String], tile: Int) thro
         drawLabel(name, into: &canvas, top: y0 + tile / 2 - labelHeight() / 2, left: 4)
         for (c, img) in images.enumerated() {
             let x0 = labelWidth + c * (tile + gap)
-            guard img.shape == [3, tile, tile] else { continue }
+            guard let img, img.shape == [3, tile, tile] else { continue }
             for k in 0..<3 {
                 for y in 0..<tile {
                     for x in 0..<tile {
