@@ -206,13 +206,21 @@ static float max_abs(const float *a, size_t n)
 
 static const char *tmp_path(char *buf, size_t size, const char *name)
 {
-    snprintf(buf, size, "%s/%s", g_tmp, name);
+    int n = snprintf(buf, size, "%s/%s", g_tmp, name);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "temporary path too long: %s/%s\n", g_tmp, name);
+        exit(2);
+    }
     return buf;
 }
 
 static const char *photo(char *buf, size_t size, const char *name)
 {
-    snprintf(buf, size, "%s/data/images/%s", g_root, name);
+    int n = snprintf(buf, size, "%s/data/images/%s", g_root, name);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "photo path too long: %s/data/images/%s\n", g_root, name);
+        exit(2);
+    }
     return buf;
 }
 
