@@ -21,16 +21,20 @@ nonisolated(unsafe) var winogradEnabled = true
 /// Floats of V plus M per block (2^20 floats = 4 MiB).
 nonisolated(unsafe) var winogradBlockFloats = 1 << 20
 
+/// The most floats of transformed weights held at once (6 Mi floats = 24 MiB,
+/// under glibc's 32 MiB limit for reusing freed memory).
+nonisolated(unsafe) var winogradWeightFloats = 6 << 20
+
 /// The fewest tiles per block (unless the whole call has fewer).
 nonisolated(unsafe) var winogradMinBlockTiles = 128
 
 /// The fewest 4x4 output tiles (over the whole batch) for which Winograd is
-/// used. Its fixed cost, the weight transform (36 x Cout x Cin floats written
-/// to fresh memory on every call), grows like the sgemm work per tile, so the
-/// break-even is a tile count, whatever the channels: measured on VGG16 layers
-/// (2 cores), 196 tiles (56x56, batch 1) gain 20-35 %, 128 tiles (14x14,
-/// batch 8) lose 15 %, 49 tiles (28x28, batch 1) lose 2x.
-nonisolated(unsafe) var winogradMinTiles = 192
+/// used. Its fixed cost, the weight transform (36 x Cout x Cin floats, 4x the
+/// weights, written and read back every call), grows like the sgemm work per
+/// tile, so the break-even is a tile count whatever the channels. Measured on
+/// VGG16 layers (2 cores): 128 tiles (14x14, batch 8) gain 10 %, 196 tiles
+/// (56x56, batch 1) 30-35 %; 49 tiles (28x28, batch 1) lose 10-15 %.
+nonisolated(unsafe) var winogradMinTiles = 128
 
 /// Whether `conv2dForward` takes the Winograd path for this call: 3x3 kernel,
 /// stride 1, padding 0 or 1, at least 8 input channels (the 3-channel first
@@ -81,34 +85,45 @@ func winogradConv2dForward(_ call: ConvCall, x: UnsafePointer<Float>, w: UnsafeP
     let g = call.geometry, cin = g.channels, cout = call.outChannels
     let tilesDown = (g.outHeight + 3) / 4, tilesAcross = (g.outWidth + 3) / 4
     let tileRowCount = call.batch * tilesDown
-    let perTileRow = 36 * (cin + cout) * tilesAcross
+    // Output channels in groups whose weight transform stays under
+    // `winogradWeightFloats`: larger scratch comes as fresh pages from the
+    // system on every call, and faulting them in cost more than the convolution.
+    let groups = max(1, min(cout, (36 * cout * cin + winogradWeightFloats - 1) / winogradWeightFloats))
+    let groupSize = (cout + groups - 1) / groups
+    let perTileRow = 36 * (cin + groupSize) * tilesAcross
     // At least `winogradMinBlockTiles` tiles per block: narrower sgemms lose more than the cache gains.
     let minRows = (winogradMinBlockTiles + tilesAcross - 1) / tilesAcross
     let rowsPerBlock = max(1, min(tileRowCount, max(minRows, winogradBlockFloats / max(1, perTileRow))))
     let maxTiles = rowsPerBlock * tilesAcross
-    let uCount = try kernelElementCount([36, cout, cin], what: "conv2d Winograd weights")
+    let uCount = try kernelElementCount([36, groupSize, cin], what: "conv2d Winograd weights")
     let vCount = try kernelElementCount([36, cin, maxTiles], what: "conv2d Winograd input block")
-    let mCount = try kernelElementCount([36, cout, maxTiles], what: "conv2d Winograd output block")
+    let mCount = try kernelElementCount([36, groupSize, maxTiles], what: "conv2d Winograd output block")
     withScratch(uCount) { u in
         withScratch(vCount) { v in
             withScratch(mCount) { m in
-                winogradWeightTransform(w, into: u, cout: cout, cin: cin)
-                var firstRow = 0
-                while firstRow < tileRowCount {
-                    let rows = firstRow..<min(tileRowCount, firstRow + rowsPerBlock)
-                    let tiles = rows.count * tilesAcross
-                    winogradInputTransform(g, x: x, tileRows: rows, tilesDown: tilesDown,
-                                           tilesAcross: tilesAcross, into: v)
-                    for xi in 0..<36 {
-                        // M_xi [Cout x T] = U_xi [Cout x Cin] * V_xi [Cin x T]
-                        sgemm(transA: false, transB: false, m: cout, n: tiles, k: cin,
-                              alpha: 1, a: u + xi * cout * cin, lda: cin,
-                              b: v + xi * cin * tiles, ldb: tiles,
-                              beta: 0, c: m + xi * cout * tiles, ldc: tiles)
+                var firstChannel = 0
+                while firstChannel < cout {
+                    let channels = firstChannel..<min(cout, firstChannel + groupSize)
+                    let co = channels.count
+                    winogradWeightTransform(w + firstChannel * cin * 9, into: u, cout: co, cin: cin)
+                    var firstRow = 0
+                    while firstRow < tileRowCount {
+                        let rows = firstRow..<min(tileRowCount, firstRow + rowsPerBlock)
+                        let tiles = rows.count * tilesAcross
+                        winogradInputTransform(g, x: x, tileRows: rows, tilesDown: tilesDown,
+                                               tilesAcross: tilesAcross, into: v)
+                        for xi in 0..<36 {
+                            // M_xi [co x T] = U_xi [co x Cin] * V_xi [Cin x T]
+                            sgemm(transA: false, transB: false, m: co, n: tiles, k: cin,
+                                  alpha: 1, a: u + xi * co * cin, lda: cin,
+                                  b: v + xi * cin * tiles, ldb: tiles,
+                                  beta: 0, c: m + xi * co * tiles, ldc: tiles)
+                        }
+                        winogradOutputTransform(g, m: m, channels: channels, cout: cout, bias: bias, tileRows: rows,
+                                                tilesDown: tilesDown, tilesAcross: tilesAcross, y: y)
+                        firstRow = rows.upperBound
                     }
-                    winogradOutputTransform(g, m: m, cout: cout, bias: bias, tileRows: rows,
-                                            tilesDown: tilesDown, tilesAcross: tilesAcross, y: y)
-                    firstRow = rows.upperBound
+                    firstChannel = channels.upperBound
                 }
             }
         }
@@ -121,26 +136,45 @@ private func winogradWeightTransform(_ w: UnsafePointer<Float>, into u: UnsafeMu
                                      cout: Int, cin: Int) {
     let plane = cout * cin
     parallelFor(cout, minChunk: minChunk(itemCost: cin * 36 * 4)) { cos in
-        for co in cos {
-            for ci in 0..<cin {
-                let f = w + (co * cin + ci) * 9
-                // t = G f (6x3), one column of f at a time.
-                let c0 = winogradG(Double(f[0]), Double(f[3]), Double(f[6]))
-                let c1 = winogradG(Double(f[1]), Double(f[4]), Double(f[7]))
-                let c2 = winogradG(Double(f[2]), Double(f[5]), Double(f[8]))
-                // U = t G^T: row i of t through G, written to planes 6i...6i+5.
-                let base = u + co * cin + ci
-                @inline(__always) func store(_ i: Int, _ r: (Double, Double, Double, Double, Double, Double)) {
-                    let row = base + i * 6 * plane
-                    row[0] = Float(r.0); row[plane] = Float(r.1); row[2 * plane] = Float(r.2)
-                    row[3 * plane] = Float(r.3); row[4 * plane] = Float(r.4); row[5 * plane] = Float(r.5)
+        // Filters are transformed `batch` at a time into `filters` ([batch][36]:
+        // each filter's 36 values together, small enough to stay in L1) and then
+        // copied out plane by plane. Writing the 36 values straight to 36 rows
+        // or planes far apart hit the same cache sets every time and cost 10-30x
+        // the arithmetic.
+        let batch = 64
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * batch) { scratch in
+            let filters = scratch.baseAddress!
+            for co in cos {
+                var first = 0
+                while first < cin {
+                    let count = min(batch, cin - first)
+                    for j in 0..<count {
+                        let f = w + (co * cin + first + j) * 9
+                        // t = G f (6x3), one column of f at a time.
+                        let c0 = winogradG(Double(f[0]), Double(f[3]), Double(f[6]))
+                        let c1 = winogradG(Double(f[1]), Double(f[4]), Double(f[7]))
+                        let c2 = winogradG(Double(f[2]), Double(f[5]), Double(f[8]))
+                        // U = t G^T: row i of t through G gives values 6i...6i+5.
+                        let out = filters + j * 36
+                        @inline(__always) func store(_ i: Int, _ r: (Double, Double, Double, Double, Double, Double)) {
+                            let row = out + i * 6
+                            row[0] = Float(r.0); row[1] = Float(r.1); row[2] = Float(r.2)
+                            row[3] = Float(r.3); row[4] = Float(r.4); row[5] = Float(r.5)
+                        }
+                        store(0, winogradG(c0.0, c1.0, c2.0))
+                        store(1, winogradG(c0.1, c1.1, c2.1))
+                        store(2, winogradG(c0.2, c1.2, c2.2))
+                        store(3, winogradG(c0.3, c1.3, c2.3))
+                        store(4, winogradG(c0.4, c1.4, c2.4))
+                        store(5, winogradG(c0.5, c1.5, c2.5))
+                    }
+                    for xi in 0..<36 {
+                        let dst = u + xi * plane + co * cin + first
+                        var j = 0
+                        while j < count { dst[j] = filters[j * 36 + xi]; j &+= 1 }
+                    }
+                    first += count
                 }
-                store(0, winogradG(c0.0, c1.0, c2.0))
-                store(1, winogradG(c0.1, c1.1, c2.1))
-                store(2, winogradG(c0.2, c1.2, c2.2))
-                store(3, winogradG(c0.3, c1.3, c2.3))
-                store(4, winogradG(c0.4, c1.4, c2.4))
-                store(5, winogradG(c0.5, c1.5, c2.5))
             }
         }
     }
@@ -235,23 +269,25 @@ private func winogradInputTransform(_ g: ConvGeometry, x: UnsafePointer<Float>, 
 }
 
 /// y tiles = A^T M A (+ bias) for every output channel and every tile of the
-/// block, cropped to the output size.
-private func winogradOutputTransform(_ g: ConvGeometry, m: UnsafePointer<Float>, cout: Int,
+/// block, for the output channels `channels` (M holds only those), cropped
+/// to the output size.
+private func winogradOutputTransform(_ g: ConvGeometry, m: UnsafePointer<Float>, channels: Range<Int>, cout: Int,
                                      bias: UnsafePointer<Float>?, tileRows: Range<Int>,
                                      tilesDown: Int, tilesAcross: Int, y: UnsafeMutablePointer<Float>) {
     let ho = g.outHeight, wo = g.outWidth
     let tiles = tileRows.count * tilesAcross
-    let plane = cout * tiles
+    let plane = channels.count * tiles
     let rowWidth = 4 * tilesAcross
-    parallelFor(cout, minChunk: minChunk(itemCost: tileRows.count * 6 * rowWidth * 2)) { cos in
+    parallelFor(channels.count, minChunk: minChunk(itemCost: tileRows.count * 6 * rowWidth * 2)) { locals in
         // Scratch: the six rows of M after the horizontal A^T, 4 values per tile.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * rowWidth) { scratch in
             let s = scratch.baseAddress!
-            for co in cos {
+            for local in locals {
+                let co = channels.lowerBound + local
                 let b0 = bias?[co] ?? 0
                 for (b, r) in tileRows.enumerated() {
                     let n = r / tilesDown, ti = r % tilesDown
-                    let src = m + co * tiles + b * tilesAcross
+                    let src = m + local * tiles + b * tilesAcross
                     for k in 0..<6 {
                         let i0 = src + 6 * k * plane, i1 = i0 + plane, i2 = i1 + plane
                         let i3 = i2 + plane, i4 = i3 + plane, i5 = i4 + plane
