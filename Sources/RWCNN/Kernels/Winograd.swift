@@ -88,6 +88,7 @@ func winogradConv2dForward(_ call: ConvCall, x: UnsafePointer<Float>, w: UnsafeP
     // Output channels in groups whose weight transform stays under
     // `winogradWeightFloats`: larger scratch comes as fresh pages from the
     // system on every call, and faulting them in cost more than the convolution.
+    // Each group transforms the input again (one group up to 256 x 512 channels).
     let groups = max(1, min(cout, (36 * cout * cin + winogradWeightFloats - 1) / winogradWeightFloats))
     let groupSize = (cout + groups - 1) / groups
     let perTileRow = 36 * (cin + groupSize) * tilesAcross
