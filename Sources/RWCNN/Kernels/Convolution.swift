@@ -122,6 +122,10 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: 
     let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
     try requireBias(bias, count: call.outChannels, op: op)
     let g = call.geometry, cout = call.outChannels
+    if winogradApplies(call) {
+        // 3x3 stride-1 on a large enough image: Winograd F(4x4, 3x3), a quarter of the multiplies.
+        return try winogradConv2d(call, input: input, weight: weight, bias: bias)
+    }
     var output = try uninitializedTensor([call.batch, cout, g.outHeight, g.outWidth], what: "\(op) output")
     let outPerImage = cout * g.colCols
     input.data.withUnsafeBufferPointer { xb in
