@@ -57,7 +57,7 @@ struct Demo: ParsableCommand {
             }
             if let file = bundledFile("data/decoders/vgg16_seed\(seed)_\(cut).safetensors") {
                 let m = try Model.load(path: file)
-                let y = clamped(try m.reconstruct(x).item(0))
+                let y = clampedToUnit(try m.reconstruct(x).item(0))
                 table[cut, default: [:]]["trained"] = try scores(y, x)
                 tiles["trained"]!.append(y)
                 trainedAvailable = true

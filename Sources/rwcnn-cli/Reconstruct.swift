@@ -35,19 +35,12 @@ struct Reconstruct: ParsableCommand {
         let m = try modelForDecoder(decoder, cut: cut, options: model)
         let x = try loadInput(image, size: size)
         var y = try m.reconstruct(x).item(0)
-        if m.config.decoder == .trained { y = clamped(y) } else { y = displayNormalize(y) }
+        if m.config.decoder == .trained { y = clampedToUnit(y) } else { y = displayNormalize(y) }
         try saveImageTensor(y, path: output)
         let psnr = try Metrics.psnr(y, x), ssim = try Metrics.ssim(y, x)
         let colour = try Metrics.colourInvariantSSIM(reconstruction: y, original: x)
         print("\(m.config.cut) \(m.config.decoder.rawValue): PSNR \(fixed(psnr, 2)) dB  SSIM \(fixed(ssim, 4))  colour-invariant SSIM \(fixed(colour, 4)) -> \(output)")
     }
-}
-
-/// Values clamped to [0, 1].
-func clamped(_ t: Tensor) -> Tensor {
-    var t = t
-    for i in t.data.indices { t.data[i] = min(max(t.data[i], 0), 1) }
-    return t
 }
 
 /// A number with a fixed count of decimals, without Foundation.

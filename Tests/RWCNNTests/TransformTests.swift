@@ -182,3 +182,11 @@ final class TransformTests: XCTestCase {
         XCTAssertThrowsError(try makeGrid([Tensor(zeros: [1, 3, 3, 3])], columns: 1))
     }
 }
+
+extension TransformTests {
+    func testClampedToUnit() throws {
+        let t = try Tensor(shape: [1, 2, 3], data: [-0.5, 0, 0.25, 1, 1.5, .nan])
+        XCTAssertEqual(clampedToUnit(t).data, [0, 0, 0.25, 1, 1, 0])
+        XCTAssertEqual(clampedToUnit(t).shape, t.shape)
+    }
+}

@@ -1,5 +1,15 @@
 // Making raw network outputs viewable: per-image normalisation and tiling.
 
+/// Every value clamped to [0, 1] (NaN becomes 0): how a trained decoder's
+/// output is shown and scored, where `displayNormalize` is for random ones.
+public func clampedToUnit(_ t: Tensor) -> Tensor {
+    var t = t
+    t.data.withUnsafeMutableBufferPointer { p in
+        for i in p.indices { p[i] = p[i] >= 0 ? min(p[i], 1) : 0 }
+    }
+    return t
+}
+
 /// Maps each image to [0, 1] by its own minimum and maximum over all of its
 /// channels, so colour relations inside an image are kept. An image is the
 /// whole tensor for [C, H, W] (or any rank other than 4) and each item for

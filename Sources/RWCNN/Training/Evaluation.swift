@@ -20,7 +20,7 @@ extension Model {
             let count = min(batchSize, n - start)
             let chunk = try Tensor.stack((start..<(start + count)).map { all.item($0) })
             var out = try reconstruct(chunk)
-            if normalize { out = displayNormalize(out) } else { clampUnit(&out) }
+            out = normalize ? displayNormalize(out) : clampedToUnit(out)
             for j in 0..<count {
                 let a = out.item(j), b = chunk.item(j)
                 mse += try Metrics.mse(a, b)
@@ -31,12 +31,5 @@ extension Model {
         }
         let d = Double(n)
         return EvalMetrics(mse: mse / d, psnr: psnr / d, ssim: ssim / d, images: n)
-    }
-}
-
-/// Clamps every value to [0, 1] in place.
-func clampUnit(_ t: inout Tensor) {
-    t.data.withUnsafeMutableBufferPointer { p in
-        for i in p.indices { p[i] = min(max(p[i], 0), 1) }
     }
 }
