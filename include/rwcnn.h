@@ -279,12 +279,13 @@ rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channels, size_t height,
                         size_t width, double *out);
 
-/** Colour-invariant structure score: SSIM after a least-squares affine
- *  colour fit (a channels x channels matrix plus an offset, per image) of
- *  `reconstruction` to `original`, each fitted channel rescaled to the
- *  original's mean and standard deviation and clamped to [0,1]: positions
- *  kept with colours changed, scaled or mixed score high, and a faint
- *  output gains nothing from its faintness. */
+/** Colour-invariant structure score: SSIM after an affine colour map (a
+ *  channels x channels matrix plus an offset, per image) of `reconstruction`
+ *  onto `original`, the matrix fitted by least squares on detail (each
+ *  channel minus its Gaussian local mean in SSIM's window) and the offset
+ *  matching the means, clamped to [0,1]: positions kept with colours
+ *  changed, scaled or mixed score high; an unrelated image scores what a
+ *  constant one does (compare with a cross-image baseline). */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
