@@ -25,12 +25,14 @@ from .errors import (ArgumentError, CancelledError, Error, FileError, FormatErro
 from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, save_image
 from .metrics import colour_ssim, mse, psnr, ssim
 from .model import Model, TrainProgress, TrainResult
+from .study import report, study
 
 __all__ = [
     "Model", "TrainProgress", "TrainResult",
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
     "display_normalize", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
+    "study", "report",
     "Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",
