@@ -204,13 +204,15 @@ struct SplitMix64 {
     mutating func nextUnit() -> Float { Float(next() >> 40) * 0x1p-24 }
 }
 
-/// A temporary folder of seeded noise PNGs (8-bit RGB), for train-step timing.
+/// A temporary folder (under $TMPDIR, default /tmp) of seeded noise PNGs
+/// (8-bit RGB), for train-step timing.
 struct NoiseImageFolder {
     let path: String
     private(set) var files: [String] = []
 
     init(count: Int, size: Int, seed: UInt64) throws {
-        var template = Array("/tmp/rwcnn-bench-XXXXXX".utf8CString)
+        let tmp = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((tmp + "/rwcnn-bench-XXXXXX").utf8CString)
         guard let dir = mkdtemp(&template) else {
             throw CLIError("cannot create a temporary folder: \(String(cString: strerror(errno)))")
         }

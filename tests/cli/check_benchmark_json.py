@@ -5,18 +5,20 @@ assertions: the figures depend on the machine and its load.
 
     python3 tests/cli/check_benchmark_json.py .build/release/rwcnn-cli
 """
-import glob
 import json
 import math
+import os
 import subprocess
 import sys
+import tempfile
 
 cli = sys.argv[1]
-before = set(glob.glob("/tmp/rwcnn-bench-*"))
+tmp = tempfile.mkdtemp(prefix="rwcnn-benchmark-test-")  # TMPDIR of the tool: its noise images go here
 
 
 def run(*args):
-    return subprocess.run([cli, "benchmark", *args], capture_output=True, text=True, timeout=1200)
+    env = dict(os.environ, TMPDIR=tmp)
+    return subprocess.run([cli, "benchmark", *args], capture_output=True, text=True, timeout=1200, env=env)
 
 
 def check(cond, what):
@@ -45,7 +47,7 @@ check(fwd["bench"] == "forward" and fwd["cut"] == "conv1_2" and fwd["size"] == 6
 # 2 x (3*64*9 + 64*64*9) multiply-adds per pixel of a 64x64 image
 check(abs(fwd["gflop"] - 2 * (3 * 64 * 9 + 64 * 64 * 9) * 64 * 64 / 1e9) < 1e-9, f"forward gflop {fwd['gflop']}")
 check(train["bench"] == "train_step" and train["batch"] == 4 and train["unpool"] == "nearest", "train record")
-check(set(glob.glob("/tmp/rwcnn-bench-*")) - before == set(), "temporary image folder left behind")
+check(os.listdir(tmp) == [], f"temporary image folder left behind: {os.listdir(tmp)}")
 
 # One configuration runs in this process; the table mode prints a header and a row.
 p = run("--only", "forward:conv1_2:32:2", "--warmup", "0", "--reps", "2", "--min-time", "0", "--threads", "1")
@@ -57,4 +59,5 @@ check(p.returncode == 0 and "train:pool4:64:16" in p.stdout and "forward:pool5:2
 for bad in (["--only", "train:nope"], ["--only", "forward:pool1:0:1"], ["--only", "bogus"], ["--reps", "0"]):
     p = run(*bad, "--json")
     check(p.returncode != 0 and p.stderr.strip() and not p.stdout.strip(), f"{bad}: status {p.returncode}, out {p.stdout!r}")
+os.rmdir(tmp)
 print("ok")
