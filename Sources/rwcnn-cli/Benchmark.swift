@@ -5,30 +5,21 @@ struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the paper's workload: decoder train steps, encoder forwards and a same-run sgemm.",
         discussion: """
-        Each configuration runs in a fresh process (this tool re-executes itself), so its peak
-        RSS (getrusage) is its own. Protocol, as ../shared/bench's reference harness: 2 warm-up
-        calls, then at least --reps timed calls and at least --min-time seconds; the figure is
-        the median (min and quartiles come along).
+        Each configuration runs in a fresh process (this tool re-executes itself), so its peak RSS (getrusage) is its own. The protocol is the reference harness's (../shared/bench): 2 warm-up calls, then at least --reps timed calls and at least --min-time seconds; the figure is the median (min and quartiles come along).
 
         Configurations (see --list):
-          train:CUT[:SIZE[:BATCH]]      one decoder training step through Model.train: VGG16
-                                        cut at CUT, nearest unpooling, trained decoder, Adam
-                                        lr 1e-3, batches of whole SIZE x SIZE images from a
-                                        temporary folder of 16 seeded noise PNGs (removed
-                                        after). The time is the interval between consecutive
-                                        step callbacks. Default 64x64, batch 16.
-          forward:CUT[:SIZE[:BATCH]]    Model.encode of a random VGG16 to CUT. Default 224, 1.
-          sgemm[:N]                     OpenBLAS sgemm N^3 (median of 10). Default 2048.
-        GFLOP count 2 x multiply-adds of the direct convolution (train: 4 x the encoder's
-        minus the deepest conv, as the reference harness); Winograd can pass the sgemm rate.
-        `--json` prints one JSON object per configuration. Each also reports the CPU user/sys
-        split, context switches and minor page faults of the timed calls, and
-        foreign_cpu_s: CPU time that other processes used meanwhile (near 0: the machine
-        was otherwise idle). scripts/bench-torch puts PyTorch beside these figures.
+
+        train:CUT[:SIZE[:BATCH]] - one decoder training step through Model.train: VGG16 cut at CUT, nearest unpooling, trained decoder, Adam lr 1e-3, batches of whole SIZE x SIZE images from a temporary folder of 16 seeded noise PNGs (removed after). The time is the interval between consecutive step callbacks. Default 64x64, batch 16.
+
+        forward:CUT[:SIZE[:BATCH]] - Model.encode of a random VGG16 to CUT. Default 224x224, batch 1.
+
+        sgemm[:N] - OpenBLAS sgemm N^3, median of 10 calls. Default 2048.
+
+        GFLOP count 2 x the multiply-adds of the direct convolution (a train step: 4 x the encoder's minus the deepest conv, as the reference harness counts), so Winograd can pass the sgemm rate. --json prints one JSON object per configuration. Each record also holds the CPU user/sys split, context switches and minor page faults of the timed calls, and foreign_cpu_s: the CPU time other processes used meanwhile (near 0: the machine was otherwise idle). scripts/bench-torch puts PyTorch beside these figures (docs/BENCHMARK.md).
         """)
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
-            help: "Configurations to run: ids (see --list), or the groups train, forward, sgemm. Default: the whole suite.")
+            help: "Configurations to run: ids (see --list), or the groups all, train, forward. Default: the whole suite.")
     var only: [String] = []
 
     @Flag(help: "A small smoke run: sgemm 512, forward conv1_2 64x64 batch 1, train pool1 batch 4; 1 warm-up, 3 calls.")

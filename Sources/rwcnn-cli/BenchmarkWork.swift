@@ -97,7 +97,7 @@ enum BenchWork: Equatable {
         rec += [("threads", .number(Double(Threads.count))), ("warmup", .number(Double(timing.warmup))),
                 ("reps", .number(Double(t.count))),
                 ("s_median", .number(t.median)), ("s_min", .number(t.min)), ("s_q1", .number(t.q1)), ("s_q3", .number(t.q3)),
-                ("s_timed", .number(times.reduce(0, +))),
+                ("s_timed", .number(times.reduce(0, +))), ("s_all", .array(times.map { .number($0) })),
                 ("gflop", .number(gflop)), ("gflops", .number(gflop / t.median))]
         rec += cost
         let end = Usage.now()

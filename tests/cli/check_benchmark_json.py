@@ -8,6 +8,7 @@ assertions: the figures depend on the machine and its load.
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,12 @@ for r in recs:
     for k in ("s_median", "s_min", "s_q1", "s_q3", "gflop", "gflops", "rss_peak_mb", "cpu_user_s", "cpu_sys_s",
               "sys_share", "foreign_cpu_s", "watched_s"):
         check(isinstance(r.get(k), (int, float)) and math.isfinite(r[k]) and r[k] >= 0, f"{r['id']}: {k} = {r.get(k)}")
-    check(r["s_min"] <= r["s_q1"] <= r["s_median"] <= r["s_q3"], f"{r['id']}: order of min, quartiles, median")
+    # The summary against Python's statistics module on the raw times.
+    t = r["s_all"]
+    check(len(t) == r["reps"] and all(v > 0 for v in t), f"{r['id']}: raw times {t}")
+    q = statistics.quantiles(t, n=4)
+    for k, v in (("s_median", statistics.median(t)), ("s_min", min(t)), ("s_q1", q[0]), ("s_q3", q[2])):
+        check(math.isclose(r[k], v, rel_tol=1e-12), f"{r['id']}: {k} {r[k]} != {v}")
     check(r["s_median"] > 0 and r["rss_peak_mb"] > 0, f"{r['id']}: zero median or RSS")
     check(0 <= r["sys_share"] <= 1, f"{r['id']}: sys_share {r['sys_share']}")
     check(r["threads"] == 2 and r["warmup"] == 1, f"{r['id']}: threads/warmup {r['threads']} {r['warmup']}")
