@@ -398,3 +398,15 @@ def test_stale_temporaries_are_removed_live_ones_kept(tmp_path):
     assert out["error"] is None, out
     assert not stale.exists()
     assert live.exists() and other.exists() and odd.exists()
+
+
+def test_non_finite_torchvision_weight_is_a_format_error(tmp_path):
+    path = tmp_path / "tv.safetensors"
+    w = np.zeros((4, 3, 3, 3), np.float32)
+    w[1, 2, 0, 0] = np.nan
+    write_safetensors(path, {"features.0.weight": w, "features.0.bias": np.zeros(4, np.float32)})
+    out = isolated("""
+        with rwcnn.Model(arch="vgg16", cut="conv1_1", width=0.0625, normalize_input=True) as m:
+            m.load_torchvision(path)
+    """, path=str(path))
+    expect(out, rwcnn.FormatError, "features.0.weight", "non-finite")
