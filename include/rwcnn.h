@@ -108,6 +108,21 @@ rwcnn_status rwcnn_set_threads(int n);
 /** The current thread bound (defaults to the number of online CPUs). */
 int rwcnn_get_threads(void);
 
+/* ---- Memory ------------------------------------------------------------- */
+
+/** Sets the memory budget in bytes: the most any one large allocation may
+ *  take (a whole-file read, a decoded PNG, a resize target, a training
+ *  batch or image set, a model's weights, an encoder pass). A call that
+ *  would need more fails with RWCNN_ERR_OUT_OF_MEMORY and a message naming
+ *  the allocation, checked before allocating; rwcnn never aborts on a
+ *  failed allocation it can foresee. bytes = 0 restores the default (half
+ *  of physical memory); below 1 MiB is RWCNN_ERR_ARGUMENT. Process-wide;
+ *  do not call while other rwcnn calls run. */
+rwcnn_status rwcnn_set_memory_limit(size_t bytes);
+
+/** The current memory budget in bytes. */
+size_t rwcnn_get_memory_limit(void);
+
 /* ---- PNG images --------------------------------------------------------- */
 
 /** Loads a PNG (8/16-bit gray, gray+alpha, RGB, RGBA or palette) into a
@@ -118,9 +133,13 @@ int rwcnn_get_threads(void);
  *  Query, then fill: with out == NULL only *width, *height and *out_channels
  *  are set (from the header; nothing is decoded); the buffer needs
  *  out_channels*height*width floats. out_channels may be NULL.
- *  The pixel limit (64 megapixels) is checked before any allocation:
- *  RWCNN_ERR_OUT_OF_MEMORY. Missing file: RWCNN_ERR_IO. Not a PNG, truncated
- *  or corrupt: RWCNN_ERR_FORMAT. */
+ *  The pixel limit (64 megapixels) and the memory budget are checked before
+ *  any allocation: RWCNN_ERR_OUT_OF_MEMORY. Missing file, or not a regular
+ *  file (FIFO, device, folder; opened non-blocking, so never a hang):
+ *  RWCNN_ERR_IO. Not a PNG, truncated or corrupt (a chunk running past the
+ *  data, image data too short for the header): RWCNN_ERR_FORMAT. Every
+ *  ancillary chunk but tRNS (text, ICC, EXIF...) is skipped unread, so the
+ *  cost of a call is bounded by the size of the input. */
 rwcnn_status rwcnn_png_load(const char *path, int channels, float *out, size_t capacity,
                             size_t *width, size_t *height, size_t *out_channels);
 
@@ -181,8 +200,8 @@ typedef struct rwcnn_model_config {
     int kernel_size;               /**< odd conv kernel for every layer; 0 (default) keeps the arch's */
     rwcnn_distribution distribution; /**< default RWCNN_DIST_NORMAL */
     rwcnn_scale_rule scale;        /**< default RWCNN_SCALE_HE */
-    double mean;                   /**< mean of the weight draws, default 0 */
-    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01 */
+    double mean;                   /**< mean of the weight draws, default 0; finite, within +-100 */
+    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01; finite, in [0, 100] */
     uint64_t seed;                 /**< default 0 */
     rwcnn_unpool_mode unpool;      /**< default RWCNN_UNPOOL_SWITCHES */
     rwcnn_decoder_mode decoder;    /**< default RWCNN_DECODER_RANDOM */
@@ -209,7 +228,14 @@ void rwcnn_model_free(rwcnn_model *model);
 rwcnn_status rwcnn_model_save(const rwcnn_model *model, const char *path);
 
 /** Reads a model written by rwcnn_model_save or by training (a checkpoint
- *  loads as its model). *out must be freed with rwcnn_model_free. */
+ *  loads as its model). *out must be freed with rwcnn_model_free.
+ *  Nothing in the file is trusted before it is checked: bad metadata, a
+ *  tensor missing, unknown or of the wrong shape, a non-finite weight, or
+ *  an encoder fingerprint that does not match the metadata (an edited
+ *  decoder-only file) is RWCNN_ERR_FORMAT naming the field or tensor, and
+ *  the parameter size the architecture implies is checked against the
+ *  memory budget (RWCNN_ERR_OUT_OF_MEMORY), all before any weight is drawn.
+ *  Only regular files are read (RWCNN_ERR_IO otherwise). */
 rwcnn_status rwcnn_model_load(const char *path, rwcnn_model **out);
 
 /** The model's configuration. String fields point into the model and stay
@@ -378,6 +404,10 @@ typedef struct rwcnn_train_result {
  *  Files that fail to load are reported through the callback
  *  (RWCNN_PROGRESS_WARNING) and skipped; no usable image is
  *  RWCNN_ERR_ARGUMENT. A tied decoder cannot be trained (RWCNN_ERR_ARGUMENT).
+ *  An image, resize or batch over the memory budget is
+ *  RWCNN_ERR_OUT_OF_MEMORY. On resume the checkpoint's counters are
+ *  bounded (step at most `steps`) and its optimiser state must be
+ *  complete: RWCNN_ERR_FORMAT otherwise.
  *  `result` may be NULL. Needs exclusive use of the model. */
 rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
                          rwcnn_train_result *result);

@@ -36,6 +36,7 @@ __all__ = [
     "Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",
+    "set_memory_limit", "get_memory_limit",
     "__version__",
 ]
 
@@ -68,3 +69,21 @@ def set_threads(n):
 def get_threads():
     """The current thread bound (defaults to the number of online CPUs)."""
     return _lib.lib().rwcnn_get_threads()
+
+
+def set_memory_limit(nbytes):
+    """Sets the memory budget in bytes (None or 0 restores the default, half
+    of physical memory): any one large allocation above it (file read,
+    decoded image, resize, training batch, model weights, encoder pass)
+    raises OutOfMemoryError before it is made. Process-wide; do not call
+    while other rwcnn calls run."""
+    if nbytes is None:
+        nbytes = 0
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or not 0 <= nbytes < 2 ** 63:
+        raise ArgumentError("memory limit must be a byte count >= 0, got %r" % (nbytes,))
+    _lib.check(_lib.lib().rwcnn_set_memory_limit(nbytes))
+
+
+def get_memory_limit():
+    """The current memory budget in bytes."""
+    return _lib.lib().rwcnn_get_memory_limit()
