@@ -20,11 +20,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "RWCNN",
-            dependencies: ["CPNG", .target(name: "CBLAS", condition: linux)],
+            dependencies: ["CPNG", "CTurboJPEG", .target(name: "CBLAS", condition: linux)],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
         // The C ABI: @_cdecl exports only. Linked with the Swift runtime
         // inside and only rwcnn_* symbols visible (exports.map).

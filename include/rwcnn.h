@@ -22,10 +22,10 @@
  *   ((n*C + c)*H + y)*W + x. Each call takes the buffer's capacity in floats
  *   (or bytes, where stated); a buffer that is too small is
  *   RWCNN_ERR_ARGUMENT with a message naming the size needed, never a write
- *   past its end. Size queries (rwcnn_png_load with out == NULL,
+ *   past its end. Size queries (rwcnn_image_load or rwcnn_png_load with out == NULL,
  *   rwcnn_model_feature_shape, rwcnn_model_decoded_shape) come first.
  * - Threads: reading calls (encode, decode, reconstruct, feature shapes,
- *   metrics, PNG) may run concurrently, also on one model handle. Calls that
+ *   metrics, images) may run concurrently, also on one model handle. Calls that
  *   change a handle (rwcnn_train, rwcnn_model_load_torchvision) need
  *   exclusive use of it. rwcnn_set_threads() bounds all worker threads, BLAS
  *   included.
@@ -108,7 +108,25 @@ rwcnn_status rwcnn_set_threads(int n);
 /** The current thread bound (defaults to the number of online CPUs). */
 int rwcnn_get_threads(void);
 
-/* ---- PNG images --------------------------------------------------------- */
+/* ---- Images: PNG and JPEG ------------------------------------------------ */
+
+/** Loads a PNG or a JPEG, whichever the file's first bytes say it is (the
+ *  name does not matter), into a float32 CHW buffer in [0, 1]. PNGs as for
+ *  rwcnn_png_load; JPEGs (baseline or progressive, gray or colour, decoded
+ *  by libjpeg-turbo with its accurate IDCT and smooth upsampling, as Pillow
+ *  does) have 1 or 3 channels. `channels`, the query-then-fill protocol and
+ *  the 64-megapixel limit (checked on the header, before any allocation:
+ *  RWCNN_ERR_OUT_OF_MEMORY) are as for rwcnn_png_load. Missing file:
+ *  RWCNN_ERR_IO. Neither format, truncated or corrupt (libjpeg's warnings
+ *  count as errors), or a CMYK JPEG: RWCNN_ERR_FORMAT. */
+rwcnn_status rwcnn_image_load(const char *path, int channels, float *out, size_t capacity,
+                              size_t *width, size_t *height, size_t *out_channels);
+
+/** As rwcnn_image_load, from `size` bytes at `data` (borrowed for the call). */
+rwcnn_status rwcnn_image_load_memory(const void *data, size_t size, int channels, float *out,
+                                     size_t capacity, size_t *width, size_t *height,
+                                     size_t *out_channels);
+
 
 /** Loads a PNG (8/16-bit gray, gray+alpha, RGB, RGBA or palette) into a
  *  float32 CHW buffer in [0, 1].

@@ -4,7 +4,7 @@ import RWCNN
 /// Where training and held-out images come from; shared by `train` and
 /// `evaluate` so both see exactly the same held-out crops.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Folder of PNG files (searched recursively).")
+    @Option(help: "Folder of PNG and JPEG files (searched recursively).")
     var data: String
 
     @Option(help: "Held-out folder; default: a seeded split of --data.")

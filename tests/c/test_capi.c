@@ -714,6 +714,106 @@ static void test_png_load(void)
     free(rgb);
 }
 
+/* PNG or JPEG by content: JPEG fixtures (Tests/RWCNNTests/Data/jpeg, made by
+ * scripts/golden_jpeg.py) decode to exactly Pillow's pixels, stored beside
+ * them as PNG; truncated, corrupt and huge-header JPEGs get their status. */
+static void test_image_load(void)
+{
+    static const char *names[] = {"baseline420", "progressive", "gray"};
+    char path[1100], ref[1100], tmp[1100];
+    size_t w, h, c, w2, h2, c2, n_bytes, k, sof = 0;
+    unsigned char *bytes, *copy;
+    float *got, *want, *buf;
+    int i, mode;
+
+    section("rwcnn_image_load");
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/Tests/RWCNNTests/Data/jpeg/%s.jpg", g_root, names[i]);
+        snprintf(ref, sizeof ref, "%s/Tests/RWCNNTests/Data/jpeg/%s.pillow.png", g_root, names[i]);
+        for (mode = 0; mode <= 3; mode += (mode == 0 ? 1 : 2)) {
+            CHECK_OK(rwcnn_image_load(path, mode, NULL, 0, &w, &h, &c));
+            CHECK_OK(rwcnn_png_load(ref, mode, NULL, 0, &w2, &h2, &c2));
+            CHECKF(w == w2 && h == h2 && c == c2, "%s: %zux%zux%zu vs %zux%zux%zu", names[i], w, h, c, w2, h2, c2);
+            got = canary_floats(c * h * w);
+            want = floats(c * h * w);
+            CHECK_OK(rwcnn_image_load(path, mode, got, c * h * w, &w, &h, &c));
+            CHECK_OK(rwcnn_png_load(ref, mode, want, c * h * w, &w2, &h2, &c2));
+            CHECKF(memcmp(got, want, c * h * w * sizeof(float)) == 0, "%s channels=%d differs from Pillow", names[i], mode);
+            CHECK(touched(got, c * h * w, c * h * w + CANARY) == 0);
+            CHECK_STATUS(rwcnn_image_load(path, mode, got, c * h * w - 1, &w, &h, &c), ARG);
+            free(got);
+            free(want);
+        }
+        /* rwcnn_png_load stays PNG-only. */
+        CHECK_STATUS(rwcnn_png_load(path, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT);
+    }
+    /* A PNG through rwcnn_image_load is what rwcnn_png_load gives. */
+    CHECK_OK(rwcnn_image_load(photo(path, sizeof path, "microaneurysms.png"), 3, NULL, 0, &w, &h, &c));
+    CHECK(w == 102 && h == 102 && c == 3);
+    got = floats(3 * 102 * 102);
+    want = floats(3 * 102 * 102);
+    CHECK_OK(rwcnn_image_load(path, 3, got, 3 * 102 * 102, &w, &h, &c));
+    CHECK_OK(rwcnn_png_load(path, 3, want, 3 * 102 * 102, &w, &h, &c));
+    CHECK(memcmp(got, want, 3 * 102 * 102 * sizeof(float)) == 0);
+    free(got);
+    free(want);
+    CHECK_STATUS(rwcnn_image_load(NULL, 3, NULL, 0, &w, &h, &c), ARG);
+    CHECK_STATUS(rwcnn_image_load(path, 2, NULL, 0, &w, &h, &c), ARG);
+    CHECK_STATUS(rwcnn_image_load(tmp_path(tmp, sizeof tmp, "none.jpg"), 3, NULL, 0, &w, &h, &c), RWCNN_ERR_IO);
+
+    section("rwcnn_image_load_memory");
+    snprintf(path, sizeof path, "%s/Tests/RWCNNTests/Data/jpeg/baseline420.jpg", g_root);
+    bytes = read_file(path, &n_bytes);
+    CHECK(bytes != NULL && n_bytes > 400);
+    if (bytes == NULL)
+        return;
+    CHECK_OK(rwcnn_image_load_memory(bytes, n_bytes, 0, NULL, 0, &w, &h, &c));
+    CHECK(w == 67 && h == 45 && c == 3);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_OK(rwcnn_image_load_memory(bytes, n_bytes, 0, buf, 3 * 67 * 45, &w, &h, &c));
+    free(buf);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, n_bytes / 2, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_MESSAGE("JPEG");
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, 3, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, 0, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_STATUS(rwcnn_image_load_memory("GIF89a not an image", 19, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_MESSAGE("neither a PNG nor a JPEG");
+    CHECK_STATUS(rwcnn_image_load_memory(NULL, n_bytes, 3, buf, 3 * 67 * 45, &w, &h, &c), ARG);
+    write_file(tmp_path(tmp, sizeof tmp, "trunc.jpg"), bytes, n_bytes * 2 / 3);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK(touched(buf, 3 * 67 * 45, 3 * 67 * 45 + CANARY) == 0);
+    free(buf);
+    /* A 65500 x 65500 frame header: refused on the header, before decoding. */
+    for (k = 2; k + 9 < n_bytes; k += 2 + ((size_t)bytes[k + 2] << 8 | bytes[k + 3]))
+        if (bytes[k] == 0xFF && (bytes[k + 1] == 0xC0 || bytes[k + 1] == 0xC2)) {
+            sof = k + 5;
+            break;
+        }
+    CHECK(sof > 0);
+    copy = (unsigned char *)xmalloc(n_bytes);
+    memcpy(copy, bytes, n_bytes);
+    copy[sof] = copy[sof + 2] = 0xFF;
+    copy[sof + 1] = copy[sof + 3] = 0xDC;
+    buf = canary_floats(16);
+    CHECK_OK(rwcnn_image_load_memory(copy, n_bytes, 3, NULL, 0, &w, &h, &c));
+    CHECK(w == 65500 && h == 65500);
+    CHECK_STATUS(rwcnn_image_load_memory(copy, n_bytes, 3, buf, 16, &w, &h, &c), RWCNN_ERR_OUT_OF_MEMORY);
+    CHECK(touched(buf, 0, 16 + CANARY) == 0);
+    /* Corrupt entropy data: every byte of the scan flipped. */
+    memcpy(copy, bytes, n_bytes);
+    for (k = n_bytes / 2; k + 2 < n_bytes; k++)
+        copy[k] = (unsigned char)(copy[k] == 0xFF ? 0xFF : copy[k] ^ 0xA5);
+    write_file(tmp_path(tmp, sizeof tmp, "corrupt.jpg"), copy, n_bytes);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, NULL, 0, &w, &h, &c), RWCNN_OK);
+    free(buf);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    free(buf);
+    free(copy);
+    free(bytes);
+}
+
 static void test_png_save_encode(void)
 {
     enum { H = 13, W = 17 };
@@ -2149,6 +2249,7 @@ int main(int argc, char **argv)
     test_threads();
     test_last_error_thread_local();
     test_png_load();
+    test_image_load();
     test_png_save_encode();
     test_metrics();
     test_model_config();

@@ -1,7 +1,7 @@
 /// Settings of one decoder training run. The same options, model and files
 /// give the same run (bit for bit with one thread).
 public struct TrainOptions: Equatable {
-    /// Folder of PNG files, searched recursively (gray and RGBA become RGB).
+    /// Folder of PNG and JPEG files (*.png, *.jpg, *.jpeg), searched recursively (gray and RGBA become RGB).
     public var dataFolder: String = ""
     /// Held-out folder; if nil, a seeded split by file of `dataFolder`.
     public var evalFolder: String? = nil

@@ -185,7 +185,11 @@ PROTOTYPES = {
     # threads
     "rwcnn_set_threads": (status_t, [c_int]),
     "rwcnn_get_threads": (c_int, []),
-    # PNG
+    # images
+    "rwcnn_image_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
+                                    c_size_t_p, c_size_t_p, c_size_t_p]),
+    "rwcnn_image_load_memory": (status_t, [c_void_p, c_size_t, c_int, c_float_p, c_size_t,
+                                           c_size_t_p, c_size_t_p, c_size_t_p]),
     "rwcnn_png_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
                                   c_size_t_p, c_size_t_p, c_size_t_p]),
     "rwcnn_png_load_memory": (status_t, [c_void_p, c_size_t, c_int, c_float_p, c_size_t,

@@ -1,4 +1,4 @@
-"""PNG files and display normalisation.
+"""Image files (PNG and JPEG in, PNG out) and display normalisation.
 
 Images come back as float32 C x H x W arrays in [0, 1]. Functions that take
 an image accept the forms described in :mod:`rwcnn._arrays` (float CHW or
@@ -29,7 +29,7 @@ def _check_channels(channels):
 
 
 def _load(call, what):
-    """Query, then fill, for rwcnn_png_load and rwcnn_png_load_memory.
+    """Query, then fill, for rwcnn_image_load and rwcnn_image_load_memory.
     `call(out, capacity, w, h, c)` runs the C function."""
     w, h, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
     _lib.check(call(None, 0, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c)), what)
@@ -49,21 +49,24 @@ def _load(call, what):
 
 
 def load_image(path, channels=3):
-    """Reads a PNG file as float32 C x H x W in [0, 1].
+    """Reads a PNG or JPEG file (told apart by its bytes, not its name) as
+    float32 C x H x W in [0, 1].
 
     channels: 3 gives RGB (gray is replicated, alpha composited on black),
     1 gives gray (BT.601 luma), 0 keeps the file's colour channels (1 or 3)
-    and drops alpha. Missing file: FileError; not a PNG or corrupt:
-    FormatError; beyond 64 megapixels: OutOfMemoryError.
+    and drops alpha. JPEGs decode as Pillow decodes them (libjpeg-turbo,
+    accurate IDCT, smooth upsampling). Missing file: FileError; neither
+    format, truncated or corrupt: FormatError; beyond 64 megapixels:
+    OutOfMemoryError (checked on the header, before allocating).
     """
     channels = _check_channels(channels)
     p = _lib.encode_path(path)
-    f = _lib.lib().rwcnn_png_load
+    f = _lib.lib().rwcnn_image_load
     return _load(lambda out, cap, w, h, c: f(p, channels, out, cap, w, h, c), None)
 
 
 def load_image_bytes(data, channels=3):
-    """As :func:`load_image`, from PNG bytes (bytes, bytearray, memoryview)."""
+    """As :func:`load_image`, from PNG or JPEG bytes (bytes, bytearray, memoryview)."""
     channels = _check_channels(channels)
     if isinstance(data, str):
         raise ArgumentError("load_image_bytes takes bytes, not str; use load_image for paths")
@@ -74,15 +77,15 @@ def load_image_bytes(data, channels=3):
     else:
         size = buf.size
     ptr = buf.ctypes.data_as(ctypes.c_void_p)
-    f = _lib.lib().rwcnn_png_load_memory
+    f = _lib.lib().rwcnn_image_load_memory
     return _load(lambda out, cap, w, h, c: f(ptr, size, channels, out, cap, w, h, c), None)
 
 
 def image_size(path):
-    """(width, height, channels) of a PNG file from its header, without
-    decoding it; channels as load_image(path, channels=0) would give."""
+    """(width, height, channels) of a PNG or JPEG file from its header,
+    without decoding it; channels as load_image(path, channels=0) would give."""
     w, h, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
-    _lib.check(_lib.lib().rwcnn_png_load(_lib.encode_path(path), 0, None, 0, ctypes.byref(w),
+    _lib.check(_lib.lib().rwcnn_image_load(_lib.encode_path(path), 0, None, 0, ctypes.byref(w),
                                          ctypes.byref(h), ctypes.byref(c)))
     return w.value, h.value, c.value
 
