@@ -194,7 +194,7 @@ typedef enum rwcnn_decoder_mode {
 typedef struct rwcnn_model_config {
     size_t struct_size;            /**< sizeof(rwcnn_model_config), set by _init */
     const char *arch;              /**< "vgg16" (default), "vgg19" or a spec such as "64,M,128k5,M" */
-    const char *cut;               /**< layer name, default "pool2" */
+    const char *cut;               /**< layer name, default "pool2"; aliases such as "relu4_2", "block4_conv2", "features.22" too */
     double width;                  /**< channel multiplier, default 1 */
     int kernel_size;               /**< odd conv kernel for every layer; 0 (default) keeps the arch's */
     rwcnn_distribution distribution; /**< default RWCNN_DIST_NORMAL */
@@ -243,6 +243,14 @@ rwcnn_status rwcnn_model_layer_count(const rwcnn_model *model, size_t *count);
  *  shape may be NULL. */
 rwcnn_status rwcnn_model_layer(const rwcnn_model *model, size_t index, size_t height, size_t width,
                                const char **name, size_t shape[3]);
+
+/** The other names of layer `index`, space-separated (a string valid until
+ *  the model is freed): Caffe/Gatys "relu<b>_<i>", Keras "block<b>_conv<i>"
+ *  or "block<b>_pool", and torchvision "features.<i>" (for a conv, the ReLU
+ *  module and then the conv module: rwcnn's conv output is after the
+ *  ReLU). Wherever a layer name is taken (config.cut), these are too, and
+ *  rwcnn_model_get_config gives back the rwcnn name. */
+rwcnn_status rwcnn_model_layer_aliases(const rwcnn_model *model, size_t index, const char **aliases);
 
 /** Feature shape {C, H, W} at the cut for an input of height x width. */
 rwcnn_status rwcnn_model_feature_shape(const rwcnn_model *model, size_t height, size_t width,

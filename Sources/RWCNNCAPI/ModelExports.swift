@@ -12,17 +12,20 @@ final class ModelHandle {
     let arch: UnsafeMutablePointer<CChar>
     let cut: UnsafeMutablePointer<CChar>
     let layerNames: [UnsafeMutablePointer<CChar>]
+    let layerAliases: [UnsafeMutablePointer<CChar>]
 
     init(_ model: Model) {
         self.model = model
         arch = strdup(model.config.arch)
         cut = strdup(model.config.cut)
         layerNames = model.architecture.layers.map { strdup($0.name) }
+        layerAliases = model.architecture.layers.map { strdup($0.aliases.joined(separator: " ")) }
     }
 
     deinit {
         free(arch); free(cut)
         layerNames.forEach { free($0) }
+        layerAliases.forEach { free($0) }
     }
 }
 
@@ -189,6 +192,18 @@ public func rwcnn_model_layer(_ p: OpaquePointer?, _ index: Int, _ height: Int, 
         if shape != nil { s = try h.model.architecture.shapes(height: height, width: width, through: index)[index] }
         name.pointee = UnsafePointer(h.layerNames[index])
         if let shape { for i in 0..<3 { shape[i] = s[i] } }
+    }
+}
+
+@_cdecl("rwcnn_model_layer_aliases")
+public func rwcnn_model_layer_aliases(_ p: OpaquePointer?, _ index: Int,
+                                      _ aliases: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    capi {
+        let h = try handle(p)
+        guard index >= 0, index < h.layerAliases.count else {
+            throw RWCNNError.argument("layer index \(index) is out of range 0..<\(h.layerAliases.count)")
+        }
+        try required(aliases, "aliases").pointee = UnsafePointer(h.layerAliases[index])
     }
 }
 

@@ -40,7 +40,7 @@ func modelForDecoder(_ decoder: String, cut: String?, options: ModelOptions) thr
         return try Model(config: options.config(cut: cut, decoder: mode))
     }
     let m = try Model.load(path: decoder)
-    if let cut, cut != m.config.cut {
+    if let cut, try m.architecture.canonicalName(of: cut) != m.config.cut {
         throw ValidationError("\(decoder) reconstructs from \(m.config.cut), not \(cut)")
     }
     return m

@@ -1291,6 +1291,36 @@ static void test_model_queries(void)
     CHECK_STATUS(rwcnn_model_layer(m, 17, 16, 16, &name, shape), ARG); /* too small for pool5 */
     CHECK(name == (const char *)&cfg && shape[0] == 99 && shape[1] == 99 && shape[2] == 99);
 
+    section("rwcnn_model_layer_aliases");
+    {
+        const char *aliases = NULL;
+        rwcnn_model *aliased;
+        rwcnn_model_config ac;
+        CHECK_OK(rwcnn_model_layer_aliases(m, 11, &aliases));
+        CHECKF(aliases && strcmp(aliases, "relu4_2 block4_conv2 features.20 features.19") == 0, "conv4_2: %s",
+               aliases ? aliases : "(null)");
+        CHECK_OK(rwcnn_model_layer_aliases(m, 5, &aliases));
+        CHECK(aliases && strcmp(aliases, "block2_pool features.9") == 0);
+        CHECK_STATUS(rwcnn_model_layer_aliases(m, 18, &aliases), ARG);
+        CHECK_STATUS(rwcnn_model_layer_aliases(m, 0, NULL), ARG);
+        CHECK_STATUS(rwcnn_model_layer_aliases(NULL, 0, &aliases), ARG);
+        /* An alias as the cut: the model's config names the rwcnn layer. */
+        aliased = create_model("vgg16", "features.9", 0.125, 0, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_SWITCHES);
+        CHECK(aliased != NULL);
+        if (aliased != NULL) {
+            rwcnn_model_config_init(&ac);
+            CHECK_OK(rwcnn_model_get_config(aliased, &ac));
+            CHECK(strcmp(ac.cut, "pool2") == 0);
+            rwcnn_model_free(aliased);
+        }
+        rwcnn_model_config_init(&ac);
+        ac.cut = "relu9_9";
+        aliased = NULL;
+        CHECK_STATUS(rwcnn_model_create(&ac, &aliased), ARG);
+        CHECK_MESSAGE("conv4_2 = relu4_2 = block4_conv2 = features.20 = features.19");
+        CHECK(aliased == NULL);
+    }
+
     vgg19 = create_model("vgg19", "conv1_1", 0.125, 0, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_SWITCHES);
     if (vgg19 != NULL) {
         CHECK_OK(rwcnn_model_layer_count(vgg19, &count));

@@ -31,6 +31,7 @@ public final class Model {
         self.config = config
         self.architecture = try Architecture(spec: config.arch, width: config.width, kernelSize: config.kernelSize)
         self.cutIndex = try architecture.index(of: config.cut)
+        self.config.cut = architecture.layers[cutIndex].name  // an alias (relu4_2, features.22) becomes conv4_2
         self.parameters = [:]
         for layer in architecture.layers[0...cutIndex] where layer.isConv {
             let k = layer.kernel

@@ -207,6 +207,7 @@ PROTOTYPES = {
     "rwcnn_model_layer_count": (status_t, [model_p, c_size_t_p]),
     "rwcnn_model_layer": (status_t, [model_p, c_size_t, c_size_t, c_size_t,
                                      POINTER(c_char_p), c_size_t_p]),
+    "rwcnn_model_layer_aliases": (status_t, [model_p, c_size_t, POINTER(c_char_p)]),
     "rwcnn_model_feature_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
     "rwcnn_model_decoded_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
     "rwcnn_model_encode": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,

@@ -234,7 +234,8 @@ class Model:
             3x3 conv with that many channels, "64k5" a 5x5 one, "M" a 2x2 max
             pool with stride 2, "M3" 3x3 stride 3, "M3s2" 3x3 stride 2).
             Layers are named conv<block>_<i> and pool<block>.
-        cut: the layer the encoder stops at (a conv includes its ReLU).
+        cut: the layer the encoder stops at (a conv includes its ReLU); an
+            alias such as "relu4_2", "block4_conv2" or "features.22" works too.
         width: channel multiplier.
         kernel_size: odd kernel size for every conv, None keeps the arch's.
         init: weight distribution: "normal", "uniform", "laplace", "logistic".
@@ -407,7 +408,8 @@ class Model:
 
     @property
     def layers(self):
-        """Names of every layer of the architecture (also those after the cut)."""
+        """Names of every layer of the architecture (also those after the cut);
+        see :attr:`layer_aliases` for their names in other conventions."""
         with self._use() as h:
             L = _lib.lib()
             n = ctypes.c_size_t()
@@ -418,6 +420,23 @@ class Model:
                 _lib.check(L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None))
                 names.append(name.value.decode("utf-8"))
             return names
+
+    @property
+    def layer_aliases(self):
+        """{name: [aliases]} for every layer: the names other conventions give
+        the same output (Caffe/Gatys ``relu4_2``, Keras ``block4_conv2`` /
+        ``block4_pool``, torchvision's ReLU module ``features.<i>`` and the
+        conv module before it, e.g. ``features.22`` and ``features.21`` for
+        VGG19's conv4_2; rwcnn's conv output is after its ReLU). ``cut``
+        and every other layer argument accept them."""
+        with self._use() as h:
+            L = _lib.lib()
+            out = {}
+            for i, name in enumerate(self.layers):
+                aliases = ctypes.c_char_p()
+                _lib.check(L.rwcnn_model_layer_aliases(h, i, ctypes.byref(aliases)))
+                out[name] = aliases.value.decode("utf-8").split()
+            return out
 
     def layer_shapes(self, height, width):
         """[(name, (C, H, W)), ...] for every layer of the architecture, for an
