@@ -1,6 +1,6 @@
 /// One layer of an encoder stack.
-public struct Layer: Equatable {
-    public enum Kind: Equatable {
+public struct Layer: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
         /// Convolution with "same" padding (kernel / 2), stride 1, followed by ReLU.
         case conv(kernel: Int)
         /// Max pooling, no padding, floor mode.
@@ -66,7 +66,7 @@ public struct Layer: Equatable {
 /// try vgg.featureShape(at: "pool5", height: 224, width: 224)  // [512, 7, 7]
 /// let small = try Architecture(spec: "32,M,64k5,M", width: 0.5)
 /// ```
-public struct Architecture: Equatable {
+public struct Architecture: Equatable, Sendable {
     public static let presets: [String: String] = [
         "vgg16": "64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M",
         "vgg19": "64,64,M,128,128,M,256,256,256,256,M,512,512,512,512,M,512,512,512,512,M",

@@ -11,7 +11,10 @@
 /// Reading calls (`encode`, `decode`, `reconstruct`, `featureShape`) may run
 /// concurrently; calls that change the weights (training, loading weights)
 /// need exclusive use.
-public final class Model {
+// Sendable without compiler checks: reading calls only read `config`,
+// `architecture` and `parameters`, and the calls that change them (training,
+// loading weights) are documented to need exclusive use.
+public final class Model: @unchecked Sendable {
     public internal(set) var config: ModelConfig
     public let architecture: Architecture
     /// Index of the cut layer in `architecture.layers`.

@@ -40,7 +40,7 @@ public func listImageFiles(in folder: String) throws -> [String] {
 public func listPNGFiles(in folder: String) throws -> [String] { try listImageFiles(in: folder) }
 
 /// RGB images loaded into memory for training or evaluation.
-public struct ImageSet {
+public struct ImageSet: Sendable {
     /// One [3, H, W] tensor per usable file, in `paths` order.
     public var images: [Tensor]
     public var paths: [String]
