@@ -230,6 +230,20 @@ rwcnn_status rwcnn_model_save(const rwcnn_model *model, const char *path);
  *  loads as its model). *out must be freed with rwcnn_model_free. */
 rwcnn_status rwcnn_model_load(const char *path, rwcnn_model **out);
 
+/** The model as safetensors bytes (the format of rwcnn_model_save), for
+ *  pickling or sending to another process. The encoder's weights are left
+ *  out while they are the draw of the config's seed (they are redrawn on
+ *  load), so a seeded model with a trained decoder costs only the decoder.
+ *  Query, then fill: with out == NULL only *size is set; a capacity below
+ *  *size is RWCNN_ERR_ARGUMENT naming the size. */
+rwcnn_status rwcnn_model_serialize(const rwcnn_model *model, void *out, size_t capacity,
+                                   size_t *size);
+
+/** A model from `size` bytes written by rwcnn_model_serialize (or the
+ *  contents of a file of rwcnn_model_save); bit-identical to the original.
+ *  *out must be freed with rwcnn_model_free. */
+rwcnn_status rwcnn_model_deserialize(const void *data, size_t size, rwcnn_model **out);
+
 /** The model's configuration. String fields point into the model and stay
  *  valid until it is freed. config->struct_size must be set by the caller
  *  (rwcnn_model_config_init does). */

@@ -134,6 +134,35 @@ public func rwcnn_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutable
     }
 }
 
+@_cdecl("rwcnn_model_serialize")
+public func rwcnn_model_serialize(_ p: OpaquePointer?, _ out: UnsafeMutableRawPointer?, _ capacity: Int,
+                                  _ size: UnsafeMutablePointer<Int>?) -> Int32 {
+    capi {
+        let model = try handle(p).model
+        let size = try required(size, "size")
+        let bytes = try model.fileContents(includeEncoder: !model.encoderIsSeeded).encode()
+        if let out {
+            guard capacity >= bytes.count else {
+                throw RWCNNError.argument("out holds \(capacity) bytes; the model needs \(bytes.count)")
+            }
+            bytes.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        }
+        size.pointee = bytes.count
+    }
+}
+
+@_cdecl("rwcnn_model_deserialize")
+public func rwcnn_model_deserialize(_ data: UnsafeRawPointer?, _ size: Int,
+                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    capi {
+        let out = try required(out, "out")
+        let data = try required(data, "data")
+        guard size >= 0 else { throw RWCNNError.argument("size is too large") }
+        let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
+        publish(try Model(file: SafetensorsFile.decode(bytes: bytes), source: "model bytes"), out)
+    }
+}
+
 @_cdecl("rwcnn_model_load_torchvision")
 public func rwcnn_model_load_torchvision(_ p: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     capi { try handle(p).model.loadTorchvisionEncoder(path: string(path, "path")) }

@@ -24,10 +24,10 @@ from .errors import (ArgumentError, CancelledError, Error, FileError, FormatErro
                      OutOfMemoryError)
 from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, save_image
 from .metrics import colour_ssim, mse, psnr, ssim
-from .model import Model, TrainProgress, TrainResult
+from .model import Model, TrainOptions, TrainProgress, TrainResult
 
 __all__ = [
-    "Model", "TrainProgress", "TrainResult",
+    "Model", "TrainOptions", "TrainProgress", "TrainResult",
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
     "display_normalize", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
@@ -60,7 +60,7 @@ def set_threads(n):
         raise ArgumentError("thread count must be an integer, got %r" % (n,))
     if not -2 ** 31 <= n <= 2 ** 31 - 1:
         raise ArgumentError("thread count must be >= 1, got %d" % n)
-    _lib.check(_lib.lib().rwcnn_set_threads(n))
+    _lib.lib().rwcnn_set_threads(n)
 
 
 def get_threads():

@@ -172,7 +172,13 @@ c_size_t_p = POINTER(c_size_t)
 c_double_p = POINTER(c_double)
 #: rwcnn_model * (opaque)
 model_p = c_void_p
-status_t = c_int
+
+
+class status_t(c_int):
+    """rwcnn_status. A type of its own (ctypes then hands the result to
+    :func:`_errcheck` as this type) so that every function returning a
+    status raises the matching :class:`rwcnn.Error` by itself."""
+
 
 #: name -> (restype, argtypes) for every function declared in rwcnn.h.
 PROTOTYPES = {
@@ -208,6 +214,8 @@ PROTOTYPES = {
     "rwcnn_model_layer": (status_t, [model_p, c_size_t, c_size_t, c_size_t,
                                      POINTER(c_char_p), c_size_t_p]),
     "rwcnn_model_layer_aliases": (status_t, [model_p, c_size_t, POINTER(c_char_p)]),
+    "rwcnn_model_serialize": (status_t, [model_p, c_void_p, c_size_t, c_size_t_p]),
+    "rwcnn_model_deserialize": (status_t, [c_void_p, c_size_t, POINTER(model_p)]),
     "rwcnn_model_feature_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
     "rwcnn_model_decoded_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
     "rwcnn_model_encode": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
@@ -317,6 +325,16 @@ def find_library(start=None, system=True):
         + "\n  ".join(tried))
 
 
+def _errcheck(result, func, args):
+    """errcheck of every function returning rwcnn_status: a non-zero status
+    raises the rwcnn.Error subclass with this thread's last error message."""
+    status = result.value if isinstance(result, c_int) else int(result)
+    if status != RWCNN_OK:
+        from .errors import error_for_status
+        raise error_for_status(status, last_error())
+    return status
+
+
 def _declare(dll):
     missing = []
     for name, (restype, argtypes) in PROTOTYPES.items():
@@ -327,6 +345,8 @@ def _declare(dll):
             continue
         f.restype = restype
         f.argtypes = argtypes
+        if restype is status_t:
+            f.errcheck = _errcheck
     if missing:
         raise LibraryNotFoundError("the loaded librwcnn lacks %s; is it an older build?"
                                    % ", ".join(missing))
@@ -369,17 +389,6 @@ def last_error():
     """rwcnn_last_error() as str."""
     msg = lib().rwcnn_last_error()
     return msg.decode("utf-8", "replace") if msg else ""
-
-
-def check(status, context=None):
-    """Raises the rwcnn.Error subclass for a non-zero status, carrying the
-    library's last error message of this thread."""
-    if status != RWCNN_OK:
-        from .errors import error_for_status
-        message = last_error()
-        if context:
-            message = "%s: %s" % (context, message) if message else context
-        raise error_for_status(status, message)
 
 
 def encode_path(path):

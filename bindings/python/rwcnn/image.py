@@ -32,19 +32,19 @@ def _load(call, what):
     """Query, then fill, for rwcnn_image_load and rwcnn_image_load_memory.
     `call(out, capacity, w, h, c)` runs the C function."""
     w, h, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
-    _lib.check(call(None, 0, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c)), what)
+    call(None, 0, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
     if h.value * w.value > PNG_PIXEL_LIMIT:
         # Beyond the pixel limit: do not allocate gigabytes first. With a
         # one-float buffer the library checks its limit before decoding
         # (RWCNN_ERR_OUT_OF_MEMORY); only if it accepts the size does it
         # complain about the buffer (RWCNN_ERR_ARGUMENT), and then we go on.
         dummy = np.zeros(1, np.float32)
-        status = call(_lib.float_ptr(dummy), 1, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
-        if status != _lib.RWCNN_ERR_ARGUMENT:
-            _lib.check(status, what)
+        try:
+            call(_lib.float_ptr(dummy), 1, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
+        except ArgumentError:
+            pass  # the size passed the limit; only the buffer was too small
     out = np.empty((c.value, h.value, w.value), np.float32)
-    _lib.check(call(_lib.float_ptr(out), out.size, ctypes.byref(w), ctypes.byref(h),
-                    ctypes.byref(c)), what)
+    call(_lib.float_ptr(out), out.size, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
     return out
 
 
@@ -85,8 +85,8 @@ def image_size(path):
     """(width, height, channels) of a PNG or JPEG file from its header,
     without decoding it; channels as load_image(path, channels=0) would give."""
     w, h, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
-    _lib.check(_lib.lib().rwcnn_image_load(_lib.encode_path(path), 0, None, 0, ctypes.byref(w),
-                                         ctypes.byref(h), ctypes.byref(c)))
+    _lib.lib().rwcnn_image_load(_lib.encode_path(path), 0, None, 0, ctypes.byref(w),
+                                ctypes.byref(h), ctypes.byref(c))
     return w.value, h.value, c.value
 
 
@@ -102,8 +102,7 @@ def save_image(path, image, bit_depth=8):
     bit_depth = _bit_depth(bit_depth)
     a = as_image(image)
     c, h, w = a.shape
-    _lib.check(_lib.lib().rwcnn_png_save(_lib.encode_path(path), _lib.float_ptr(a), c, h, w,
-                                         bit_depth))
+    _lib.lib().rwcnn_png_save(_lib.encode_path(path), _lib.float_ptr(a), c, h, w, bit_depth)
 
 
 def encode_png(image, bit_depth=8):
@@ -113,9 +112,9 @@ def encode_png(image, bit_depth=8):
     c, h, w = a.shape
     f = _lib.lib().rwcnn_png_encode
     size = ctypes.c_size_t()
-    _lib.check(f(_lib.float_ptr(a), c, h, w, bit_depth, None, 0, ctypes.byref(size)))
+    f(_lib.float_ptr(a), c, h, w, bit_depth, None, 0, ctypes.byref(size))
     out = ctypes.create_string_buffer(max(size.value, 1))
-    _lib.check(f(_lib.float_ptr(a), c, h, w, bit_depth, out, len(out), ctypes.byref(size)))
+    f(_lib.float_ptr(a), c, h, w, bit_depth, out, len(out), ctypes.byref(size))
     return out.raw[:size.value]
 
 
@@ -125,5 +124,5 @@ def display_normalize(images):
     Returns a new float32 CHW / NCHW array; the input is left unchanged."""
     a, batched = as_images(images)
     n, c, h, w = a.shape
-    _lib.check(_lib.lib().rwcnn_display_normalize(_lib.float_ptr(a), n, c, h, w))
+    _lib.lib().rwcnn_display_normalize(_lib.float_ptr(a), n, c, h, w)
     return restore(a, batched)

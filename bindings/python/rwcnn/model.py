@@ -9,15 +9,17 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _lib
-from ._arrays import as_features, as_images, restore
-from .errors import ArgumentError, error_for_status
 
-__all__ = ["Model", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+from ._arrays import as_features, as_images, restore
+from .errors import ArgumentError, Error
+
+__all__ = ["Model", "TrainOptions", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
            "UNPOOL_MODES", "DECODER_MODES", "OPTIMIZERS"]
 
 DISTRIBUTIONS = {"normal": _lib.RWCNN_DIST_NORMAL, "uniform": _lib.RWCNN_DIST_UNIFORM,
@@ -79,6 +81,33 @@ def _nan_to_none(x):
 
 
 # ---- training records --------------------------------------------------------
+
+
+@dataclass
+class TrainOptions:
+    """Options of :meth:`Model.train`, grouped (every field also works as a
+    keyword argument of train). None takes the library's default, the one
+    the rwcnn.h comments list (and rwcnn_train_options_init sets)."""
+    eval_data: Optional[PathLike] = None
+    steps: Optional[int] = None
+    batch: Optional[int] = None
+    crop: Optional[int] = None
+    lr: Optional[float] = None
+    checkpoint: Optional[PathLike] = None
+    resume: Union[bool, PathLike, None] = None
+    eval_fraction: Optional[float] = None
+    short_side: Optional[int] = None
+    resize_whole: Optional[bool] = None
+    flip: Optional[bool] = None
+    optimizer: Optional[str] = None
+    momentum: Optional[float] = None
+    betas: Optional[Tuple[float, float]] = None
+    epsilon: Optional[float] = None
+    weight_decay: Optional[float] = None
+    seed: Optional[int] = None
+    eval_every: Optional[int] = None
+    checkpoint_every: Optional[int] = None
+
 
 
 @dataclass
@@ -287,7 +316,7 @@ class Model:
         cfg.decoder = _choice(DECODER_MODES, decoder, "decoder")
         cfg.normalize_input = 1 if normalize_input else 0
         h = _lib.model_p()
-        _lib.check(L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h)))
+        L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h))
         self._setup(h.value)
 
     def _setup(self, handle):
@@ -308,7 +337,7 @@ class Model:
         Missing file: FileError; corrupt or not an rwcnn model: FormatError."""
         L = _lib.lib()
         h = _lib.model_p()
-        _lib.check(L.rwcnn_model_load(_lib.encode_path(path), ctypes.byref(h)))
+        L.rwcnn_model_load(_lib.encode_path(path), ctypes.byref(h))
         return cls._wrap(h.value)
 
     # -- lifetime --
@@ -375,7 +404,7 @@ class Model:
         with self._use() as h:
             cfg = _lib.ModelConfig()
             _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
-            _lib.check(_lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg)))
+            _lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg))
             scale = _name(SCALE_RULES, cfg.scale)
             return {
                 "arch": cfg.arch.decode("utf-8"),
@@ -413,11 +442,11 @@ class Model:
         with self._use() as h:
             L = _lib.lib()
             n = ctypes.c_size_t()
-            _lib.check(L.rwcnn_model_layer_count(h, ctypes.byref(n)))
+            L.rwcnn_model_layer_count(h, ctypes.byref(n))
             names = []
             for i in range(n.value):
                 name = ctypes.c_char_p()
-                _lib.check(L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None))
+                L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None)
                 names.append(name.value.decode("utf-8"))
             return names
 
@@ -434,7 +463,7 @@ class Model:
             out = {}
             for i, name in enumerate(self.layers):
                 aliases = ctypes.c_char_p()
-                _lib.check(L.rwcnn_model_layer_aliases(h, i, ctypes.byref(aliases)))
+                L.rwcnn_model_layer_aliases(h, i, ctypes.byref(aliases))
                 out[name] = aliases.value.decode("utf-8").split()
             return out
 
@@ -446,12 +475,12 @@ class Model:
         with self._use() as h:
             L = _lib.lib()
             n = ctypes.c_size_t()
-            _lib.check(L.rwcnn_model_layer_count(h, ctypes.byref(n)))
+            L.rwcnn_model_layer_count(h, ctypes.byref(n))
             out = []
             for i in range(n.value):
                 name = ctypes.c_char_p()
                 shape = _lib.size3()
-                _lib.check(L.rwcnn_model_layer(h, i, height, width, ctypes.byref(name), shape))
+                L.rwcnn_model_layer(h, i, height, width, ctypes.byref(name), shape)
                 out.append((name.value.decode("utf-8"), tuple(shape)))
             return out
 
@@ -460,7 +489,7 @@ class Model:
         height, width = _size(height, "height"), _size(width, "width")
         with self._use() as h:
             shape = _lib.size3()
-            _lib.check(_lib.lib().rwcnn_model_feature_shape(h, height, width, shape))
+            _lib.lib().rwcnn_model_feature_shape(h, height, width, shape)
             return tuple(shape)
 
     def decoded_shape(self, fheight, fwidth):
@@ -468,7 +497,7 @@ class Model:
         fheight, fwidth = _size(fheight, "fheight"), _size(fwidth, "fwidth")
         with self._use() as h:
             shape = _lib.size3()
-            _lib.check(_lib.lib().rwcnn_model_decoded_shape(h, fheight, fwidth, shape))
+            _lib.lib().rwcnn_model_decoded_shape(h, fheight, fwidth, shape)
             return tuple(shape)
 
     # -- running --
@@ -481,8 +510,8 @@ class Model:
         with self._use() as h:
             fs = self.feature_shape(hh, ww)
             out = np.empty((n,) + fs, np.float32)
-            _lib.check(_lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
-                                                     _lib.float_ptr(out), out.size))
+            _lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
+                                          _lib.float_ptr(out), out.size)
         return restore(out, batched)
 
     def decode(self, features):
@@ -495,8 +524,8 @@ class Model:
         with self._use() as h:
             ds = self.decoded_shape(fh, fw)
             out = np.empty((n,) + ds, np.float32)
-            _lib.check(_lib.lib().rwcnn_model_decode(h, _lib.float_ptr(f), n, c, fh, fw,
-                                                     _lib.float_ptr(out), out.size))
+            _lib.lib().rwcnn_model_decode(h, _lib.float_ptr(f), n, c, fh, fw,
+                                          _lib.float_ptr(out), out.size)
         return restore(out, batched)
 
     def reconstruct(self, images):
@@ -506,9 +535,42 @@ class Model:
         n, c, hh, ww = x.shape
         out = np.empty_like(x)
         with self._use() as h:
-            _lib.check(_lib.lib().rwcnn_model_reconstruct(h, _lib.float_ptr(x), n, c, hh, ww,
-                                                          _lib.float_ptr(out), out.size))
+            _lib.lib().rwcnn_model_reconstruct(h, _lib.float_ptr(x), n, c, hh, ww,
+                                               _lib.float_ptr(out), out.size)
         return restore(out, batched)
+
+    # -- pickling --
+
+    def to_bytes(self):
+        """The model as safetensors bytes (see :meth:`save`); the encoder's
+        weights are left out while its seed redraws them, so a seeded model
+        costs only its decoder."""
+        with self._use() as h:
+            f = _lib.lib().rwcnn_model_serialize
+            size = ctypes.c_size_t()
+            f(h, None, 0, ctypes.byref(size))
+            out = ctypes.create_string_buffer(max(size.value, 1))
+            f(h, out, len(out), ctypes.byref(size))
+            return out.raw[:size.value]
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A model from :meth:`to_bytes` (or a :meth:`save` file's contents),
+        bit-identical to the original."""
+        buf = bytes(data)
+        h = _lib.model_p()
+        _lib.lib().rwcnn_model_deserialize(buf, len(buf), ctypes.byref(h))
+        return cls._wrap(h.value)
+
+    def __reduce__(self):
+        # Ray, multiprocessing and joblib pickle models. Random and tied
+        # decoders are redrawn from the config alone; a trained one travels
+        # as safetensors bytes without the seeded encoder.
+        data = self.to_bytes()
+        config = self.config
+        if config["decoder"] != "trained" and _stored_metadata(data).get("encoder_weights") == "seed":
+            return (_model_from_config, (config,))
+        return (Model.from_bytes, (data,))
 
     # -- files --
 
@@ -517,7 +579,7 @@ class Model:
         as safetensors, atomically."""
         p = _lib.encode_path(path)
         with self._use() as h:
-            _lib.check(_lib.lib().rwcnn_model_save(h, p))
+            _lib.lib().rwcnn_model_save(h, p)
 
     def load_torchvision(self, path):
         """Replaces the encoder's weights with torchvision VGG16/VGG19 weights
@@ -526,28 +588,31 @@ class Model:
         mismatch: FormatError. Needs exclusive use of the model."""
         p = _lib.encode_path(path)
         with self._use() as h:
-            _lib.check(_lib.lib().rwcnn_model_load_torchvision(h, p))
+            _lib.lib().rwcnn_model_load_torchvision(h, p)
         return self
 
     # -- training --
 
-    def train(self, data, eval=None, steps=None, batch=None, crop=None, lr=None, checkpoint=None,
-              resume=False, *, eval_fraction=None, short_side=None, resize_whole=None,
-              flip=None, optimizer=None, momentum=None, betas=None, epsilon=None,
-              weight_decay=None, seed=None, eval_every=None, checkpoint_every=None,
-              progress=True, callback=None):
+    def train(self, data, eval_data=None, steps=None, batch=None, crop=None, lr=None,
+              checkpoint=None, resume=None, *, options=None, eval_fraction=None, short_side=None,
+              resize_whole=None, flip=None, optimizer=None, momentum=None, betas=None,
+              epsilon=None, weight_decay=None, seed=None, eval_every=None, checkpoint_every=None,
+              progress=True, callback=None, **deprecated):
         """Trains the decoder to reconstruct the input from the cut's features
         (MSE), the encoder fixed; the decoder mode becomes "trained".
 
-        Options left at None take the library's defaults (rwcnn.h):
-        steps 1000, batch 8, crop 64, lr 1e-3, eval_fraction 0.2,
-        short_side 0 (keep), resize_whole False, flip True, optimizer "adam",
-        momentum 0.9 (SGD), betas (0.9, 0.999), epsilon 1e-8,
-        weight_decay 0, seed 0, eval_every 100, checkpoint_every 100.
+        The options can come as a :class:`TrainOptions` (``options=``), as
+        keyword arguments, or both (keywords that are not None win). Options
+        left at None take the library's defaults (rwcnn.h): steps 1000,
+        batch 8, crop 64, lr 1e-3, eval_fraction 0.2, short_side 0 (keep),
+        resize_whole False, flip True, optimizer "adam", momentum 0.9 (SGD),
+        betas (0.9, 0.999), epsilon 1e-8, weight_decay 0, seed 0,
+        eval_every 100, checkpoint_every 100.
 
         Args:
-            data: folder of PNG files (searched recursively).
-            eval: folder of held-out PNGs; None holds out eval_fraction of data.
+            data: folder of PNG and JPEG files (searched recursively).
+            eval_data: folder of held-out images; None holds out
+                eval_fraction of data. (``eval=`` is a deprecated alias.)
             checkpoint: path of the checkpoint (written atomically every
                 checkpoint_every steps, at the end and on cancellation).
             resume: True continues from `checkpoint`; a path is shorthand for
@@ -562,6 +627,32 @@ class Model:
         KeyboardInterrupt after Ctrl-C (same checkpoint guarantee), and
         re-raises any exception the callback raised.
         """
+        if "eval" in deprecated:
+            import warnings
+            warnings.warn("train(eval=...) is deprecated; use eval_data=", DeprecationWarning,
+                          stacklevel=2)
+            if eval_data is not None:
+                raise ArgumentError("pass eval_data or its deprecated alias eval, not both")
+            eval_data = deprecated.pop("eval")
+        if deprecated:
+            raise TypeError("train() got unexpected keyword arguments: %s" % ", ".join(deprecated))
+        if options is None:
+            options = TrainOptions()
+        elif not isinstance(options, TrainOptions):
+            raise ArgumentError("options must be a rwcnn.TrainOptions, got %r"
+                                % type(options).__name__)
+        given = dict(eval_data=eval_data, steps=steps, batch=batch, crop=crop, lr=lr,
+                     checkpoint=checkpoint, resume=resume, eval_fraction=eval_fraction,
+                     short_side=short_side, resize_whole=resize_whole, flip=flip,
+                     optimizer=optimizer, momentum=momentum, betas=betas, epsilon=epsilon,
+                     weight_decay=weight_decay, seed=seed, eval_every=eval_every,
+                     checkpoint_every=checkpoint_every)
+        merged = {k: (v if v is not None else getattr(options, k)) for k, v in given.items()}
+        (eval_data, steps, batch, crop, lr, checkpoint, resume, eval_fraction, short_side,
+         resize_whole, flip, optimizer, momentum, betas, epsilon, weight_decay, seed, eval_every,
+         checkpoint_every) = (merged[k] for k in given)
+        if resume is None:
+            resume = False
         L = _lib.lib()
         o = _lib.TrainOptions()
         L.rwcnn_train_options_init(ctypes.byref(o))
@@ -573,8 +664,8 @@ class Model:
             return b
 
         o.data_dir = path_arg(data)
-        if eval is not None:
-            o.eval_dir = path_arg(eval)
+        if eval_data is not None:
+            o.eval_dir = path_arg(eval_data)
         if resume not in (False, True, None, 0, 1):
             rpath = os.fspath(resume)
             if checkpoint is not None and os.fspath(checkpoint) != rpath:
@@ -679,10 +770,13 @@ class Model:
                     old_handler = signal.signal(signal.SIGINT, on_sigint)
             except (ValueError, OSError):
                 old_handler = None
+        failure = None
         try:
             with self._use() as h:
-                status = L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
-                message = _lib.last_error() if status != _lib.RWCNN_OK else ""
+                try:
+                    L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
+                except Error as e:  # reported after the callback's own outcome
+                    failure = e
         finally:
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)
@@ -694,8 +788,8 @@ class Model:
                 state.last_step, "; checkpoint saved to %s" % checkpoint if checkpoint else ""))
         if state.exception is not None:
             raise state.exception
-        if status != _lib.RWCNN_OK:
-            raise error_for_status(status, message)
+        if failure is not None:
+            raise failure
         return TrainResult(
             steps_done=result.steps_done, final_loss=result.final_loss,
             eval_mse=result.eval_mse if result.has_eval else None,
@@ -705,3 +799,15 @@ class Model:
             eval_images=result.eval_images, skipped_files=result.skipped_files,
             warnings=state.warnings)
 
+
+def _stored_metadata(data):
+    """The __metadata__ of safetensors bytes (8-byte length, then JSON)."""
+    import json
+    import struct
+    (n,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8:8 + n].decode("utf-8")).get("__metadata__", {})
+
+
+def _model_from_config(config):
+    """Unpickles a model whose weights its config redraws."""
+    return Model(**config)
