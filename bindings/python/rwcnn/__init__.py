@@ -37,22 +37,22 @@ __all__ = [
     "__version__",
 ]
 
-def version():
+def version() -> str:
     """The C library's version string, "MAJOR.MINOR.PATCH"."""
-    return _lib.lib().rwcnn_version().decode("ascii")
+    return str(_lib.lib().rwcnn_version().decode("ascii"))
 
 
-def version_number():
+def version_number() -> int:
     """The C library's version as MAJOR*10000 + MINOR*100 + PATCH."""
-    return _lib.lib().rwcnn_version_number()
+    return int(_lib.lib().rwcnn_version_number())
 
 
-def library_path():
+def library_path() -> str:
     """Where the loaded librwcnn came from (see the lookup order in README)."""
     return _lib.library_path()
 
 
-def set_threads(n):
+def set_threads(n: int) -> None:
     """Bounds the library's worker threads (BLAS included) to n >= 1,
     process-wide. Do not call while other rwcnn calls run. Results do not
     depend on the thread count."""
@@ -63,6 +63,6 @@ def set_threads(n):
     _lib.lib().rwcnn_set_threads(n)
 
 
-def get_threads():
+def get_threads() -> int:
     """The current thread bound (defaults to the number of online CPUs)."""
-    return _lib.lib().rwcnn_get_threads()
+    return int(_lib.lib().rwcnn_get_threads())

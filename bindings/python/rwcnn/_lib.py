@@ -25,8 +25,12 @@ import ctypes.util
 import os
 import sys
 import threading
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
                     c_size_t, c_uint64, c_void_p)
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # ---- constants (values pinned by the header) -------------------------------
 
@@ -260,7 +264,7 @@ class LibraryNotFoundError(ImportError):
     that was tried."""
 
 
-def candidate_paths(start=None):
+def candidate_paths(start: Optional[str] = None) -> List[Tuple[str, str]]:
     """Files that the lookup tries, in order, as (description, path) pairs
     (steps 2 and 3 of the lookup order; the environment variable and the
     system search are handled by :func:`find_library`)."""
@@ -278,14 +282,14 @@ def candidate_paths(start=None):
     return out
 
 
-def _try_load(path):
+def _try_load(path: str) -> Tuple[Optional[ctypes.CDLL], Optional[str]]:
     try:
         return ctypes.CDLL(path), None
     except OSError as e:  # exists but cannot be loaded (missing dependency, wrong arch)
         return None, str(e)
 
 
-def find_library(start=None, system=True):
+def find_library(start: Optional[str] = None, system: bool = True) -> Tuple[ctypes.CDLL, str]:
     """Loads librwcnn following the lookup order; returns (CDLL, path).
     Raises LibraryNotFoundError naming every place it looked. `start` is
     the directory the file search starts from (default: this package);
@@ -325,7 +329,7 @@ def find_library(start=None, system=True):
         + "\n  ".join(tried))
 
 
-def _errcheck(result, func, args):
+def _errcheck(result: Any, func: Any, args: Any) -> int:
     """errcheck of every function returning rwcnn_status: a non-zero status
     raises the rwcnn.Error subclass with this thread's last error message."""
     status = result.value if isinstance(result, c_int) else int(result)
@@ -335,7 +339,7 @@ def _errcheck(result, func, args):
     return status
 
 
-def _declare(dll):
+def _declare(dll: ctypes.CDLL) -> None:
     missing = []
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
@@ -366,7 +370,7 @@ _lib = None
 _path = None
 
 
-def lib():
+def lib() -> Any:
     """The loaded library with every prototype declared (loaded on first use)."""
     global _lib, _path
     if _lib is None:
@@ -379,19 +383,19 @@ def lib():
     return _lib
 
 
-def library_path():
+def library_path() -> str:
     """Path (or loader name) of the library in use; loads it if needed."""
     lib()
-    return _path
+    return _path or ""
 
 
-def last_error():
+def last_error() -> str:
     """rwcnn_last_error() as str."""
     msg = lib().rwcnn_last_error()
     return msg.decode("utf-8", "replace") if msg else ""
 
 
-def encode_path(path):
+def encode_path(path: Any) -> bytes:
     """A path (str, bytes or os.PathLike) as bytes for a const char *."""
     try:
         b = os.fsencode(os.fspath(path))
@@ -405,7 +409,7 @@ def encode_path(path):
     return b
 
 
-def encode_str(s, what):
+def encode_str(s: Any, what: str) -> bytes:
     if isinstance(s, bytes):
         b = s
     elif isinstance(s, str):
@@ -419,10 +423,10 @@ def encode_str(s, what):
     return b
 
 
-def float_ptr(array):
+def float_ptr(array: "np.ndarray[Any, Any]") -> Any:
     """float * into a C-contiguous float32 numpy array (which must stay alive)."""
     return array.ctypes.data_as(c_float_p)
 
 
-def size3():
+def size3() -> Any:
     return (c_size_t * 3)()

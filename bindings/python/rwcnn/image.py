@@ -6,11 +6,13 @@ uint8 HWC/HW).
 """
 
 import ctypes
+import os
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _lib
-from ._arrays import as_image, as_images, restore
+from ._arrays import FloatArray, as_image, as_images, restore
 from .errors import ArgumentError
 
 __all__ = ["load_image", "load_image_bytes", "save_image", "encode_png", "display_normalize",
@@ -21,14 +23,18 @@ __all__ = ["load_image", "load_image_bytes", "save_image", "encode_png", "displa
 PNG_PIXEL_LIMIT = 64 << 20
 
 
-def _check_channels(channels):
+#: What a path argument may be.
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def _check_channels(channels: int) -> int:
     if channels not in (0, 1, 3):
         raise ArgumentError("channels must be 0 (as stored, alpha dropped), 1 (gray) or 3 (RGB), "
                             "got %r" % (channels,))
     return int(channels)
 
 
-def _load(call, what):
+def _load(call: Callable[..., Any], what: Optional[str]) -> FloatArray:
     """Query, then fill, for rwcnn_image_load and rwcnn_image_load_memory.
     `call(out, capacity, w, h, c)` runs the C function."""
     w, h, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
@@ -48,7 +54,7 @@ def _load(call, what):
     return out
 
 
-def load_image(path, channels=3):
+def load_image(path: PathLike, channels: int = 3) -> FloatArray:
     """Reads a PNG or JPEG file (told apart by its bytes, not its name) as
     float32 C x H x W in [0, 1].
 
@@ -65,7 +71,7 @@ def load_image(path, channels=3):
     return _load(lambda out, cap, w, h, c: f(p, channels, out, cap, w, h, c), None)
 
 
-def load_image_bytes(data, channels=3):
+def load_image_bytes(data: Union[bytes, bytearray, memoryview], channels: int = 3) -> FloatArray:
     """As :func:`load_image`, from PNG or JPEG bytes (bytes, bytearray, memoryview)."""
     channels = _check_channels(channels)
     if isinstance(data, str):
@@ -81,7 +87,7 @@ def load_image_bytes(data, channels=3):
     return _load(lambda out, cap, w, h, c: f(ptr, size, channels, out, cap, w, h, c), None)
 
 
-def image_size(path):
+def image_size(path: PathLike) -> Tuple[int, int, int]:
     """(width, height, channels) of a PNG or JPEG file from its header,
     without decoding it; channels as load_image(path, channels=0) would give."""
     w, h, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
@@ -90,13 +96,13 @@ def image_size(path):
     return w.value, h.value, c.value
 
 
-def _bit_depth(bit_depth):
+def _bit_depth(bit_depth: int) -> int:
     if bit_depth not in (8, 16):
         raise ArgumentError("bit_depth must be 8 or 16, got %r" % (bit_depth,))
     return int(bit_depth)
 
 
-def save_image(path, image, bit_depth=8):
+def save_image(path: PathLike, image: Any, bit_depth: int = 8) -> None:
     """Writes one image (float C x H x W in [0, 1], or uint8 H x W x C / H x W;
     1, 3 or 4 channels; values clamped) as an 8- or 16-bit PNG, atomically."""
     bit_depth = _bit_depth(bit_depth)
@@ -105,7 +111,7 @@ def save_image(path, image, bit_depth=8):
     _lib.lib().rwcnn_png_save(_lib.encode_path(path), _lib.float_ptr(a), c, h, w, bit_depth)
 
 
-def encode_png(image, bit_depth=8):
+def encode_png(image: Any, bit_depth: int = 8) -> bytes:
     """One image (as for :func:`save_image`) encoded as PNG bytes."""
     bit_depth = _bit_depth(bit_depth)
     a = as_image(image)
@@ -118,7 +124,7 @@ def encode_png(image, bit_depth=8):
     return out.raw[:size.value]
 
 
-def display_normalize(images):
+def display_normalize(images: Any) -> FloatArray:
     """Maps each image of an image or batch to [0, 1] by its own min and max
     over all channels (colour relations kept; a constant image becomes 0.5).
     Returns a new float32 CHW / NCHW array; the input is left unchanged."""

@@ -9,14 +9,16 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple, Union
+from typing import (IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Type,
+                    TypeVar, Union)
 
 import numpy as np
 
 from . import _lib
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-from ._arrays import as_features, as_images, restore
+_M = TypeVar("_M", bound="Model")
+from ._arrays import FloatArray, as_features, as_images, restore
 from .errors import ArgumentError, Error
 
 __all__ = ["Model", "TrainOptions", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
@@ -35,48 +37,48 @@ _PROGRESS_KINDS = {_lib.RWCNN_PROGRESS_STEP: "step", _lib.RWCNN_PROGRESS_EVAL: "
                    _lib.RWCNN_PROGRESS_WARNING: "warning"}
 
 
-def _choice(table, value, what):
+def _choice(table: Mapping[str, int], value: Union[str, int], what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value in table.values():
         return value
-    key = value.lower() if isinstance(value, str) else value
-    if key not in table:
+    key = value.lower() if isinstance(value, str) else None
+    if key is None or key not in table:
         raise ArgumentError("%s must be one of %s, got %r" % (what, ", ".join(table), value))
     return table[key]
 
 
-def _name(table, code):
+def _name(table: Mapping[str, int], code: int) -> str:
     for k, v in table.items():
         if v == code:
             return k
-    return code
+    return str(code)
 
 
-def _size(value, what, minimum=0):
+def _size(value: Any, what: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ArgumentError("%s must be an integer, got %r" % (what, value))
-    value = int(value)
-    if value < minimum or value >= 1 << 63:
-        raise ArgumentError("%s must be >= %d, got %d" % (what, minimum, value))
-    return value
+    n = int(value)
+    if n < minimum or n >= 1 << 63:
+        raise ArgumentError("%s must be >= %d, got %d" % (what, minimum, n))
+    return n
 
 
-def _u64(value, what):
+def _u64(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ArgumentError("%s must be an integer, got %r" % (what, value))
-    value = int(value)
-    if not 0 <= value < 1 << 64:
-        raise ArgumentError("%s must be in 0 ... 2**64 - 1, got %d" % (what, value))
-    return value
+    n = int(value)
+    if not 0 <= n < 1 << 64:
+        raise ArgumentError("%s must be in 0 ... 2**64 - 1, got %d" % (what, n))
+    return n
 
 
-def _real(value, what):
+def _real(value: Any, what: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
         raise ArgumentError("%s must be a number, got %r" % (what, value)) from None
 
 
-def _nan_to_none(x):
+def _nan_to_none(x: Optional[float]) -> Optional[float]:
     return None if x is None or math.isnan(x) else x
 
 
@@ -131,7 +133,7 @@ class TrainProgress:
     message: str = ""
 
     @classmethod
-    def _from_c(cls, p):
+    def _from_c(cls, p: Any) -> "TrainProgress":
         has_eval = bool(p.has_eval)
         return cls(
             kind=_PROGRESS_KINDS.get(p.kind, str(p.kind)),
@@ -161,11 +163,11 @@ class TrainResult:
     skipped_files: int
     warnings: List[str] = field(default_factory=list)
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, Any]:
         return dict(self.__dict__)
 
 
-def _clock(seconds):
+def _clock(seconds: Optional[float]) -> str:
     if seconds is None:
         return "--:--"
     seconds = int(round(seconds))
@@ -178,7 +180,7 @@ class _ProgressBar:
     """Plain-text progress on a stream: one rewritten line on a terminal,
     about twenty lines per run elsewhere (logs)."""
 
-    def __init__(self, stream, width=24):
+    def __init__(self, stream: IO[str], width: int = 24) -> None:
         self.stream = stream
         self.width = width
         try:
@@ -189,14 +191,14 @@ class _ProgressBar:
         self.last_draw = 0.0
         self.last_logged = -1
 
-    def _write(self, text):
+    def _write(self, text: str) -> None:
         try:
             self.stream.write(text)
             self.stream.flush()
         except Exception:
             pass
 
-    def _line(self, e):
+    def _line(self, e: "TrainProgress") -> str:
         frac = e.step / e.steps if e.steps else 1.0
         filled = int(round(frac * self.width))
         bar = "#" * filled + "." * (self.width - filled)
@@ -210,18 +212,18 @@ class _ProgressBar:
             parts.append("eta %s" % _clock(e.eta_seconds))
         return "  ".join(parts)
 
-    def _newline(self):
+    def _newline(self) -> None:
         if self.pending:
             self._write("\n")
             self.pending = False
 
-    def update(self, e):
+    def update(self, e: "TrainProgress") -> None:
         if e.kind == "warning":
             self._newline()
             self._write("warning: %s\n" % e.message)
         elif e.kind == "eval":
             self._newline()
-            if e.eval_mse is not None:
+            if e.eval_mse is not None and e.eval_psnr is not None and e.eval_ssim is not None:
                 self._write("eval  step %d: mse %.5g  psnr %.2f dB  ssim %.4f\n"
                             % (e.step, e.eval_mse, e.eval_psnr, e.eval_ssim))
         else:
@@ -238,16 +240,16 @@ class _ProgressBar:
                     self.last_logged = e.step
                     self._write(self._line(e) + "\n")
 
-    def close(self):
+    def close(self) -> None:
         self._newline()
 
 
 class _TrainState:
-    def __init__(self):
+    def __init__(self) -> None:
         self.interrupted = False      # Ctrl-C (SIGINT or KeyboardInterrupt in the callback)
-        self.exception = None         # an exception raised by the user's callback
+        self.exception: Optional[BaseException] = None  # raised by the user's callback
         self.user_cancelled = False
-        self.warnings = []
+        self.warnings: List[str] = []
         self.last_step = 0
 
 
@@ -287,9 +289,11 @@ class Model:
 
     _handle = None
 
-    def __init__(self, arch="vgg16", cut="pool2", width=1.0, kernel_size=None, init="normal",
-                 scale="he", std=None, mean=0.0, seed=0, unpool="switches", decoder="random",
-                 normalize_input=False):
+    def __init__(self, arch: str = "vgg16", cut: str = "pool2", width: float = 1.0,
+                 kernel_size: Optional[int] = None, init: str = "normal", scale: str = "he",
+                 std: Optional[float] = None, mean: float = 0.0, seed: int = 0,
+                 unpool: str = "switches", decoder: str = "random",
+                 normalize_input: bool = False) -> None:
         self._setup(None)
         L = _lib.lib()
         cfg = _lib.ModelConfig()
@@ -319,20 +323,20 @@ class Model:
         L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h))
         self._setup(h.value)
 
-    def _setup(self, handle):
+    def _setup(self, handle: Optional[int]) -> None:
         self._lock = threading.Lock()
         self._users = 0
         self._closing = False
         self._handle = handle
 
     @classmethod
-    def _wrap(cls, handle):
+    def _wrap(cls: Type[_M], handle: Optional[int]) -> _M:
         m = cls.__new__(cls)
         m._setup(handle)
         return m
 
     @classmethod
-    def load(cls, path):
+    def load(cls: Type[_M], path: PathLike) -> _M:
         """Reads a model written by :meth:`save` or a training checkpoint.
         Missing file: FileError; corrupt or not an rwcnn model: FormatError."""
         L = _lib.lib()
@@ -343,7 +347,7 @@ class Model:
     # -- lifetime --
 
     @contextmanager
-    def _use(self):
+    def _use(self) -> Iterator[int]:
         with self._lock:
             if self._handle is None or self._closing:
                 raise ArgumentError("the model is closed")
@@ -357,12 +361,12 @@ class Model:
                 if self._closing and self._users == 0:
                     self._free()
 
-    def _free(self):
+    def _free(self) -> None:
         h, self._handle = self._handle, None
         if h:
             _lib.lib().rwcnn_model_free(h)
 
-    def close(self):
+    def close(self) -> None:
         """Frees the library handle (idempotent). A call still running on
         another thread keeps the handle until it returns."""
         lock = getattr(self, "_lock", None)
@@ -376,17 +380,16 @@ class Model:
                 self._free()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._handle is None or self._closing
 
-    def __enter__(self):
+    def __enter__(self: _M) -> _M:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
-        return False
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             h, self._handle = self._handle, None
             if h and _lib is not None and _lib._lib is not None:
@@ -397,7 +400,7 @@ class Model:
     # -- description --
 
     @property
-    def config(self):
+    def config(self) -> Dict[str, Any]:
         """The configuration as a dict of the keyword arguments of Model
         (``Model(**m.config)`` rebuilds the same weights); std is None unless
         scale is "fixed"."""
@@ -422,21 +425,21 @@ class Model:
             }
 
     @property
-    def cut(self):
-        return self.config["cut"]
+    def cut(self) -> str:
+        return str(self.config["cut"])
 
     @property
-    def arch(self):
-        return self.config["arch"]
+    def arch(self) -> str:
+        return str(self.config["arch"])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<rwcnn.Model (closed)>"
         c = self.config
         return "rwcnn.Model(%s)" % ", ".join("%s=%r" % kv for kv in c.items())
 
     @property
-    def layers(self):
+    def layers(self) -> List[str]:
         """Names of every layer of the architecture (also those after the cut);
         see :attr:`layer_aliases` for their names in other conventions."""
         with self._use() as h:
@@ -447,11 +450,11 @@ class Model:
             for i in range(n.value):
                 name = ctypes.c_char_p()
                 L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None)
-                names.append(name.value.decode("utf-8"))
+                names.append((name.value or b"").decode("utf-8"))
             return names
 
     @property
-    def layer_aliases(self):
+    def layer_aliases(self) -> Dict[str, List[str]]:
         """{name: [aliases]} for every layer: the names other conventions give
         the same output (Caffe/Gatys ``relu4_2``, Keras ``block4_conv2`` /
         ``block4_pool``, torchvision's ReLU module ``features.<i>`` and the
@@ -464,10 +467,10 @@ class Model:
             for i, name in enumerate(self.layers):
                 aliases = ctypes.c_char_p()
                 L.rwcnn_model_layer_aliases(h, i, ctypes.byref(aliases))
-                out[name] = aliases.value.decode("utf-8").split()
+                out[name] = (aliases.value or b"").decode("utf-8").split()
             return out
 
-    def layer_shapes(self, height, width):
+    def layer_shapes(self, height: int, width: int) -> List[Tuple[str, Tuple[int, int, int]]]:
         """[(name, (C, H, W)), ...] for every layer of the architecture, for an
         input of height x width (ArgumentError if a pool would get an empty
         input)."""
@@ -481,10 +484,10 @@ class Model:
                 name = ctypes.c_char_p()
                 shape = _lib.size3()
                 L.rwcnn_model_layer(h, i, height, width, ctypes.byref(name), shape)
-                out.append((name.value.decode("utf-8"), tuple(shape)))
+                out.append(((name.value or b"").decode("utf-8"), tuple(shape)))
             return out
 
-    def feature_shape(self, height, width):
+    def feature_shape(self, height: int, width: int) -> Tuple[int, int, int]:
         """(C, H, W) of the features at the cut for an input of height x width."""
         height, width = _size(height, "height"), _size(width, "width")
         with self._use() as h:
@@ -492,7 +495,7 @@ class Model:
             _lib.lib().rwcnn_model_feature_shape(h, height, width, shape)
             return tuple(shape)
 
-    def decoded_shape(self, fheight, fwidth):
+    def decoded_shape(self, fheight: int, fwidth: int) -> Tuple[int, int, int]:
         """(C, H, W) of the images :meth:`decode` makes from fheight x fwidth features."""
         fheight, fwidth = _size(fheight, "fheight"), _size(fwidth, "fwidth")
         with self._use() as h:
@@ -502,7 +505,7 @@ class Model:
 
     # -- running --
 
-    def encode(self, images):
+    def encode(self, images: Any) -> FloatArray:
         """Features at the cut: C x H x W for one image, N x C x H x W for a
         batch (images as float CHW/NCHW in [0, 1] or uint8 HWC/NHWC)."""
         x, batched = as_images(images)
@@ -514,7 +517,7 @@ class Model:
                                           _lib.float_ptr(out), out.size)
         return restore(out, batched)
 
-    def decode(self, features):
+    def decode(self, features: Any) -> FloatArray:
         """Images from features alone (C x H x W or N x C x H x W float), sized
         as :meth:`decoded_shape` says; raw output (see display_normalize).
         With unpool="switches" and a pool before the cut the switches are
@@ -528,7 +531,7 @@ class Model:
                                           _lib.float_ptr(out), out.size)
         return restore(out, batched)
 
-    def reconstruct(self, images):
+    def reconstruct(self, images: Any) -> FloatArray:
         """Encoder then decoder: raw reconstructions (float32, CHW or NCHW, the
         input's shape; arbitrary scale for random/tied decoders)."""
         x, batched = as_images(images)
@@ -541,7 +544,7 @@ class Model:
 
     # -- pickling --
 
-    def to_bytes(self):
+    def to_bytes(self) -> bytes:
         """The model as safetensors bytes (see :meth:`save`); the encoder's
         weights are left out while its seed redraws them, so a seeded model
         costs only its decoder."""
@@ -554,7 +557,7 @@ class Model:
             return out.raw[:size.value]
 
     @classmethod
-    def from_bytes(cls, data):
+    def from_bytes(cls: Type[_M], data: Union[bytes, bytearray, memoryview]) -> _M:
         """A model from :meth:`to_bytes` (or a :meth:`save` file's contents),
         bit-identical to the original."""
         buf = bytes(data)
@@ -562,7 +565,7 @@ class Model:
         _lib.lib().rwcnn_model_deserialize(buf, len(buf), ctypes.byref(h))
         return cls._wrap(h.value)
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         # Ray, multiprocessing and joblib pickle models. Random and tied
         # decoders are redrawn from the config alone; a trained one travels
         # as safetensors bytes without the seeded encoder.
@@ -574,14 +577,14 @@ class Model:
 
     # -- files --
 
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Writes the model (every weight plus the metadata that rebuilds it)
         as safetensors, atomically."""
         p = _lib.encode_path(path)
         with self._use() as h:
             _lib.lib().rwcnn_model_save(h, p)
 
-    def load_torchvision(self, path):
+    def load_torchvision(self: _M, path: PathLike) -> _M:
         """Replaces the encoder's weights with torchvision VGG16/VGG19 weights
         from safetensors (scripts/export_torchvision_vgg.py); create the
         model with normalize_input=True for them. Missing tensor or shape
@@ -593,11 +596,20 @@ class Model:
 
     # -- training --
 
-    def train(self, data, eval_data=None, steps=None, batch=None, crop=None, lr=None,
-              checkpoint=None, resume=None, *, options=None, eval_fraction=None, short_side=None,
-              resize_whole=None, flip=None, optimizer=None, momentum=None, betas=None,
-              epsilon=None, weight_decay=None, seed=None, eval_every=None, checkpoint_every=None,
-              progress=True, callback=None, **deprecated):
+    def train(self, data: PathLike, eval_data: Optional[PathLike] = None,
+              steps: Optional[int] = None, batch: Optional[int] = None,
+              crop: Optional[int] = None, lr: Optional[float] = None,
+              checkpoint: Optional[PathLike] = None, resume: Union[bool, PathLike, None] = None,
+              *, options: Optional[TrainOptions] = None, eval_fraction: Optional[float] = None,
+              short_side: Optional[int] = None, resize_whole: Optional[bool] = None,
+              flip: Optional[bool] = None, optimizer: Optional[str] = None,
+              momentum: Optional[float] = None, betas: Optional[Tuple[float, float]] = None,
+              epsilon: Optional[float] = None, weight_decay: Optional[float] = None,
+              seed: Optional[int] = None, eval_every: Optional[int] = None,
+              checkpoint_every: Optional[int] = None,
+              progress: Union[bool, IO[str], None] = True,
+              callback: Optional[Callable[[TrainProgress], Any]] = None,
+              **deprecated: Any) -> TrainResult:
         """Trains the decoder to reconstruct the input from the cut's features
         (MSE), the encoder fixed; the decoder mode becomes "trained".
 
@@ -647,7 +659,7 @@ class Model:
                      optimizer=optimizer, momentum=momentum, betas=betas, epsilon=epsilon,
                      weight_decay=weight_decay, seed=seed, eval_every=eval_every,
                      checkpoint_every=checkpoint_every)
-        merged = {k: (v if v is not None else getattr(options, k)) for k, v in given.items()}
+        merged: Dict[str, Any] = {k: (v if v is not None else getattr(options, k)) for k, v in given.items()}
         (eval_data, steps, batch, crop, lr, checkpoint, resume, eval_fraction, short_side,
          resize_whole, flip, optimizer, momentum, betas, epsilon, weight_decay, seed, eval_every,
          checkpoint_every) = (merged[k] for k in given)
@@ -658,7 +670,7 @@ class Model:
         L.rwcnn_train_options_init(ctypes.byref(o))
         keep = []   # bytes the struct points to, alive for the call
 
-        def path_arg(value):
+        def path_arg(value: PathLike) -> bytes:
             b = _lib.encode_path(value)
             keep.append(b)
             return b
@@ -666,7 +678,7 @@ class Model:
         o.data_dir = path_arg(data)
         if eval_data is not None:
             o.eval_dir = path_arg(eval_data)
-        if resume not in (False, True, None, 0, 1):
+        if resume is not None and not isinstance(resume, (bool, int)):
             rpath = os.fspath(resume)
             if checkpoint is not None and os.fspath(checkpoint) != rpath:
                 raise ArgumentError("resume=%r differs from checkpoint=%r; training resumes from "
@@ -729,7 +741,7 @@ class Model:
 
         state = _TrainState()
 
-        def on_progress(p, user):
+        def on_progress(p: Any, user: Any) -> int:
             # Everything inside the try: an exception escaping a ctypes
             # callback would be printed and ignored (training would go on).
             try:
@@ -765,7 +777,7 @@ class Model:
         if threading.current_thread() is threading.main_thread():
             try:
                 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                    def on_sigint(signum, frame):
+                    def on_sigint(signum: int, frame: Any) -> None:
                         state.interrupted = True
                     old_handler = signal.signal(signal.SIGINT, on_sigint)
             except (ValueError, OSError):
@@ -785,7 +797,7 @@ class Model:
 
         if state.interrupted:
             raise KeyboardInterrupt("training interrupted after step %d%s" % (
-                state.last_step, "; checkpoint saved to %s" % checkpoint if checkpoint else ""))
+                state.last_step, "; checkpoint saved to %s" % os.fsdecode(checkpoint) if checkpoint else ""))
         if state.exception is not None:
             raise state.exception
         if failure is not None:
@@ -800,14 +812,15 @@ class Model:
             warnings=state.warnings)
 
 
-def _stored_metadata(data):
+def _stored_metadata(data: bytes) -> Dict[str, str]:
     """The __metadata__ of safetensors bytes (8-byte length, then JSON)."""
     import json
     import struct
     (n,) = struct.unpack("<Q", data[:8])
-    return json.loads(data[8:8 + n].decode("utf-8")).get("__metadata__", {})
+    metadata: Dict[str, str] = json.loads(data[8:8 + n].decode("utf-8")).get("__metadata__", {})
+    return metadata
 
 
-def _model_from_config(config):
+def _model_from_config(config: Dict[str, Any]) -> Model:
     """Unpickles a model whose weights its config redraws."""
     return Model(**config)
