@@ -189,6 +189,26 @@ typedef enum rwcnn_decoder_mode {
     RWCNN_DECODER_TRAINED = 2  /**< trainable: He-normal init, zero biases */
 } rwcnn_decoder_mode;
 
+/** The enums of this header by name, for bindings and command lines: names are the
+ *  lower-case last word of each value ("normal", "he", "switches",
+ *  "trained", "adam", "step", ...). */
+typedef enum rwcnn_enum_kind {
+    RWCNN_ENUM_DISTRIBUTION = 0,
+    RWCNN_ENUM_SCALE_RULE = 1,
+    RWCNN_ENUM_UNPOOL_MODE = 2,
+    RWCNN_ENUM_DECODER_MODE = 3,
+    RWCNN_ENUM_OPTIMIZER = 4,
+    RWCNN_ENUM_PROGRESS_KIND = 5
+} rwcnn_enum_kind;
+
+/** The name of `value` of enum `kind` (a static string), or NULL when there
+ *  is no such value: walking value = 0, 1, ... until NULL lists them all. */
+const char *rwcnn_enum_name(int kind, int value);
+
+/** The value of `name` (case-insensitive) in enum `kind`. An unknown name is
+ *  RWCNN_ERR_ARGUMENT with a message listing the valid ones. */
+rwcnn_status rwcnn_enum_value(int kind, const char *name, int *value);
+
 /** Model configuration. Fill with rwcnn_model_config_init, then change
  *  fields; strings are borrowed for the duration of rwcnn_model_create. */
 typedef struct rwcnn_model_config {

@@ -74,12 +74,7 @@ func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig 
     m.width = v.width
     if v.kernel_size < 0 { throw RWCNNError.argument("config.kernel_size must be 0 (keep) or an odd size, got \(v.kernel_size)") }
     m.kernelSize = v.kernel_size == 0 ? nil : Int(v.kernel_size)
-    let distributions: [rwcnn_distribution: Distribution] = [
-        RWCNN_DIST_NORMAL: .normal, RWCNN_DIST_UNIFORM: .uniform,
-        RWCNN_DIST_LAPLACE: .laplace, RWCNN_DIST_LOGISTIC: .logistic]
-    guard let d = distributions[v.distribution] else {
-        throw RWCNNError.argument("config.distribution \(v.distribution.rawValue) is not an rwcnn_distribution")
-    }
+    let d = try Vocabulary.distribution.decode(Int(v.distribution.rawValue), as: Distribution.self, field: "config.distribution")
     let scale: ScaleRule
     switch v.scale {
     case RWCNN_SCALE_HE: scale = .he
@@ -92,14 +87,8 @@ func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig 
     guard v.mean.isFinite else { throw RWCNNError.argument("config.mean must be finite") }
     m.weightInit = WeightInit(distribution: d, scale: scale, mean: v.mean)
     m.seed = v.seed
-    let unpools: [rwcnn_unpool_mode: UnpoolMode] = [
-        RWCNN_UNPOOL_SWITCHES: .switches, RWCNN_UNPOOL_NEAREST: .nearest, RWCNN_UNPOOL_ZEROS: .zeros]
-    guard let u = unpools[v.unpool] else { throw RWCNNError.argument("config.unpool \(v.unpool.rawValue) is not an rwcnn_unpool_mode") }
-    m.unpool = u
-    let decoders: [rwcnn_decoder_mode: DecoderMode] = [
-        RWCNN_DECODER_RANDOM: .random, RWCNN_DECODER_TIED: .tied, RWCNN_DECODER_TRAINED: .trained]
-    guard let dm = decoders[v.decoder] else { throw RWCNNError.argument("config.decoder \(v.decoder.rawValue) is not an rwcnn_decoder_mode") }
-    m.decoder = dm
+    m.unpool = try Vocabulary.unpoolMode.decode(Int(v.unpool.rawValue), as: UnpoolMode.self, field: "config.unpool")
+    m.decoder = try Vocabulary.decoderMode.decode(Int(v.decoder.rawValue), as: DecoderMode.self, field: "config.decoder")
     m.normalizeInput = v.normalize_input != 0
     return m
 }

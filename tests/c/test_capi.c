@@ -498,6 +498,54 @@ static void *thread_local_worker(void *p)
     return NULL;
 }
 
+/* Every enum value's name and back; names tied to the header's numbers. */
+static void test_enum_names(void)
+{
+    static const struct { int kind, value; const char *name; } pinned[] = {
+        {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_NORMAL, "normal"}, {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_UNIFORM, "uniform"},
+        {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_LAPLACE, "laplace"}, {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_LOGISTIC, "logistic"},
+        {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_HE, "he"}, {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_GLOROT, "glorot"},
+        {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_FIXED, "fixed"},
+        {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_SWITCHES, "switches"}, {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_NEAREST, "nearest"},
+        {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_ZEROS, "zeros"},
+        {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_RANDOM, "random"}, {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_TIED, "tied"},
+        {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_TRAINED, "trained"},
+        {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_ADAM, "adam"}, {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_SGD, "sgd"},
+        {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_STEP, "step"}, {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_EVAL, "eval"},
+        {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_WARNING, "warning"},
+    };
+    static const int counts[] = {4, 3, 3, 3, 2, 3};
+    size_t i;
+    int kind, v, got;
+    const char *name;
+    section("rwcnn_enum_name / rwcnn_enum_value");
+    for (i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+        name = rwcnn_enum_name(pinned[i].kind, pinned[i].value);
+        CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
+               pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
+    }
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_PROGRESS_KIND; kind++) {
+        for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
+            got = -1;
+            CHECK_OK(rwcnn_enum_value(kind, name, &got));
+            CHECK(got == v);
+        }
+        CHECKF(v == counts[kind], "enum kind %d has %d names, expected %d", kind, v, counts[kind]);
+        CHECK(rwcnn_enum_name(kind, -1) == NULL);
+    }
+    CHECK_OK(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "LaPlace", &got));
+    CHECK(got == RWCNN_DIST_LAPLACE);
+    got = 77;
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
+    CHECK_MESSAGE("normal, uniform, laplace, logistic");
+    CHECK(got == 77);
+    CHECK_STATUS(rwcnn_enum_value(6, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
+    CHECK(rwcnn_enum_name(6, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+}
+
 static void test_last_error_thread_local(void)
 {
     tl_arg a, b;
@@ -2317,6 +2365,7 @@ int main(int argc, char **argv)
     test_status_names();
     test_threads();
     test_last_error_thread_local();
+    test_enum_names();
     test_png_load();
     test_image_load();
     test_png_save_encode();

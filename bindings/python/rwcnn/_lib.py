@@ -62,6 +62,13 @@ RWCNN_DECODER_TRAINED = 2
 RWCNN_OPTIMIZER_ADAM = 0
 RWCNN_OPTIMIZER_SGD = 1
 
+RWCNN_ENUM_DISTRIBUTION = 0
+RWCNN_ENUM_SCALE_RULE = 1
+RWCNN_ENUM_UNPOOL_MODE = 2
+RWCNN_ENUM_DECODER_MODE = 3
+RWCNN_ENUM_OPTIMIZER = 4
+RWCNN_ENUM_PROGRESS_KIND = 5
+
 RWCNN_PROGRESS_STEP = 0
 RWCNN_PROGRESS_EVAL = 1
 RWCNN_PROGRESS_WARNING = 2
@@ -191,6 +198,8 @@ PROTOTYPES = {
     "rwcnn_version_number": (c_int, []),
     # status and errors
     "rwcnn_status_name": (c_char_p, [c_int]),
+    "rwcnn_enum_name": (c_char_p, [c_int, c_int]),
+    "rwcnn_enum_value": (status_t, [c_int, c_char_p, POINTER(c_int)]),
     "rwcnn_last_error": (c_char_p, []),
     # threads
     "rwcnn_set_threads": (status_t, [c_int]),
@@ -357,12 +366,13 @@ def _declare(dll: ctypes.CDLL) -> None:
     from ._version import HEADER_VERSION_NUMBER
     n = dll.rwcnn_version_number()
     if n // 100 != HEADER_VERSION_NUMBER // 100:
-        import warnings
-        warnings.warn("librwcnn %s differs in MAJOR.MINOR from the header version this binding "
-                      "was written for (%d.%d)" % (dll.rwcnn_version().decode("ascii", "replace"),
-                                                   HEADER_VERSION_NUMBER // 10000,
-                                                   HEADER_VERSION_NUMBER // 100 % 100),
-                      RuntimeWarning, stacklevel=3)
+        # 0.x: a minor release may change the ABI, so only the same
+        # MAJOR.MINOR is safe to call.
+        raise LibraryNotFoundError(
+            "librwcnn %s is not ABI-compatible with this binding, written for %d.%d.x; use a "
+            "library of the same MAJOR.MINOR" % (dll.rwcnn_version().decode("ascii", "replace"),
+                                                 HEADER_VERSION_NUMBER // 10000,
+                                                 HEADER_VERSION_NUMBER // 100 % 100))
 
 
 _lock = threading.Lock()

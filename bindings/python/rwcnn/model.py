@@ -24,17 +24,33 @@ from .errors import ArgumentError, Error
 __all__ = ["Model", "TrainOptions", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
            "UNPOOL_MODES", "DECODER_MODES", "OPTIMIZERS"]
 
-DISTRIBUTIONS = {"normal": _lib.RWCNN_DIST_NORMAL, "uniform": _lib.RWCNN_DIST_UNIFORM,
-                 "laplace": _lib.RWCNN_DIST_LAPLACE, "logistic": _lib.RWCNN_DIST_LOGISTIC}
-SCALE_RULES = {"he": _lib.RWCNN_SCALE_HE, "glorot": _lib.RWCNN_SCALE_GLOROT,
-               "fixed": _lib.RWCNN_SCALE_FIXED}
-UNPOOL_MODES = {"switches": _lib.RWCNN_UNPOOL_SWITCHES, "nearest": _lib.RWCNN_UNPOOL_NEAREST,
-                "zeros": _lib.RWCNN_UNPOOL_ZEROS}
-DECODER_MODES = {"random": _lib.RWCNN_DECODER_RANDOM, "tied": _lib.RWCNN_DECODER_TIED,
-                 "trained": _lib.RWCNN_DECODER_TRAINED}
-OPTIMIZERS = {"adam": _lib.RWCNN_OPTIMIZER_ADAM, "sgd": _lib.RWCNN_OPTIMIZER_SGD}
-_PROGRESS_KINDS = {_lib.RWCNN_PROGRESS_STEP: "step", _lib.RWCNN_PROGRESS_EVAL: "eval",
-                   _lib.RWCNN_PROGRESS_WARNING: "warning"}
+# The enum tables come from the library (rwcnn_enum_name), where the one
+# vocabulary lives; they are read on first use so that `import rwcnn` works
+# without the library.
+_TABLE_KINDS = {"DISTRIBUTIONS": _lib.RWCNN_ENUM_DISTRIBUTION, "SCALE_RULES": _lib.RWCNN_ENUM_SCALE_RULE,
+                "UNPOOL_MODES": _lib.RWCNN_ENUM_UNPOOL_MODE, "DECODER_MODES": _lib.RWCNN_ENUM_DECODER_MODE,
+                "OPTIMIZERS": _lib.RWCNN_ENUM_OPTIMIZER, "_PROGRESS_NAMES": _lib.RWCNN_ENUM_PROGRESS_KIND}
+_tables: Dict[str, Dict[str, int]] = {}
+
+
+def _table(name: str) -> Dict[str, int]:
+    """{name: value} of one of the library's enums, in value order."""
+    if name not in _tables:
+        L = _lib.lib()
+        table: Dict[str, int] = {}
+        while True:
+            n = L.rwcnn_enum_name(_TABLE_KINDS[name], len(table))
+            if n is None:
+                break
+            table[n.decode("ascii")] = len(table)
+        _tables[name] = table
+    return _tables[name]
+
+
+def __getattr__(name: str) -> Dict[str, int]:
+    if name in _TABLE_KINDS:
+        return dict(_table(name))
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def _choice(table: Mapping[str, int], value: Union[str, int], what: str) -> int:
@@ -136,7 +152,7 @@ class TrainProgress:
     def _from_c(cls, p: Any) -> "TrainProgress":
         has_eval = bool(p.has_eval)
         return cls(
-            kind=_PROGRESS_KINDS.get(p.kind, str(p.kind)),
+            kind=_name(_table("_PROGRESS_NAMES"), p.kind),
             step=p.step, steps=p.steps, loss=_nan_to_none(p.loss),
             learning_rate=p.learning_rate,
             images_per_second=_nan_to_none(p.images_per_second),
@@ -310,14 +326,14 @@ class Model:
             if k > 2 ** 31 - 1:
                 raise ArgumentError("kernel_size %d is too large" % k)
             cfg.kernel_size = k
-        cfg.distribution = _choice(DISTRIBUTIONS, init, "init")
-        cfg.scale = _choice(SCALE_RULES, scale, "scale")
+        cfg.distribution = _choice(_table("DISTRIBUTIONS"), init, "init")
+        cfg.scale = _choice(_table("SCALE_RULES"), scale, "scale")
         if std is not None:          # None: the library's default (0.01)
             cfg.std = _real(std, "std")
         cfg.mean = _real(mean, "mean")
         cfg.seed = _u64(seed, "seed")
-        cfg.unpool = _choice(UNPOOL_MODES, unpool, "unpool")
-        cfg.decoder = _choice(DECODER_MODES, decoder, "decoder")
+        cfg.unpool = _choice(_table("UNPOOL_MODES"), unpool, "unpool")
+        cfg.decoder = _choice(_table("DECODER_MODES"), decoder, "decoder")
         cfg.normalize_input = 1 if normalize_input else 0
         h = _lib.model_p()
         L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h))
@@ -408,19 +424,19 @@ class Model:
             cfg = _lib.ModelConfig()
             _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
             _lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg))
-            scale = _name(SCALE_RULES, cfg.scale)
+            scale = _name(_table("SCALE_RULES"), cfg.scale)
             return {
                 "arch": cfg.arch.decode("utf-8"),
                 "cut": cfg.cut.decode("utf-8"),
                 "width": cfg.width,
                 "kernel_size": cfg.kernel_size or None,
-                "init": _name(DISTRIBUTIONS, cfg.distribution),
+                "init": _name(_table("DISTRIBUTIONS"), cfg.distribution),
                 "scale": scale,
                 "std": cfg.std if scale == "fixed" else None,
                 "mean": cfg.mean,
                 "seed": cfg.seed,
-                "unpool": _name(UNPOOL_MODES, cfg.unpool),
-                "decoder": _name(DECODER_MODES, cfg.decoder),
+                "unpool": _name(_table("UNPOOL_MODES"), cfg.unpool),
+                "decoder": _name(_table("DECODER_MODES"), cfg.decoder),
                 "normalize_input": bool(cfg.normalize_input),
             }
 
@@ -705,7 +721,7 @@ class Model:
         if flip is not None:
             o.flip = 1 if flip else 0
         if optimizer is not None:
-            o.optimizer = _choice(OPTIMIZERS, optimizer, "optimizer")
+            o.optimizer = _choice(_table("OPTIMIZERS"), optimizer, "optimizer")
         if lr is not None:
             o.learning_rate = _real(lr, "lr")
         if momentum is not None:
