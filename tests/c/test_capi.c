@@ -501,6 +501,54 @@ static void *thread_local_worker(void *p)
     return NULL;
 }
 
+/* Every enum value's name and back; names tied to the header's numbers. */
+static void test_enum_names(void)
+{
+    static const struct { int kind, value; const char *name; } pinned[] = {
+        {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_NORMAL, "normal"}, {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_UNIFORM, "uniform"},
+        {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_LAPLACE, "laplace"}, {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_LOGISTIC, "logistic"},
+        {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_HE, "he"}, {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_GLOROT, "glorot"},
+        {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_FIXED, "fixed"},
+        {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_SWITCHES, "switches"}, {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_NEAREST, "nearest"},
+        {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_ZEROS, "zeros"},
+        {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_RANDOM, "random"}, {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_TIED, "tied"},
+        {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_TRAINED, "trained"},
+        {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_ADAM, "adam"}, {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_SGD, "sgd"},
+        {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_STEP, "step"}, {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_EVAL, "eval"},
+        {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_WARNING, "warning"},
+    };
+    static const int counts[] = {4, 3, 3, 3, 2, 3};
+    size_t i;
+    int kind, v, got;
+    const char *name;
+    section("rwcnn_enum_name / rwcnn_enum_value");
+    for (i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+        name = rwcnn_enum_name(pinned[i].kind, pinned[i].value);
+        CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
+               pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
+    }
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_PROGRESS_KIND; kind++) {
+        for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
+            got = -1;
+            CHECK_OK(rwcnn_enum_value(kind, name, &got));
+            CHECK(got == v);
+        }
+        CHECKF(v == counts[kind], "enum kind %d has %d names, expected %d", kind, v, counts[kind]);
+        CHECK(rwcnn_enum_name(kind, -1) == NULL);
+    }
+    CHECK_OK(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "LaPlace", &got));
+    CHECK(got == RWCNN_DIST_LAPLACE);
+    got = 77;
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
+    CHECK_MESSAGE("normal, uniform, laplace, logistic");
+    CHECK(got == 77);
+    CHECK_STATUS(rwcnn_enum_value(6, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
+    CHECK(rwcnn_enum_name(6, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+}
+
 static void test_last_error_thread_local(void)
 {
     tl_arg a, b;
@@ -715,6 +763,106 @@ static void test_png_load(void)
     }
     free(gray);
     free(rgb);
+}
+
+/* PNG or JPEG by content: JPEG fixtures (Tests/RWCNNTests/Data/jpeg, made by
+ * scripts/golden_jpeg.py) decode to exactly Pillow's pixels, stored beside
+ * them as PNG; truncated, corrupt and huge-header JPEGs get their status. */
+static void test_image_load(void)
+{
+    static const char *names[] = {"baseline420", "progressive", "gray"};
+    char path[1100], ref[1100], tmp[1100];
+    size_t w, h, c, w2, h2, c2, n_bytes, k, sof = 0;
+    unsigned char *bytes, *copy;
+    float *got, *want, *buf;
+    int i, mode;
+
+    section("rwcnn_image_load");
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/Tests/RWCNNTests/Data/jpeg/%s.jpg", g_root, names[i]);
+        snprintf(ref, sizeof ref, "%s/Tests/RWCNNTests/Data/jpeg/%s.pillow.png", g_root, names[i]);
+        for (mode = 0; mode <= 3; mode += (mode == 0 ? 1 : 2)) {
+            CHECK_OK(rwcnn_image_load(path, mode, NULL, 0, &w, &h, &c));
+            CHECK_OK(rwcnn_png_load(ref, mode, NULL, 0, &w2, &h2, &c2));
+            CHECKF(w == w2 && h == h2 && c == c2, "%s: %zux%zux%zu vs %zux%zux%zu", names[i], w, h, c, w2, h2, c2);
+            got = canary_floats(c * h * w);
+            want = floats(c * h * w);
+            CHECK_OK(rwcnn_image_load(path, mode, got, c * h * w, &w, &h, &c));
+            CHECK_OK(rwcnn_png_load(ref, mode, want, c * h * w, &w2, &h2, &c2));
+            CHECKF(memcmp(got, want, c * h * w * sizeof(float)) == 0, "%s channels=%d differs from Pillow", names[i], mode);
+            CHECK(touched(got, c * h * w, c * h * w + CANARY) == 0);
+            CHECK_STATUS(rwcnn_image_load(path, mode, got, c * h * w - 1, &w, &h, &c), ARG);
+            free(got);
+            free(want);
+        }
+        /* rwcnn_png_load stays PNG-only. */
+        CHECK_STATUS(rwcnn_png_load(path, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT);
+    }
+    /* A PNG through rwcnn_image_load is what rwcnn_png_load gives. */
+    CHECK_OK(rwcnn_image_load(photo(path, sizeof path, "microaneurysms.png"), 3, NULL, 0, &w, &h, &c));
+    CHECK(w == 102 && h == 102 && c == 3);
+    got = floats(3 * 102 * 102);
+    want = floats(3 * 102 * 102);
+    CHECK_OK(rwcnn_image_load(path, 3, got, 3 * 102 * 102, &w, &h, &c));
+    CHECK_OK(rwcnn_png_load(path, 3, want, 3 * 102 * 102, &w, &h, &c));
+    CHECK(memcmp(got, want, 3 * 102 * 102 * sizeof(float)) == 0);
+    free(got);
+    free(want);
+    CHECK_STATUS(rwcnn_image_load(NULL, 3, NULL, 0, &w, &h, &c), ARG);
+    CHECK_STATUS(rwcnn_image_load(path, 2, NULL, 0, &w, &h, &c), ARG);
+    CHECK_STATUS(rwcnn_image_load(tmp_path(tmp, sizeof tmp, "none.jpg"), 3, NULL, 0, &w, &h, &c), RWCNN_ERR_IO);
+
+    section("rwcnn_image_load_memory");
+    snprintf(path, sizeof path, "%s/Tests/RWCNNTests/Data/jpeg/baseline420.jpg", g_root);
+    bytes = read_file(path, &n_bytes);
+    CHECK(bytes != NULL && n_bytes > 400);
+    if (bytes == NULL)
+        return;
+    CHECK_OK(rwcnn_image_load_memory(bytes, n_bytes, 0, NULL, 0, &w, &h, &c));
+    CHECK(w == 67 && h == 45 && c == 3);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_OK(rwcnn_image_load_memory(bytes, n_bytes, 0, buf, 3 * 67 * 45, &w, &h, &c));
+    free(buf);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, n_bytes / 2, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_MESSAGE("JPEG");
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, 3, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, 0, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_STATUS(rwcnn_image_load_memory("GIF89a not an image", 19, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_MESSAGE("neither a PNG nor a JPEG");
+    CHECK_STATUS(rwcnn_image_load_memory(NULL, n_bytes, 3, buf, 3 * 67 * 45, &w, &h, &c), ARG);
+    write_file(tmp_path(tmp, sizeof tmp, "trunc.jpg"), bytes, n_bytes * 2 / 3);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK(touched(buf, 3 * 67 * 45, 3 * 67 * 45 + CANARY) == 0);
+    free(buf);
+    /* A 65500 x 65500 frame header: refused on the header, before decoding. */
+    for (k = 2; k + 9 < n_bytes; k += 2 + ((size_t)bytes[k + 2] << 8 | bytes[k + 3]))
+        if (bytes[k] == 0xFF && (bytes[k + 1] == 0xC0 || bytes[k + 1] == 0xC2)) {
+            sof = k + 5;
+            break;
+        }
+    CHECK(sof > 0);
+    copy = (unsigned char *)xmalloc(n_bytes);
+    memcpy(copy, bytes, n_bytes);
+    copy[sof] = copy[sof + 2] = 0xFF;
+    copy[sof + 1] = copy[sof + 3] = 0xDC;
+    buf = canary_floats(16);
+    CHECK_OK(rwcnn_image_load_memory(copy, n_bytes, 3, NULL, 0, &w, &h, &c));
+    CHECK(w == 65500 && h == 65500);
+    CHECK_STATUS(rwcnn_image_load_memory(copy, n_bytes, 3, buf, 16, &w, &h, &c), RWCNN_ERR_OUT_OF_MEMORY);
+    CHECK(touched(buf, 0, 16 + CANARY) == 0);
+    /* Corrupt entropy data: every byte of the scan flipped. */
+    memcpy(copy, bytes, n_bytes);
+    for (k = n_bytes / 2; k + 2 < n_bytes; k++)
+        copy[k] = (unsigned char)(copy[k] == 0xFF ? 0xFF : copy[k] ^ 0xA5);
+    write_file(tmp_path(tmp, sizeof tmp, "corrupt.jpg"), copy, n_bytes);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, NULL, 0, &w, &h, &c), RWCNN_OK);
+    free(buf);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    free(buf);
+    free(copy);
+    free(bytes);
 }
 
 static void test_png_save_encode(void)
@@ -1194,6 +1342,36 @@ static void test_model_queries(void)
     CHECK_STATUS(rwcnn_model_layer(m, 17, 16, 16, &name, shape), ARG); /* too small for pool5 */
     CHECK(name == (const char *)&cfg && shape[0] == 99 && shape[1] == 99 && shape[2] == 99);
 
+    section("rwcnn_model_layer_aliases");
+    {
+        const char *aliases = NULL;
+        rwcnn_model *aliased;
+        rwcnn_model_config ac;
+        CHECK_OK(rwcnn_model_layer_aliases(m, 11, &aliases));
+        CHECKF(aliases && strcmp(aliases, "relu4_2 block4_conv2 features.20 features.19") == 0, "conv4_2: %s",
+               aliases ? aliases : "(null)");
+        CHECK_OK(rwcnn_model_layer_aliases(m, 5, &aliases));
+        CHECK(aliases && strcmp(aliases, "block2_pool features.9") == 0);
+        CHECK_STATUS(rwcnn_model_layer_aliases(m, 18, &aliases), ARG);
+        CHECK_STATUS(rwcnn_model_layer_aliases(m, 0, NULL), ARG);
+        CHECK_STATUS(rwcnn_model_layer_aliases(NULL, 0, &aliases), ARG);
+        /* An alias as the cut: the model's config names the rwcnn layer. */
+        aliased = create_model("vgg16", "features.9", 0.125, 0, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_SWITCHES);
+        CHECK(aliased != NULL);
+        if (aliased != NULL) {
+            rwcnn_model_config_init(&ac);
+            CHECK_OK(rwcnn_model_get_config(aliased, &ac));
+            CHECK(strcmp(ac.cut, "pool2") == 0);
+            rwcnn_model_free(aliased);
+        }
+        rwcnn_model_config_init(&ac);
+        ac.cut = "relu9_9";
+        aliased = NULL;
+        CHECK_STATUS(rwcnn_model_create(&ac, &aliased), ARG);
+        CHECK_MESSAGE("conv4_2 = relu4_2 = block4_conv2 = features.20 = features.19");
+        CHECK(aliased == NULL);
+    }
+
     vgg19 = create_model("vgg19", "conv1_1", 0.125, 0, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_SWITCHES);
     if (vgg19 != NULL) {
         CHECK_OK(rwcnn_model_layer_count(vgg19, &count));
@@ -1530,6 +1708,45 @@ static void test_model_files(void)
     m = create_model("vgg16", "pool2", 0.25, 11, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_NEAREST);
     if (m == NULL)
         goto done;
+
+    section("rwcnn_model_serialize / rwcnn_model_deserialize");
+    {
+        size_t size = 0, size2 = 0, file_size = 0;
+        unsigned char *bytes, *file;
+        rwcnn_model *back = NULL;
+        float *x = make_images(1, 3, 32, 32, 5), *ya = floats(3 * 32 * 32), *yb = floats(3 * 32 * 32);
+        CHECK_OK(rwcnn_model_serialize(m, NULL, 0, &size));
+        bytes = (unsigned char *)xmalloc(size + 16);
+        memset(bytes, 0xAB, size + 16);
+        CHECK_STATUS(rwcnn_model_serialize(m, bytes, size - 1, &size2), ARG);
+        CHECK(bytes[0] == 0xAB);
+        CHECK_OK(rwcnn_model_serialize(m, bytes, size + 16, &size2));
+        CHECK(size2 == size && bytes[size] == 0xAB);
+        CHECK_OK(rwcnn_model_deserialize(bytes, size, &back));
+        if (back != NULL) {
+            CHECK_OK(rwcnn_model_reconstruct(m, x, 1, 3, 32, 32, ya, 3 * 32 * 32));
+            CHECK_OK(rwcnn_model_reconstruct(back, x, 1, 3, 32, 32, yb, 3 * 32 * 32));
+            CHECK(memcmp(ya, yb, 3 * 32 * 32 * sizeof(float)) == 0);
+            rwcnn_model_free(back);
+        }
+        /* The seeded encoder is left out: smaller than the saved file. */
+        CHECK_OK(rwcnn_model_save(m, tmp_path(tmp, sizeof tmp, "serialize-full.safetensors")));
+        file = read_file(tmp, &file_size);
+        CHECKF(file != NULL && size < file_size * 6 / 10, "serialized %zu bytes, file %zu", size, file_size);
+        free(file);
+        back = sentinel;
+        CHECK_STATUS(rwcnn_model_deserialize(bytes, size / 2, &back), RWCNN_ERR_FORMAT);
+        CHECK(back == sentinel);
+        CHECK_STATUS(rwcnn_model_deserialize(bytes, 0, &back), RWCNN_ERR_FORMAT);
+        CHECK_STATUS(rwcnn_model_deserialize(NULL, size, &back), ARG);
+        CHECK_STATUS(rwcnn_model_deserialize(bytes, size, NULL), ARG);
+        CHECK_STATUS(rwcnn_model_serialize(NULL, NULL, 0, &size), ARG);
+        CHECK_STATUS(rwcnn_model_serialize(m, NULL, 0, NULL), ARG);
+        free(bytes);
+        free(x);
+        free(ya);
+        free(yb);
+    }
 
     /* Bad arguments and files. */
     CHECK_STATUS(rwcnn_model_save(NULL, path), ARG);
@@ -2448,7 +2665,9 @@ int main(int argc, char **argv)
     test_status_names();
     test_threads();
     test_last_error_thread_local();
+    test_enum_names();
     test_png_load();
+    test_image_load();
     test_png_save_encode();
     test_metrics();
     test_model_config();

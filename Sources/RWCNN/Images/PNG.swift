@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Size and layout of a PNG, read from its header without decoding pixels.
-public struct PNGHeader: Equatable {
+public struct PNGHeader: Equatable, Sendable {
     public var width: Int
     public var height: Int
     /// Channels as `PNG.read` returns them: 1 gray, 2 gray + alpha, 3 RGB,

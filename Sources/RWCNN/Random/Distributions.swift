@@ -25,12 +25,12 @@ import Darwin
 // Reference implementation: scripts/golden_random.py.
 
 /// The shape of a weight distribution; the scale rule sets its standard deviation.
-public enum Distribution: String, CaseIterable {
+public enum Distribution: String, CaseIterable, Sendable {
     case normal, uniform, laplace, logistic
 }
 
 /// How the standard deviation of the initial weights is chosen.
-public enum ScaleRule: Equatable {
+public enum ScaleRule: Equatable, Sendable {
     /// The given standard deviation.
     case fixed(std: Double)
     /// He et al.: sqrt(2 / fanIn).
@@ -51,7 +51,7 @@ public enum ScaleRule: Equatable {
 
 /// A weight initialisation: distribution x scale rule, shifted by `mean`.
 /// All four distributions of one rule have the same variance.
-public struct WeightInit: Equatable {
+public struct WeightInit: Equatable, Sendable {
     public var distribution: Distribution
     public var scale: ScaleRule
     public var mean: Double

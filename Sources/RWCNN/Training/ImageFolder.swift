@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// The PNG files under a folder, searched recursively, as sorted paths
-/// (sorted so a seeded run sees the same files in the same order anywhere).
-public func listPNGFiles(in folder: String) throws -> [String] {
+/// The image files (*.png, *.jpg, *.jpeg, any case) under a folder, searched
+/// recursively, as sorted paths (sorted so a seeded run sees the same files
+/// in the same order anywhere).
+public func listImageFiles(in folder: String) throws -> [String] {
     var found: [String] = []
     var pending = [folder]
     var visited = 0
@@ -27,7 +28,7 @@ public func listPNGFiles(in folder: String) throws -> [String] {
                 visited += 1
                 guard visited < 100_000 else { throw RWCNNError.argument("folder \(folder) has too many subfolders") }
                 pending.append(path)
-            } else if name.lowercased().hasSuffix(".png") {
+            } else if ImageFile.hasImageExtension(name) {
                 found.append(path)
             }
         }
@@ -35,8 +36,11 @@ public func listPNGFiles(in folder: String) throws -> [String] {
     return found.sorted()
 }
 
+@available(*, deprecated, renamed: "listImageFiles(in:)")
+public func listPNGFiles(in folder: String) throws -> [String] { try listImageFiles(in: folder) }
+
 /// RGB images loaded into memory for training or evaluation.
-public struct ImageSet {
+public struct ImageSet: Sendable {
     /// One [3, H, W] tensor per usable file, in `paths` order.
     public var images: [Tensor]
     public var paths: [String]

@@ -1,5 +1,5 @@
 /// Optimiser choice and its hyper-parameters.
-public enum OptimizerKind: String, CaseIterable {
+public enum OptimizerKind: String, CaseIterable, Sendable {
     case adam, sgd
 }
 

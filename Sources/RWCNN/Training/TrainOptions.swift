@@ -1,7 +1,7 @@
 /// Settings of one decoder training run. The same options, model and files
 /// give the same run (bit for bit with one thread).
-public struct TrainOptions: Equatable {
-    /// Folder of PNG files, searched recursively (gray and RGBA become RGB).
+public struct TrainOptions: Equatable, Sendable {
+    /// Folder of PNG and JPEG files (*.png, *.jpg, *.jpeg), searched recursively (gray and RGBA become RGB).
     public var dataFolder: String = ""
     /// Held-out folder; if nil, a seeded split by file of `dataFolder`.
     public var evalFolder: String? = nil
@@ -65,8 +65,8 @@ public struct TrainOptions: Equatable {
 }
 
 /// What a progress callback is told.
-public struct TrainProgress {
-    public enum Kind: Int { case step = 0, evaluation = 1, warning = 2 }
+public struct TrainProgress: Sendable {
+    public enum Kind: Int, Sendable { case step = 0, evaluation = 1, warning = 2 }
     public var kind: Kind
     /// Steps completed so far, and the run's total.
     public var step: Int
@@ -83,11 +83,11 @@ public struct TrainProgress {
 }
 
 /// The callback's answer.
-public enum TrainControl { case proceed, cancel }
+public enum TrainControl: Sendable { case proceed, cancel }
 
 /// Held-out reconstruction quality: means over the evaluation crops of the
 /// per-image MSE, PSNR (dB, peak 1) and SSIM, on outputs clamped to [0, 1].
-public struct EvalMetrics: Equatable {
+public struct EvalMetrics: Equatable, Sendable {
     public var mse: Double
     public var psnr: Double
     public var ssim: Double
@@ -95,7 +95,7 @@ public struct EvalMetrics: Equatable {
 }
 
 /// The outcome of a run.
-public struct TrainResult {
+public struct TrainResult: Sendable {
     public var stepsDone: Int
     public var finalLoss: Double
     public var eval: EvalMetrics?
