@@ -203,9 +203,9 @@ struct StudyData {
             }
         }
         for (folder, role) in [(settings.dataFolder, "data")] + (settings.evalFolder.map { [($0, "eval")] } ?? []) {
-            let files = try listPNGFiles(in: folder)
-            guard !files.isEmpty else { throw RWCNNError.argument("the \(role) folder \(folder) has no PNG files") }
-            let set = ImageSet(paths: files, shortSide: settings.shortSide, minSide: settings.crop)
+            let files = try listImageFiles(in: folder)
+            guard !files.isEmpty else { throw RWCNNError.argument("the \(role) folder \(folder) has no PNG or JPEG files") }
+            let set = try ImageSet(paths: files, shortSide: settings.shortSide, minSide: settings.crop)
             guard !set.images.isEmpty else {
                 throw RWCNNError.argument("no image in \(folder) is at least \(settings.crop)x\(settings.crop) pixels"
                                           + (settings.shortSide > 0 ? " after resizing its short side to \(settings.shortSide)" : "")
