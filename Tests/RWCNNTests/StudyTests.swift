@@ -28,6 +28,8 @@ final class StudyTests: XCTestCase {
             XCTAssertEqual(Set(layers.filter { $0.config.cut == cut }.map(\.method)), [.trained, .random, .bicubic], cut)
         }
         let seeds = Dictionary(grouping: StudyName.distributions.runs(settings), by: { "\($0.x) \($0.method)" }).mapValues { Set($0.map(\.config.seed)) }
+        XCTAssertEqual(Set(StudyName.shape.runs(settings).map(\.x)), ["with pools", "no pools", "k1", "k3", "k5", "k7"])
+        XCTAssertEqual(Set(StudyName.shape.runs(settings).compactMap(\.config.kernelSize)), [1, 3, 5, 7])
         XCTAssertEqual(seeds.count, 10)
         XCTAssertTrue(seeds.values.allSatisfy { $0.count >= 3 }, "at least 3 seeds per distribution")
     }

@@ -184,7 +184,9 @@ extension StudyName {
             // Same four convs to the cut: VGG16's with its two pools, and without.
             let pooled = [StudyMethod.trained, .random].map { run($0, "with pools", cut: "pool2") }
             let flat = [StudyMethod.trained, .random].map { run($0, "no pools", cut: "conv1_4", arch: "64,64,128,128") }
-            let kernels = [1, 3, 5, 7].flatMap { k in [StudyMethod.trained, .random].map { run($0, "k\(k)", kernel: k) } }
+            let kernels = [1, 3, 5, 7].flatMap { (k: Int) -> [StudyRun] in
+                [StudyMethod.trained, .random].map { run($0, "k\(k)", kernel: k) }
+            }
             return pooled + flat + kernels
         case .unpool:
             return UnpoolMode.allCases.flatMap { u in [StudyMethod.trained, .random].map { run($0, u.rawValue, unpool: u) } }
