@@ -1,7 +1,7 @@
 // libFuzzer entry for every rwcnn fuzz target, compiled together with the
 // RWCNN sources into one binary (scripts/fuzz builds it with
 // `swiftc -sanitize=fuzzer,address`). RWCNN_FUZZ_TARGET picks the target:
-// png, model, checkpoint, arch, json.
+// png, jpeg, model, checkpoint, arch, json.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,12 +25,13 @@ private let target: (UnsafeRawBufferPointer) -> Void = {
     let name = getenv("RWCNN_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     switch name {
     case "png": return fuzzPNG
+    case "jpeg": return fuzzJPEG
     case "model": return fuzzModelFile
     case "checkpoint": return fuzzCheckpoint
     case "arch": return fuzzArchitecture
     case "json": return fuzzJSON
     default:
-        fputs("RWCNN_FUZZ_TARGET must be png, model, checkpoint, arch or json (got \"\(name)\")\n", stderr)
+        fputs("RWCNN_FUZZ_TARGET must be png, jpeg, model, checkpoint, arch or json (got \"\(name)\")\n", stderr)
         exit(2)
     }
 }()

@@ -9,7 +9,7 @@ import Glibc
 func writeSeeds(to dir: String) throws {
     let repo = getenv("RWCNN_REPO").map { String(cString: $0) } ?? "."
     mkdir(dir, 0o755)
-    for t in ["png", "model", "checkpoint", "arch", "json"] { mkdir(dir + "/" + t, 0o755) }
+    for t in ["png", "jpeg", "model", "checkpoint", "arch", "json"] { mkdir(dir + "/" + t, 0o755) }
     func put(_ target: String, _ name: String, _ bytes: [UInt8]) throws {
         try writeFileAtomically(path: "\(dir)/\(target)/\(name)", bytes: bytes)
     }
@@ -25,6 +25,13 @@ func writeSeeds(to dir: String) throws {
         for (j, (t, depth)) in layouts.enumerated() {
             try put("png", "photo\(i)-\(j).png", PNG.encode(tensorToImage(t, bitDepth: depth)))
         }
+    }
+
+    // JPEG: the test suite's small JPEG files (baseline 4:2:0 and 4:4:4, gray,
+    // progressive, restart markers).
+    let jpegs = repo + "/Tests/RWCNNTests/Data/jpeg"
+    for name in ["baseline420", "baseline444", "gray", "progressive", "restarts"] {
+        if let bytes = try? readFile(path: "\(jpegs)/\(name).jpg") { try put("jpeg", name + ".jpg", bytes) }
     }
 
     // Model files: the smallest bundled decoder, and small models of each decoder mode.

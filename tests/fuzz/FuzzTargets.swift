@@ -12,6 +12,14 @@ func fuzzPNG(_ bytes: UnsafeRawBufferPointer) {
     }
 }
 
+/// JPEG from memory: header query, then a full decode as 3 channels.
+func fuzzJPEG(_ bytes: UnsafeRawBufferPointer) {
+    _ = try? JPEG.header(bytes: bytes)
+    if let image = try? JPEG.read(bytes: bytes, maxPixels: 1 << 20) {
+        _ = try? imageToTensor(image, channels: 3)
+    }
+}
+
 /// A model file from memory: safetensors decode, then every check and (if
 /// they pass) the model itself.
 func fuzzModelFile(_ bytes: UnsafeRawBufferPointer) {

@@ -38,6 +38,8 @@ public enum JPEG {
             }
             let count = try kernelElementCount([header.height, header.width, header.channels], what: "\(source): JPEG samples")
             let format = header.channels == 1 ? TJPF_GRAY : TJPF_RGB
+            // The 8-bit buffer and the 16-bit samples made from it.
+            try MemoryBudget.check(count: count, size: 3, what: "\(source): decoding \(header.width)x\(header.height)x\(header.channels) samples")
             var bytesOut = [UInt8](repeating: 0, count: count)
             let flags = TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS
             let ok = bytesOut.withUnsafeMutableBufferPointer { dst in
