@@ -58,13 +58,9 @@ public enum ImageFile {
         }
     }
 
-    /// The header of the file at `path`. A PNG is read only up to its first
-    /// image data; a JPEG is read whole, then only its header is parsed.
+    /// The header of the file at `path`, read whole through `readFile` (only
+    /// regular files, bounded by the memory budget), then parsed.
     public static func header(path: String) throws -> ImageHeader {
-        if try sniff(path: path) == .png {
-            let h = try PNG.header(path: path)
-            return ImageHeader(format: .png, width: h.width, height: h.height, channels: h.channels, bitDepth: h.bitDepth)
-        }
         let bytes = try readFile(path: path)
         return try bytes.withUnsafeBytes { try header(bytes: $0, source: path) }
     }
@@ -98,20 +94,5 @@ public enum ImageFile {
         if let format = ImageFormat.detect(bytes) { return format }
         let start = bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
         throw RWCNNError.format("\(source) is neither a PNG nor a JPEG (\(bytes.isEmpty ? "it is empty" : "it starts with bytes \(start)"))")
-    }
-
-    /// The format of the file at `path` from its first 8 bytes.
-    static func sniff(path: String) throws -> ImageFormat {
-        guard let file = fopen(path, "rb") else {
-            throw RWCNNError.io("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var info = stat()
-        if fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw RWCNNError.io("cannot read \(path): it is a folder")
-        }
-        var start = [UInt8](repeating: 0, count: 8)
-        let got = fread(&start, 1, 8, file)
-        return try start.withUnsafeBytes { try format(of: UnsafeRawBufferPointer(rebasing: $0.prefix(got)), source: path) }
     }
 }

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _lib
 from .errors import ArgumentError, Error
@@ -24,7 +25,7 @@ __all__ = ["study", "report", "cli_path", "STUDIES"]
 STUDIES = ("layers", "distributions", "random", "tied", "width", "shape", "unpool")
 
 
-def cli_path():
+def cli_path() -> str:
     """The rwcnn command-line tool this module runs."""
     env = os.environ.get("RWCNN_CLI")
     if env:
@@ -42,7 +43,7 @@ def cli_path():
     raise Error("cannot find the rwcnn command-line tool; set RWCNN_CLI or put rwcnn on PATH")
 
 
-def _run(args, quiet):
+def _run(args: List[str], quiet: bool) -> "subprocess.CompletedProcess[str]":
     proc = subprocess.run([cli_path()] + args, stdout=subprocess.DEVNULL if quiet else None,
                           stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
@@ -51,15 +52,18 @@ def _run(args, quiet):
     return proc
 
 
-def study(name, data=None, eval=None, quick=False, steps=None, seeds=None, out=None, crop=None,
-          short_side=None, batch=None, threads=None, quiet=False):
+def study(name: str, data: Optional[str] = None, eval_data: Optional[str] = None, quick: bool = False,
+          steps: Optional[int] = None, seeds: Optional[Sequence[int]] = None, out: Optional[str] = None,
+          crop: Optional[int] = None, short_side: Optional[int] = None, batch: Optional[int] = None,
+          threads: Optional[int] = None, quiet: bool = False) -> List[Dict[str, Any]]:
     """Runs (or resumes) study `name` (one of STUDIES, or "all") and returns
     its records, one dict per run. Progress goes to the terminal unless
-    `quiet`. Bad input raises ArgumentError with the tool's message."""
+    `quiet`. `eval_data` is a held-out folder (default: a seeded split of
+    `data`). Bad input raises ArgumentError with the tool's message."""
     if name != "all" and name not in STUDIES:
         raise ArgumentError("unknown study %r; choose one of %s or all" % (name, ", ".join(STUDIES)))
     args = ["study", name]
-    for flag, value in (("--data", data), ("--eval", eval), ("--steps", steps), ("--out", out), ("--crop", crop),
+    for flag, value in (("--data", data), ("--eval", eval_data), ("--steps", steps), ("--out", out), ("--crop", crop),
                         ("--short-side", short_side), ("--batch", batch), ("--threads", threads)):
         if value is not None:
             args += [flag, str(value)]
@@ -70,7 +74,7 @@ def study(name, data=None, eval=None, quick=False, steps=None, seeds=None, out=N
     _run(args, quiet)
     names = STUDIES if name == "all" else (name,)
     base = out or "out/studies"
-    records = []
+    records: List[Dict[str, Any]] = []
     for n in names:
         folder = os.path.join(base, n) if (name == "all" or out is None) else out
         with open(os.path.join(folder, n + ".jsonl")) as f:
@@ -78,10 +82,10 @@ def study(name, data=None, eval=None, quick=False, steps=None, seeds=None, out=N
     return records
 
 
-def report(results, output="report"):
+def report(results: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+           output: Union[str, "os.PathLike[str]"] = "report") -> str:
     """Writes output/index.html from study results (.jsonl files or folders)
     and returns its path."""
-    if isinstance(results, (str, os.PathLike)):
-        results = [results]
-    _run(["report"] + [os.fspath(r) for r in results] + ["-o", os.fspath(output)], quiet=True)
+    paths = [results] if isinstance(results, (str, os.PathLike)) else list(results)
+    _run(["report"] + [os.fspath(r) for r in paths] + ["-o", os.fspath(output)], quiet=True)
     return os.path.join(os.fspath(output), "index.html")
