@@ -40,7 +40,8 @@ extension Model {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }
         let trace = try inferredTrace(featureShape: f.shape)
-        try checkWorkingMemory(batch: f.shape[0], height: trace.inputShapes[0][2], width: trace.inputShapes[0][3])
+        try checkWorkingMemory(batch: f.shape[0], height: trace.inputShapes[0][2], width: trace.inputShapes[0][3],
+                               context: context)
         return try decode(f, trace: trace)
     }
 
@@ -88,22 +89,27 @@ extension Model {
             throw RWCNNError.argument("encoder trace has \(trace.inputShapes.count) layers, the model \(encoderLayers.count)")
         }
         var cache = DecoderCache()
+        let context = self.context
         for i in decoderOrder {
             let layer = encoderLayers[i]
             let target = trace.inputShapes[i]
             if keep { cache.inputs.append(x) }
             switch layer.kind {
             case .conv:
-                x = try convTranspose2dForward(input: x, weight: parameter(decoderWeightName(layer)),
-                                               bias: decoderBias(layer), stride: 1, padding: layer.padding)
-                if i != firstConvIndex { reluInPlace(&x) }
+                let weight = try parameter(decoderWeightName(layer))
+                let tied = config.decoder == .tied
+                x = try convTranspose2dForward(input: x, weight: weight, bias: decoderBias(layer), stride: 1,
+                                               padding: layer.padding, relu: i != firstConvIndex,
+                                               transformed: tied ? cachedTransform(layer: i, transposed: true, input: x.shape,
+                                                                                   weight: weight, context: context) : nil,
+                                               context: context)
             case .pool(let k, let s):
                 guard target.count == 4, target[0] == x.shape[0] else {
                     throw RWCNNError.argument("encoder trace does not match the features' batch size")
                 }
                 x = try unpoolForward(input: x, mode: config.unpool, kernel: k, stride: s,
                                       outputHeight: target[2], outputWidth: target[3],
-                                      switches: trace.switches[i])
+                                      switches: trace.switches[i], context: context)
             }
             if keep { cache.outputs.append(x) }
         }
@@ -121,22 +127,24 @@ extension Model {
         var g = gradOutput
         var grads: [String: Tensor] = [:]
         let order = decoderOrder
+        let context = self.context
         for step in stride(from: order.count - 1, through: 0, by: -1) {
             let i = order[step]
             let layer = encoderLayers[i]
             switch layer.kind {
             case .conv:
-                if i != firstConvIndex { g = try reluBackward(output: cache.outputs[step], gradOutput: g) }
+                if i != firstConvIndex { g = try reluBackward(output: cache.outputs[step], gradOutput: g, context: context) }
                 let r = try convTranspose2dBackward(input: cache.inputs[step], weight: parameter(decoderWeightName(layer)),
                                                     gradOutput: g, stride: 1, padding: layer.padding,
-                                                    needInputGradient: step > 0)
+                                                    needInputGradient: step > 0, context: context)
                 grads["decoder.\(layer.name).weight"] = r.weight
                 grads["decoder.\(layer.name).bias"] = r.bias
                 if let gi = r.input { g = gi }
             case .pool(let k, let s):
                 if step > 0 {
                     g = try unpoolBackward(gradOutput: g, mode: config.unpool, kernel: k, stride: s,
-                                           inputShape: cache.inputs[step].shape, switches: trace.switches[i])
+                                           inputShape: cache.inputs[step].shape, switches: trace.switches[i],
+                                           context: context)
                 }
             }
         }

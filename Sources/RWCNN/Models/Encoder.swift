@@ -20,19 +20,23 @@ extension Model {
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
-        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
+        let context = self.context
+        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
         if config.normalizeInput { x = try imageNetNormalized(x) }
         var trace = EncoderTrace()
         for (i, layer) in encoderLayers.enumerated() {
             trace.inputShapes.append(x.shape)
             switch layer.kind {
             case .conv:
-                x = try conv2dForward(input: x, weight: parameter("encoder.\(layer.name).weight"),
-                                      bias: parameter("encoder.\(layer.name).bias"),
-                                      stride: 1, padding: layer.padding)
-                reluInPlace(&x)
+                let weight = try parameter("encoder.\(layer.name).weight")
+                // Bias and ReLU fused into the convolution's output stage.
+                x = try conv2dForward(input: x, weight: weight, bias: parameter("encoder.\(layer.name).bias"),
+                                      stride: 1, padding: layer.padding, relu: true,
+                                      transformed: cachedTransform(layer: i, transposed: false, input: x.shape,
+                                                                   weight: weight, context: context),
+                                      context: context)
             case .pool(let k, let s):
-                let pooled = try maxPoolForward(input: x, kernel: k, stride: s)
+                let pooled = try maxPoolForward(input: x, kernel: k, stride: s, context: context)
                 x = pooled.output
                 trace.switches[i] = pooled.switches
             }
@@ -42,12 +46,30 @@ extension Model {
 
     /// Largest working set (bytes) a pass may take; calls that would need
     /// more fail with `RWCNNError.outOfMemory` instead of exhausting memory.
+    /// The default memory budget of every `ExecutionContext`.
     nonisolated(unsafe) public static var workingMemoryLimit = 16 << 30
+
+    /// The cached Winograd weights of encoder layer `layer` (flipped for the
+    /// tied decoder when `transposed`), when that pass takes the Winograd
+    /// path with cached weights for an input of `input` [N,C,H,W] and the
+    /// cache has room; nil otherwise (the kernel then decides alone).
+    func cachedTransform(layer: Int, transposed: Bool, input: [Int], weight: Tensor,
+                         context: ExecutionContext) -> [Float]? {
+        let l = encoderLayers[layer]
+        guard l.isConv, l.kernel == 3, input.count == 4 else { return nil }
+        let p = transposed ? 2 - l.padding : l.padding
+        let shape = WinogradShape(batch: input[0], cin: transposed ? l.outChannels : l.inChannels,
+                                  cout: transposed ? l.inChannels : l.outChannels,
+                                  height: input[2], width: input[3], padding: p)
+        guard shape.pays(context.tuning, cached: true), transposed || l.padding <= 1 else { return nil }
+        return transforms.weights(.init(layer: layer, transposed: transposed), shape: shape, weight: weight,
+                                  limit: context.tuning.winogradCacheFloats, threads: context.threads)
+    }
 
     /// Checks the input size (clear errors for inputs too small for the
     /// pools) and estimates the largest working set of an encoder/decoder
     /// pass: three activations of the widest layer plus one image's im2col.
-    func checkWorkingMemory(batch: Int, height: Int, width: Int) throws {
+    func checkWorkingMemory(batch: Int, height: Int, width: Int, context: ExecutionContext) throws {
         let shapes = try architecture.shapes(height: height, width: width, through: cutIndex)
         var worst = 0.0
         var inShape = [architecture.inputChannels, height, width]
@@ -57,8 +79,8 @@ extension Model {
             worst = max(worst, 4 * (3 * act + col))
             inShape = s
         }
-        guard worst <= Double(Model.workingMemoryLimit) else {
-            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(Model.workingMemoryLimit >> 20) MiB limit; use smaller or fewer images")
+        guard worst <= Double(context.memoryBudget) else {
+            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(context.memoryBudget >> 20) MiB limit; use smaller or fewer images")
         }
     }
 

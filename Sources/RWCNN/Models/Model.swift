@@ -22,6 +22,15 @@ public final class Model {
     /// True while the encoder holds the draw `config.seed` gives (not
     /// pretrained or set by hand), so a file may leave it out and redraw it.
     public internal(set) var encoderIsSeeded = true
+    /// How this model's passes run; nil: `ExecutionContext.current` at each
+    /// call (the process-wide thread budget and memory limit). Setting it
+    /// needs exclusive use of the model.
+    public var executionContext: ExecutionContext? = nil
+    /// Winograd weights of the fixed filters, reused across calls.
+    let transforms = TransformCache()
+
+    /// The context of one call.
+    var context: ExecutionContext { executionContext ?? .current }
 
     /// The layers the encoder runs, up to and including the cut.
     public var encoderLayers: ArraySlice<Layer> { architecture.layers[0...cutIndex] }
@@ -91,6 +100,7 @@ public final class Model {
             }
         }
         for (name, t) in values { parameters[name] = t }
+        transforms.clear()
         if values.keys.contains(where: { $0.hasPrefix("encoder.") }) { encoderIsSeeded = false }
     }
 }
