@@ -111,4 +111,52 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(ExecutionContext(threads: 0).threads, 1)
         XCTAssertEqual(ExecutionContext(threads: 10_000).threads, Threads.limit)
     }
+
+    func testInputGradientMatchesFiniteDifferences() throws {
+        // L = sum(G * encode(x)) for a fixed G; dL/dx through conv, ReLU and max pool.
+        for normalize in [false, true] {
+            let m = try Model(config: ModelConfig(arch: "4,M,6", cut: "conv2_1", seed: 9, decoder: .tied,
+                                                  normalizeInput: normalize))
+            let x = testImage(n: 2, h: 8, w: 10)
+            let pass = try m.encoderForward(x, keep: true)
+            var rng = KernelTestRNG(seed: 77)
+            let gFeatures = rng.tensor(pass.features.shape)
+            let gx = try m.encoderBackwardData(pass, gradFeatures: gFeatures)
+            XCTAssertEqual(gx.shape, x.shape)
+            func loss(_ t: Tensor) throws -> Double {
+                let f = try m.encode(t)
+                return zip(f.data, gFeatures.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            }
+            // The pixels with the largest gradients, where the check is meaningful.
+            let idx = gx.data.indices.sorted { abs(gx.data[$0]) > abs(gx.data[$1]) }.prefix(8)
+            for i in idx {
+                let h: Float = 1e-3
+                var plus = x, minus = x
+                plus.data[i] += h; minus.data[i] -= h
+                let numeric = (try loss(plus) - loss(minus)) / (2 * Double(h))
+                let analytic = Double(gx.data[i])
+                let rel = abs(numeric - analytic) / max(1e-4, abs(analytic))
+                XCTAssertLessThan(rel, 2e-2, "normalize \(normalize) pixel \(i): analytic \(analytic) numeric \(numeric)")
+            }
+        }
+        // Without kept activations it is an error, not a trap.
+        let m = try Model(config: ModelConfig(arch: "4,M,6", cut: "conv2_1", seed: 9, decoder: .tied))
+        let pass = try m.encoderForward(testImage(n: 1, h: 8, w: 8), keep: false)
+        XCTAssertThrowsError(try m.encoderBackwardData(pass, gradFeatures: pass.features))
+    }
+
+    func testShippedDecodersReconstructAsWithTheIm2colPath() throws {
+        // The decoders in data/decoders, written before this engine, load and
+        // give the reconstructions of the im2col path (float rounding apart).
+        let x = testImage(n: 2, h: 64, w: 64)
+        for cut in ["pool1", "pool2", "pool3"] {
+            let m = try Model.load(path: repositoryRoot + "data/decoders/vgg16_seed0_\(cut).safetensors")
+            let fast = try m.reconstruct(x)
+            var plain = ExecutionContext()
+            plain.tuning.winograd = false
+            m.executionContext = plain
+            let reference = try m.reconstruct(x)
+            XCTAssertLessThan(relativeError(fast.data.map(Double.init), reference.data.map(Double.init)), 1e-5, cut)
+        }
+    }
 }

@@ -1,3 +1,12 @@
+/// An encoder pass: the features, the trace, and (when kept) every layer's
+/// output, which `encoderBackwardData` needs for the ReLU masks.
+struct EncoderActivations {
+    var features = Tensor(zeros: [0])
+    var trace = EncoderTrace()
+    /// Output of each encoder layer (after its ReLU), in order; empty unless kept.
+    var outputs: [Tensor] = []
+}
+
 /// What the encoder remembers for the decoder: each layer's input shape
 /// (unpooling restores it exactly) and each pool's argmax switches.
 public struct EncoderTrace {
@@ -16,6 +25,13 @@ extension Model {
 
     /// Features plus the trace the mirrored decoder needs.
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
+        let pass = try encoderForward(images, keep: false)
+        return (pass.features, pass.trace)
+    }
+
+    /// One encoder pass over `images` [N, C, H, W] (or [C, H, W]) in [0, 1].
+    /// With `keep`, every layer's output is kept, for `encoderBackwardData`.
+    func encoderForward(_ images: Tensor, keep: Bool) throws -> EncoderActivations {
         var x = try batched(images)
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
@@ -23,25 +39,67 @@ extension Model {
         let context = self.context
         try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
         if config.normalizeInput { x = try imageNetNormalized(x) }
-        var trace = EncoderTrace()
-        for (i, layer) in encoderLayers.enumerated() {
-            trace.inputShapes.append(x.shape)
-            switch layer.kind {
-            case .conv:
-                let weight = try parameter("encoder.\(layer.name).weight")
-                // Bias and ReLU fused into the convolution's output stage.
-                x = try conv2dForward(input: x, weight: weight, bias: parameter("encoder.\(layer.name).bias"),
-                                      stride: 1, padding: layer.padding, relu: true,
-                                      transformed: cachedTransform(layer: i, transposed: false, input: x.shape,
-                                                                   weight: weight, context: context),
-                                      context: context)
-            case .pool(let k, let s):
-                let pooled = try maxPoolForward(input: x, kernel: k, stride: s, context: context)
+        var pass = EncoderActivations()
+        for layer in network.encoder {
+            pass.trace.inputShapes.append(x.shape)
+            switch layer {
+            case .conv(let conv):
+                let weight = try parameter(conv.weight)
+                x = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
+                                     transformed: cachedTransform(layer: conv.index, transposed: false, input: x.shape,
+                                                                  weight: weight, context: context),
+                                     context: context)
+            case .maxPool(let pool):
+                let pooled = try pool.forward(x, context: context)
                 x = pooled.output
-                trace.switches[i] = pooled.switches
+                pass.trace.switches[pool.index] = pooled.switches
+            }
+            if keep { pass.outputs.append(x) }
+        }
+        pass.features = x
+        return pass
+    }
+
+    /// The gradient of a loss with respect to the input images, given its
+    /// gradient at the features (`gradFeatures`, the shape of
+    /// `pass.features`) and an encoder pass run with `keep`: the
+    /// `backwardData` chain of every layer (max pool, ReLU, convolution),
+    /// down to the pixels, through the ImageNet normalisation if the model
+    /// has it. The weights are not differentiated. Image optimisation
+    /// (inversion, texture) is built on this pair.
+    func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: Tensor) throws -> Tensor {
+        guard pass.outputs.count == network.encoder.count else {
+            throw RWCNNError.argument("the encoder pass was not run with keep: true")
+        }
+        guard gradFeatures.shape == pass.features.shape else {
+            throw RWCNNError.argument("feature gradient has shape \(gradFeatures.shape), the features \(pass.features.shape)")
+        }
+        let context = self.context
+        var g = gradFeatures
+        for (i, layer) in network.encoder.enumerated().reversed() {
+            let inputShape = pass.trace.inputShapes[i]
+            switch layer {
+            case .conv(let conv):
+                g = try conv.backwardData(g, output: pass.outputs[i], inputShape: inputShape,
+                                          weight: parameter(conv.weight), context: context)
+            case .maxPool(let pool):
+                g = try pool.backwardData(g, switches: pass.trace.switches[pool.index] ?? [], inputShape: inputShape,
+                                          context: context)
             }
         }
-        return (x, trace)
+        if config.normalizeInput {
+            // x_norm = (x - mean) / std per channel: d/dx = 1 / std.
+            let plane = g.shape[2] * g.shape[3]
+            g.data.withUnsafeMutableBufferPointer { p in
+                for n in 0..<g.shape[0] {
+                    for c in 0..<3 {
+                        let base = (n * 3 + c) * plane, s = 1 / ImageNetStats.std[c]
+                        for j in 0..<plane { p[base + j] *= s }
+                    }
+                }
+            }
+        }
+        return g
     }
 
     /// Largest working set (bytes) a pass may take; calls that would need

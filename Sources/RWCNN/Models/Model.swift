@@ -28,6 +28,8 @@ public final class Model {
     public var executionContext: ExecutionContext? = nil
     /// Winograd weights of the fixed filters, reused across calls.
     let transforms = TransformCache()
+    /// The encoder and decoder as typed layers, built once.
+    let network: Network
 
     /// The context of one call.
     var context: ExecutionContext { executionContext ?? .current }
@@ -40,6 +42,8 @@ public final class Model {
         self.config = config
         self.architecture = try Architecture(spec: config.arch, width: config.width, kernelSize: config.kernelSize)
         self.cutIndex = try architecture.index(of: config.cut)
+        self.network = Network(architecture: architecture, cutIndex: cutIndex, decoder: config.decoder,
+                               unpool: config.unpool)
         self.parameters = [:]
         for layer in architecture.layers[0...cutIndex] where layer.isConv {
             let k = layer.kernel
