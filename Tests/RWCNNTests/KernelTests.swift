@@ -200,7 +200,7 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(g.input?.shape, x.shape, label)
                 XCTAssertEqual(g.weight.shape, wt.shape, label)
                 XCTAssertEqual(g.bias.shape, b.shape, label)
-                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(zeros: [0])), fdX), 1e-3, "input grad \(label)")
+                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(checkedZeros: [0])), fdX), 1e-3, "input grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.weight), fdW), 1e-3, "weight grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.bias), fdB), 1e-3, "bias grad \(label)")
 
@@ -279,7 +279,7 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(g.input?.shape, x.shape, label)
                 XCTAssertEqual(g.weight.shape, wt.shape, label)
                 XCTAssertEqual(g.bias.shape, b.shape, label)
-                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(zeros: [0])),
+                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(checkedZeros: [0])),
                                                 finiteDifferences(xd) { loss($0, wd, bd) }), 1e-3, "input grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.weight),
                                                 finiteDifferences(wd) { loss(xd, $0, bd) }), 1e-3, "weight grad \(label)")
@@ -459,8 +459,8 @@ final class KernelTests: XCTestCase {
             }
         }
         // Mismatched shapes: mseBackward gives zeros of the prediction's shape.
-        let g = mseBackward(prediction: Tensor(zeros: [2, 2]), target: Tensor(zeros: [4]))
-        XCTAssertEqual(g, Tensor(zeros: [2, 2]))
+        let g = mseBackward(prediction: Tensor(checkedZeros: [2, 2]), target: Tensor(checkedZeros: [4]))
+        XCTAssertEqual(g, Tensor(checkedZeros: [2, 2]))
     }
 
     // MARK: determinism and arguments
@@ -492,7 +492,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testBadArgumentsThrowArgumentErrors() throws {
-        let x = Tensor(zeros: [2, 3, 5, 5]), w = Tensor(zeros: [4, 3, 3, 3])
+        let x = Tensor(checkedZeros: [2, 3, 5, 5]), w = Tensor(checkedZeros: [4, 3, 3, 3])
         let cases: [(String, () throws -> Any)] = [
             ("conv input rank 3", { try conv2dForward(input: Tensor(zeros: [3, 5, 5]), weight: w, bias: nil, stride: 1, padding: 0) }),
             ("conv weight rank 2", { try conv2dForward(input: x, weight: Tensor(zeros: [4, 27]), bias: nil, stride: 1, padding: 0) }),
@@ -545,6 +545,6 @@ private extension Tensor {
         let (n, ch, plane) = (shape[0], shape[1], shape[2] * shape[3])
         var out: [Float] = []
         for b in 0..<n { out += data[(b * ch * plane)..<((b * ch + c) * plane)] }
-        return (try? Tensor(shape: [n, c, shape[2], shape[3]], data: out)) ?? Tensor(zeros: [0])
+        return (try? Tensor(shape: [n, c, shape[2], shape[3]], data: out)) ?? Tensor(checkedZeros: [0])
     }
 }

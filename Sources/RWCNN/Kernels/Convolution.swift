@@ -104,7 +104,7 @@ func channelSums(_ g: UnsafePointer<Float>, batch: Int, channels: Int, plane: In
         }
     }
     // Shape [channels] with channels >= 1 always matches the data.
-    return (try? Tensor(shape: [channels], data: sums)) ?? Tensor(zeros: [channels])
+    return (try? Tensor(shape: [channels], data: sums)) ?? Tensor(checkedZeros: [channels])
 }
 
 /// Runs `body` with a scratch buffer of `count` floats (contents unspecified),
@@ -208,7 +208,7 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
     var gradInputData = needInputGradient
         ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
     let outPerImage = cout * g.colCols
-    var gradBias = Tensor(zeros: [cout])
+    var gradBias = Tensor(checkedZeros: [cout])
     // The input gradient is convTranspose2d(gradOutput, weight): Winograd when it pays.
     let dataShape = WinogradShape(batch: call.batch, cin: cout, cout: g.channels, height: g.outHeight,
                                   width: g.outWidth, padding: g.kernelH - 1 - g.padding)

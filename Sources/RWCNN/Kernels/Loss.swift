@@ -45,7 +45,7 @@ public func mseForward(prediction: Tensor, target: Tensor,
 /// if they differ here the result is zeros of the prediction's shape.
 public func mseBackward(prediction: Tensor, target: Tensor,
                         context: ExecutionContext = .current) -> Tensor {
-    var grad = Tensor(zeros: prediction.shape)
+    var grad = Tensor(checkedZeros: prediction.shape)
     let count = prediction.count
     guard prediction.shape == target.shape, count > 0 else { return grad }
     let scale = Float(2.0 / Double(count))

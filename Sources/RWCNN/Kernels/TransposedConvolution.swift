@@ -137,7 +137,7 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
     var gradInputData = needInputGradient
         ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
     let inPerImage = cin * g.colCols
-    var gradBias = Tensor(zeros: [g.channels])
+    var gradBias = Tensor(checkedZeros: [g.channels])
     // The input gradient is conv2d(gradOutput, weight): Winograd when it pays.
     let dataShape = WinogradShape(batch: call.batch, cin: g.channels, cout: cin, height: g.height, width: g.width,
                                   padding: g.padding)

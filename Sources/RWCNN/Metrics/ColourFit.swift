@@ -48,7 +48,7 @@ extension Metrics {
     /// clamped to [0, 1]. Each image is fitted by one thread, so the result
     /// does not depend on the thread count.
     static func colourFitted(_ r: Tensor, to target: Tensor, _ l: ImagePairLayout) -> Tensor {
-        var out = Tensor(zeros: r.shape)
+        var out = Tensor(checkedZeros: r.shape)
         let planeSize = l.h * l.w, imageSize = l.c * planeSize
         r.data.withUnsafeBufferPointer { x in
             target.data.withUnsafeBufferPointer { t in

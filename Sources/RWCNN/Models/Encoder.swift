@@ -1,7 +1,7 @@
 /// An encoder pass: the features, the trace, and (when kept) every layer's
 /// output, which `encoderBackwardData` needs for the ReLU masks.
 struct EncoderActivations {
-    var features = Tensor(zeros: [0])
+    var features = Tensor(checkedZeros: [0])
     var trace = EncoderTrace()
     /// Output of each encoder layer (after its ReLU), in order; empty unless kept.
     var outputs: [Tensor] = []
@@ -89,9 +89,9 @@ extension Model {
         }
         if config.normalizeInput {
             // x_norm = (x - mean) / std per channel: d/dx = 1 / std.
-            let plane = g.shape[2] * g.shape[3]
+            let plane = g.shape[2] * g.shape[3], batch = g.shape[0]
             g.data.withUnsafeMutableBufferPointer { p in
-                for n in 0..<g.shape[0] {
+                for n in 0..<batch {
                     for c in 0..<3 {
                         let base = (n * 3 + c) * plane, s = 1 / ImageNetStats.std[c]
                         for j in 0..<plane { p[base + j] *= s }

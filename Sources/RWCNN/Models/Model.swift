@@ -53,7 +53,7 @@ public final class Model {
                 shape: shape, init: config.weightInit,
                 fanIn: layer.inChannels * k * k, fanOut: layer.outChannels * k * k,
                 seed: config.seed, stream: streamID(forName: encoderName))
-            parameters["encoder.\(layer.name).bias"] = Tensor(zeros: [layer.outChannels])
+            parameters["encoder.\(layer.name).bias"] = Tensor(checkedZeros: [layer.outChannels])
             guard config.decoder != .tied else { continue }
             // The transposed conv sums over its input channels (the conv's
             // outputs): fan_in = Cout * k * k.
@@ -63,7 +63,7 @@ public final class Model {
                 shape: shape, init: decoderInit,
                 fanIn: layer.outChannels * k * k, fanOut: layer.inChannels * k * k,
                 seed: config.seed, stream: streamID(forName: decoderName))
-            parameters["decoder.\(layer.name).bias"] = Tensor(zeros: [layer.inChannels])
+            parameters["decoder.\(layer.name).bias"] = Tensor(checkedZeros: [layer.inChannels])
         }
     }
 
