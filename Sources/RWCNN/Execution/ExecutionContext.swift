@@ -56,8 +56,10 @@ public struct KernelTuning: Equatable {
     /// remain as overhead.
     public var winogradMinTilesCached = 128
     /// The most floats of transformed Winograd weights a model keeps cached
-    /// (16 Mi floats = 64 MiB); layers beyond it transform on every call.
-    public var winogradCacheFloats = 16 << 20
+    /// (8 Mi floats = 32 MiB, through VGG16's conv3 layers); layers beyond it
+    /// transform on every call. Kept small because the cache stays for the
+    /// model's lifetime and peak memory is one of the engine's advantages.
+    public var winogradCacheFloats = 8 << 20
     /// Floats of V plus M per Winograd block (2^20 floats = 4 MiB).
     public var winogradBlockFloats = 1 << 20
     /// The most floats of transformed weights held at once (6 Mi floats = 24
