@@ -2,7 +2,7 @@
 
 /// Applies `body` to consecutive index ranges of `0..<count`, in parallel.
 @inline(__always)
-func parallelElements(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+func parallelElements(_ count: Int, threads: Int = Threads.count, _ body: (Range<Int>) -> Void) {
     parallelFor(count, threads: threads, minChunk: parallelGrain, body)
 }
 

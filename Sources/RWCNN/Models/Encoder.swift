@@ -104,8 +104,11 @@ extension Model {
 
     /// Largest working set (bytes) a pass may take; calls that would need
     /// more fail with `RWCNNError.outOfMemory` instead of exhausting memory.
-    /// The default memory budget of every `ExecutionContext`.
-    nonisolated(unsafe) public static var workingMemoryLimit = 16 << 30
+    /// The default memory budget of every `ExecutionContext`: the process-wide `MemoryBudget.limit` (values below its minimum are raised to it).
+    public static var workingMemoryLimit: Int {
+        get { MemoryBudget.limit }
+        set { try? MemoryBudget.setLimit(max(newValue, MemoryBudget.minimumLimit)) }
+    }
 
     /// The cached Winograd weights of encoder layer `layer` (flipped for the
     /// tied decoder when `transposed`), when that pass takes the Winograd

@@ -6,7 +6,7 @@
 /// that they agree (and throw otherwise), `shape` is read-only, and a change
 /// of the element count through `data` (an append, say) leaves the tensor
 /// one-dimensional, [count], rather than with a shape its values do not fill.
-public struct Tensor: Equatable {
+public struct Tensor: Equatable, Sendable {
     public private(set) var shape: [Int]
     private var storage: [Float]
 
