@@ -108,7 +108,7 @@ func labelledGrid(rows: [(String, [Tensor?])], columns: [String], tile: Int) thr
     let gap = 4, labelWidth = 100, top = labelHeight() + 8
     let width = labelWidth + columns.count * (tile + gap)
     let height = top + rows.count * (tile + gap)
-    var canvas = Tensor(zeros: [3, height, width]).filled(1)
+    var canvas = try Tensor(zeros: [3, height, width]).filled(1)
     let plane = height * width
     for (c, name) in columns.enumerated() {
         drawLabel(name, into: &canvas, top: 4, left: labelWidth + c * (tile + gap))

@@ -118,8 +118,8 @@ final class ColourFitTests: XCTestCase {
         let coffee = try resizeAndCenterCrop(loadImageTensor(path: bundledImages + "/coffee.png"), size: 224)
         for cut in ["conv1_2", "pool1", "pool2", "pool3"] {
             let model = try Model(config: ModelConfig(cut: cut, seed: 0, decoder: .tied))
-            let y = displayNormalize(try model.reconstruct(astronaut)).item(0)
-            let other = displayNormalize(try model.reconstruct(coffee)).item(0)
+            let y = try displayNormalize(model.reconstruct(astronaut)).item(0)
+            let other = try displayNormalize(model.reconstruct(coffee)).item(0)
             let plain = try Metrics.ssim(y, astronaut), score = try colour(y, astronaut)
             let crossImage = try colour(other, astronaut)
             XCTAssertGreaterThanOrEqual(score, plain, "\(cut): colour-invariant \(score) against plain \(plain)")

@@ -62,7 +62,7 @@ final class HostileInputTests: XCTestCase {
     func testModelFileChecksBeforeAnythingIsDrawn() throws {
         let model = try Model(config: ModelConfig(arch: "4,M,8", cut: "conv2_1", seed: 2))
         var file = try model.fileContents()
-        file.tensors.append((name: "encoder.conv7_1.weight", tensor: Tensor(zeros: [2])))
+        file.tensors.append((name: "encoder.conv7_1.weight", tensor: Tensor(checkedZeros: [2])))
         XCTAssertThrowsError(try Model(file: file)) { e in
             XCTAssertEqual(kind(e), "format"); XCTAssertTrue("\(e)".contains("encoder.conv7_1.weight"))
         }

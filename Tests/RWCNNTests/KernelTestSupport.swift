@@ -35,7 +35,7 @@ struct KernelTestRNG {
     /// A tensor of `shape` with values uniform in [-1, 1).
     mutating func tensor(_ shape: [Int]) -> Tensor {
         // The count always matches the shape, so this cannot throw.
-        (try? Tensor(shape: shape, data: floats(shape.reduce(1, *)))) ?? Tensor(zeros: shape)
+        (try? Tensor(shape: shape, data: floats(shape.reduce(1, *)))) ?? Tensor(checkedZeros: shape)
     }
 }
 

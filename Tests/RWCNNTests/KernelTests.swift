@@ -6,7 +6,7 @@ import XCTest
 
 /// Naive float64 references, written from the definitions (loops over every
 /// output or input element), independent of the kernels under test.
-private enum Naive {
+enum Naive {
     static func conv(_ x: [Double], _ xs: [Int], _ w: [Double], _ ws: [Int], _ bias: [Double]?,
                      stride s: Int, padding p: Int) -> (values: [Double], shape: [Int]) {
         let (n, cin, h, wd) = (xs[0], xs[1], xs[2], xs[3])
@@ -101,12 +101,12 @@ private func finiteDifferences(_ x: [Double], eps: Double = 1e-3, _ loss: ([Doub
 
 /// Runs `body` with the default column tiles and again with one output row
 /// per tile, so that tile boundaries in im2col/col2im are exercised.
-private func withEachTiling(_ body: (String) throws -> Void) rethrows {
-    let (bytes, columns) = (columnTileBytes, minTileColumns)
-    defer { columnTileBytes = bytes; minTileColumns = columns }
-    try body("default tiles")
-    columnTileBytes = 1; minTileColumns = 1
-    try body("one-row tiles")
+private func withEachTiling(_ body: (String, ExecutionContext) throws -> Void) rethrows {
+    try body("default tiles", ExecutionContext())
+    var small = ExecutionContext()
+    small.tuning.columnTileBytes = 1
+    small.tuning.minTileColumns = 1
+    try body("one-row tiles", small)
 }
 
 /// A convolution configuration; H and W are drawn at random per test.
@@ -155,19 +155,19 @@ final class KernelTests: XCTestCase {
 
     func testConvForwardMatchesNaiveReference() throws {
         var rng = KernelTestRNG(seed: 1)
-        try withEachTiling { tiling in
+        try withEachTiling { tiling, ctx in
             for c in forwardCases {
                 let h = max(1, c.kh - 2 * c.padding) + rng.int(0...9)
                 let w = max(1, c.kw - 2 * c.padding) + rng.int(0...9)
                 let x = rng.tensor([c.batch, c.cin, h, w])
                 let wt = rng.tensor([c.cout, c.cin, c.kh, c.kw])
                 let b = rng.tensor([c.cout])
-                let y = try conv2dForward(input: x, weight: wt, bias: b, stride: c.stride, padding: c.padding)
+                let y = try conv2dForward(input: x, weight: wt, bias: b, stride: c.stride, padding: c.padding, context: ctx)
                 let ref = Naive.conv(doubles(x), x.shape, doubles(wt), wt.shape, doubles(b),
                                      stride: c.stride, padding: c.padding)
                 XCTAssertEqual(y.shape, ref.shape, "\(c) \(h)x\(w)")
                 XCTAssertLessThan(relativeError(doubles(y), ref.values), 1e-5, "\(tiling) \(c) \(h)x\(w)")
-                let noBias = try conv2dForward(input: x, weight: wt, bias: nil, stride: c.stride, padding: c.padding)
+                let noBias = try conv2dForward(input: x, weight: wt, bias: nil, stride: c.stride, padding: c.padding, context: ctx)
                 let refNoBias = Naive.conv(doubles(x), x.shape, doubles(wt), wt.shape, nil,
                                            stride: c.stride, padding: c.padding)
                 XCTAssertLessThan(relativeError(doubles(noBias), refNoBias.values), 1e-5, "\(tiling) \(c) no bias")
@@ -177,7 +177,7 @@ final class KernelTests: XCTestCase {
 
     func testConvBackwardMatchesFiniteDifferences() throws {
         var rng = KernelTestRNG(seed: 2)
-        try withEachTiling { tiling in
+        try withEachTiling { tiling, ctx in
             for c in gradientCases {
                 let h = max(1, c.kh - 2 * c.padding) + rng.int(0...4)
                 let w = max(1, c.kw - 2 * c.padding) + rng.int(0...4)
@@ -187,7 +187,7 @@ final class KernelTests: XCTestCase {
                 let outShape = Naive.conv(doubles(x), x.shape, doubles(wt), wt.shape, nil,
                                           stride: c.stride, padding: c.padding).shape
                 let gy = rng.tensor(outShape)
-                let g = try conv2dBackward(input: x, weight: wt, gradOutput: gy, stride: c.stride, padding: c.padding)
+                let g = try conv2dBackward(input: x, weight: wt, gradOutput: gy, stride: c.stride, padding: c.padding, context: ctx)
                 let (xd, wd, bd, gyd) = (doubles(x), doubles(wt), doubles(b), doubles(gy))
                 let xs = x.shape
                 func loss(_ xv: [Double], _ wv: [Double], _ bv: [Double]) -> Double {
@@ -200,12 +200,12 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(g.input?.shape, x.shape, label)
                 XCTAssertEqual(g.weight.shape, wt.shape, label)
                 XCTAssertEqual(g.bias.shape, b.shape, label)
-                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(zeros: [0])), fdX), 1e-3, "input grad \(label)")
+                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(checkedZeros: [0])), fdX), 1e-3, "input grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.weight), fdW), 1e-3, "weight grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.bias), fdB), 1e-3, "bias grad \(label)")
 
                 let noInput = try conv2dBackward(input: x, weight: wt, gradOutput: gy, stride: c.stride,
-                                                 padding: c.padding, needInputGradient: false)
+                                                 padding: c.padding, needInputGradient: false, context: ctx)
                 XCTAssertNil(noInput.input, label)
                 XCTAssertLessThan(relativeError(doubles(noInput.weight), fdW), 1e-3, "weight grad without input \(label)")
                 XCTAssertEqual(noInput.bias, g.bias, label)
@@ -217,7 +217,7 @@ final class KernelTests: XCTestCase {
 
     func testConvTransposeForwardMatchesNaiveReference() throws {
         var rng = KernelTestRNG(seed: 3)
-        try withEachTiling { tiling in
+        try withEachTiling { tiling, ctx in
             for c in forwardCases {
                 // Input [N, cout, h, w] -> output [N, cin, Ho, Wo]; Ho >= 1 needs (h-1)*s + kh > 2p.
                 var h = 1 + rng.int(0...8), w = 1 + rng.int(0...8)
@@ -226,7 +226,7 @@ final class KernelTests: XCTestCase {
                 let x = rng.tensor([c.batch, c.cout, h, w])
                 let wt = rng.tensor([c.cout, c.cin, c.kh, c.kw])
                 let b = rng.tensor([c.cin])
-                let y = try convTranspose2dForward(input: x, weight: wt, bias: b, stride: c.stride, padding: c.padding)
+                let y = try convTranspose2dForward(input: x, weight: wt, bias: b, stride: c.stride, padding: c.padding, context: ctx)
                 let ref = Naive.convTranspose(doubles(x), x.shape, doubles(wt), wt.shape, doubles(b),
                                               stride: c.stride, padding: c.padding)
                 XCTAssertEqual(y.shape, ref.shape, "\(c) \(h)x\(w)")
@@ -237,7 +237,7 @@ final class KernelTests: XCTestCase {
 
     func testConvTransposeIsAdjointOfConv() throws {
         var rng = KernelTestRNG(seed: 4)
-        try withEachTiling { tiling in
+        try withEachTiling { tiling, ctx in
             for c in forwardCases {
                 // (H + 2p - k) divisible by the stride: then convT maps back to exactly [H, W].
                 var m = rng.int(0...5), n = rng.int(0...5)
@@ -246,9 +246,9 @@ final class KernelTests: XCTestCase {
                 let h = c.kh - 2 * c.padding + c.stride * m, w = c.kw - 2 * c.padding + c.stride * n
                 let x = rng.tensor([c.batch, c.cin, h, w])
                 let wt = rng.tensor([c.cout, c.cin, c.kh, c.kw])
-                let cx = try conv2dForward(input: x, weight: wt, bias: nil, stride: c.stride, padding: c.padding)
+                let cx = try conv2dForward(input: x, weight: wt, bias: nil, stride: c.stride, padding: c.padding, context: ctx)
                 let y = rng.tensor(cx.shape)
-                let ty = try convTranspose2dForward(input: y, weight: wt, bias: nil, stride: c.stride, padding: c.padding)
+                let ty = try convTranspose2dForward(input: y, weight: wt, bias: nil, stride: c.stride, padding: c.padding, context: ctx)
                 XCTAssertEqual(ty.shape, x.shape, "\(c)")
                 let lhs = dot(doubles(cx), doubles(y)), rhs = dot(doubles(x), doubles(ty))
                 XCTAssertLessThan(relativeError([lhs], [rhs]), 1e-5, "\(tiling) \(c) \(h)x\(w): \(lhs) vs \(rhs)")
@@ -258,7 +258,7 @@ final class KernelTests: XCTestCase {
 
     func testConvTransposeBackwardMatchesFiniteDifferences() throws {
         var rng = KernelTestRNG(seed: 5)
-        try withEachTiling { tiling in
+        try withEachTiling { tiling, ctx in
             for c in gradientCases {
                 var h = 1 + rng.int(0...3), w = 1 + rng.int(0...3)
                 while (h - 1) * c.stride - 2 * c.padding + c.kh < 1 { h += 1 }
@@ -270,7 +270,7 @@ final class KernelTests: XCTestCase {
                 let outShape = Naive.convTranspose(doubles(x), xs, doubles(wt), wt.shape, nil,
                                                    stride: c.stride, padding: c.padding).shape
                 let gy = rng.tensor(outShape)
-                let g = try convTranspose2dBackward(input: x, weight: wt, gradOutput: gy, stride: c.stride, padding: c.padding)
+                let g = try convTranspose2dBackward(input: x, weight: wt, gradOutput: gy, stride: c.stride, padding: c.padding, context: ctx)
                 let (xd, wd, bd, gyd) = (doubles(x), doubles(wt), doubles(b), doubles(gy))
                 func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
                     dot(gyd, Naive.convTranspose(x, xs, w, wt.shape, b, stride: c.stride, padding: c.padding).values)
@@ -279,14 +279,14 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(g.input?.shape, x.shape, label)
                 XCTAssertEqual(g.weight.shape, wt.shape, label)
                 XCTAssertEqual(g.bias.shape, b.shape, label)
-                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(zeros: [0])),
+                XCTAssertLessThan(relativeError(doubles(g.input ?? Tensor(checkedZeros: [0])),
                                                 finiteDifferences(xd) { loss($0, wd, bd) }), 1e-3, "input grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.weight),
                                                 finiteDifferences(wd) { loss(xd, $0, bd) }), 1e-3, "weight grad \(label)")
                 XCTAssertLessThan(relativeError(doubles(g.bias),
                                                 finiteDifferences(bd) { loss(xd, wd, $0) }), 1e-3, "bias grad \(label)")
                 let noInput = try convTranspose2dBackward(input: x, weight: wt, gradOutput: gy, stride: c.stride,
-                                                          padding: c.padding, needInputGradient: false)
+                                                          padding: c.padding, needInputGradient: false, context: ctx)
                 XCTAssertNil(noInput.input, label)
                 XCTAssertLessThan(relativeError(doubles(noInput.weight), doubles(g.weight)), 1e-6, label)
             }
@@ -459,8 +459,8 @@ final class KernelTests: XCTestCase {
             }
         }
         // Mismatched shapes: mseBackward gives zeros of the prediction's shape.
-        let g = mseBackward(prediction: Tensor(zeros: [2, 2]), target: Tensor(zeros: [4]))
-        XCTAssertEqual(g, Tensor(zeros: [2, 2]))
+        let g = mseBackward(prediction: Tensor(checkedZeros: [2, 2]), target: Tensor(checkedZeros: [4]))
+        XCTAssertEqual(g, Tensor(checkedZeros: [2, 2]))
     }
 
     // MARK: determinism and arguments
@@ -492,7 +492,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testBadArgumentsThrowArgumentErrors() throws {
-        let x = Tensor(zeros: [2, 3, 5, 5]), w = Tensor(zeros: [4, 3, 3, 3])
+        let x = Tensor(checkedZeros: [2, 3, 5, 5]), w = Tensor(checkedZeros: [4, 3, 3, 3])
         let cases: [(String, () throws -> Any)] = [
             ("conv input rank 3", { try conv2dForward(input: Tensor(zeros: [3, 5, 5]), weight: w, bias: nil, stride: 1, padding: 0) }),
             ("conv weight rank 2", { try conv2dForward(input: x, weight: Tensor(zeros: [4, 27]), bias: nil, stride: 1, padding: 0) }),
@@ -545,6 +545,6 @@ private extension Tensor {
         let (n, ch, plane) = (shape[0], shape[1], shape[2] * shape[3])
         var out: [Float] = []
         for b in 0..<n { out += data[(b * ch * plane)..<((b * ch + c) * plane)] }
-        return (try? Tensor(shape: [n, c, shape[2], shape[3]], data: out)) ?? Tensor(zeros: [0])
+        return (try? Tensor(shape: [n, c, shape[2], shape[3]], data: out)) ?? Tensor(checkedZeros: [0])
     }
 }

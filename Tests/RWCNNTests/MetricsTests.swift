@@ -24,9 +24,9 @@ final class MetricsTests: XCTestCase {
     }
 
     func testShapesAreChecked() {
-        let a = Tensor(zeros: [3, 12, 12])
-        for (x, y) in [(a, Tensor(zeros: [3, 12, 11])), (Tensor(zeros: [12, 12]), Tensor(zeros: [12, 12])),
-                       (Tensor(zeros: [0, 3, 12, 12]), Tensor(zeros: [0, 3, 12, 12])), (a, Tensor(zeros: [1, 3, 12, 12]))] {
+        let a = Tensor(checkedZeros: [3, 12, 12])
+        for (x, y) in [(a, Tensor(checkedZeros: [3, 12, 11])), (Tensor(checkedZeros: [12, 12]), Tensor(checkedZeros: [12, 12])),
+                       (Tensor(checkedZeros: [0, 3, 12, 12]), Tensor(checkedZeros: [0, 3, 12, 12])), (a, Tensor(checkedZeros: [1, 3, 12, 12]))] {
             for metric in [Metrics.mse, Metrics.psnr, Metrics.ssim] {
                 XCTAssertThrowsError(try metric(x, y), "\(x.shape) \(y.shape)") { error in
                     guard case RWCNNError.argument = error else { return XCTFail("\(error)") }
@@ -34,7 +34,7 @@ final class MetricsTests: XCTestCase {
             }
             XCTAssertThrowsError(try Metrics.colourInvariantSSIM(reconstruction: x, original: y))
         }
-        let small = Tensor(zeros: [1, 10, 40])
+        let small = Tensor(checkedZeros: [1, 10, 40])
         XCTAssertThrowsError(try Metrics.ssim(small, small)) { XCTAssertTrue("\($0)".contains("11x11"), "\($0)") }
         XCTAssertThrowsError(try Metrics.colourInvariantSSIM(reconstruction: small, original: small))
     }
@@ -103,7 +103,7 @@ final class MetricsTests: XCTestCase {
     }
 
     func testColourInvariantSSIMRefusesAbsurdChannelCounts() {
-        let many = Tensor(zeros: [513, 11, 11])
+        let many = Tensor(checkedZeros: [513, 11, 11])
         XCTAssertThrowsError(try Metrics.colourInvariantSSIM(reconstruction: many, original: many)) { error in
             guard case RWCNNError.argument = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("512"), "\(error)")

@@ -93,7 +93,7 @@ final class ModelTests: XCTestCase {
             guard case RWCNNError.format = e else { return XCTFail("\(e)") }
         }
         var file = try m.fileContents()
-        file.tensors[0].tensor = Tensor(zeros: [1])
+        file.tensors[0].tensor = try Tensor(zeros: [1])
         try file.write(path: path)
         XCTAssertThrowsError(try Model.load(path: path)) { e in
             guard case RWCNNError.format(let msg) = e else { return XCTFail("\(e)") }
@@ -207,7 +207,7 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(m.parameters["encoder.conv2_1.weight"], tensors[4].tensor)
 
         var wrong = tensors
-        wrong[2].tensor = Tensor(zeros: [64, 3, 3, 3])
+        wrong[2].tensor = try Tensor(zeros: [64, 3, 3, 3])
         XCTAssertThrowsError(try m.loadTorchvisionEncoder(file: SafetensorsFile(tensors: wrong), source: "test")) { e in
             guard case RWCNNError.format(let msg) = e else { return XCTFail("\(e)") }
             XCTAssertTrue(msg.contains("features.2.weight"), msg)

@@ -8,7 +8,7 @@ final class ReadmeTourTests: XCTestCase {
         let out = temporaryPath("out.png")
         let image = try loadImageTensor(path: bundledImages + "/astronaut.png")
         let model = try Model(config: ModelConfig(arch: "vgg16", cut: "pool2", seed: 0, decoder: .tied))
-        let reconstruction = displayNormalize(try model.reconstruct(image)).item(0)
+        let reconstruction = try displayNormalize(model.reconstruct(image)).item(0)
         print(try Metrics.psnr(reconstruction, image), try Metrics.ssim(reconstruction, image))
         try saveImageTensor(reconstruction, path: out)
 

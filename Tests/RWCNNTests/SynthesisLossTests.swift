@@ -164,7 +164,7 @@ final class SynthesisLossTests: XCTestCase {
         for beta in [1.0, 2.0] {
             let loss = try totalVariationLoss(image: flat, beta: beta)
             XCTAssertEqual(loss.value, 0)
-            XCTAssertEqual(loss.gradient, Tensor(zeros: [1, 3, 4, 4]))
+            XCTAssertEqual(loss.gradient, Tensor(checkedZeros: [1, 3, 4, 4]))
         }
     }
 
@@ -207,7 +207,7 @@ final class SynthesisLossTests: XCTestCase {
     }
 
     func testBadArgumentsThrowArgumentErrors() {
-        let f = Tensor(zeros: [2, 3, 4, 4]), gram = Tensor(zeros: [3, 3])
+        let f = Tensor(checkedZeros: [2, 3, 4, 4]), gram = Tensor(checkedZeros: [3, 3])
         let target = (try? Tensor(shape: [3, 3], data: [Float](repeating: 1, count: 9))) ?? gram
         let cases: [(String, () throws -> Any)] = [
             ("feature shape mismatch", { try featureLoss(features: f, target: Tensor(zeros: [2, 3, 4, 5])) }),

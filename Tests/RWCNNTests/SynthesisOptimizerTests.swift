@@ -325,7 +325,7 @@ final class SynthesisOptimizerTests: XCTestCase {
             ("factor 1", { try coarseToFineSizes(final: ImageSize(height: 64, width: 64), scales: 2, factor: 1) }),
             ("final 0", { try coarseToFineSizes(final: ImageSize(height: 0, width: 64), scales: 1) }),
             ("no sizes", { try coarseToFine(start: start, sizes: []) { i, _ in i } }),
-            ("wrong result shape", { try coarseToFine(start: start, sizes: sizes) { _, _ in Tensor(zeros: [1, 3, 2, 2]) } }),
+            ("wrong result shape", { try coarseToFine(start: start, sizes: sizes) { _, _ in Tensor(checkedZeros: [1, 3, 2, 2]) } }),
         ]
         for (label, body) in cases { Check.argumentError(label, body) }
     }

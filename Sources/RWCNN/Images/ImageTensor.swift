@@ -17,7 +17,7 @@ public func imageToTensor(_ image: Image, channels: Int? = nil) throws -> Tensor
     }
     let plane = image.width * image.height, stored = image.channels
     let top = Float(image.maxSample)
-    var out = Tensor(zeros: [want, image.height, image.width])
+    var out = Tensor(checkedZeros: [want, image.height, image.width])
     image.samples.withUnsafeBufferPointer { s in
         out.data.withUnsafeMutableBufferPointer { o in
             for p in 0..<plane {

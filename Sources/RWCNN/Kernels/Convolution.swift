@@ -1,8 +1,9 @@
 // 2-D convolution (cross-correlation, as in PyTorch's Conv2d), forward and
 // backward, as im2col + sgemm per image, in tiles of output rows (see
-// `columnTileBytes`); 1x1 stride-1 unpadded convolutions skip im2col. BLAS is
-// multithreaded itself, so sgemm is always called from this one thread; the
-// loops around it (im2col, col2im, bias) use `parallelFor`.
+// `KernelTuning.columnTileBytes`); 1x1 stride-1 unpadded convolutions skip
+// im2col. Every stage splits its work over the context's threads: im2col,
+// col2im and bias by channel or row, sgemm by column blocks (BLAS itself
+// runs single-threaded).
 
 /// Gradients of a loss with respect to a convolution's input (nil when not
 /// asked for), weight and bias. Shapes match the corresponding arguments.
@@ -27,7 +28,8 @@ struct ConvCall {
 }
 
 /// Validates `conv2d` arguments: input [N,Cin,H,W], weight [Cout,Cin,kh,kw].
-func convCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int) throws -> ConvCall {
+func convCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int,
+              tuning: KernelTuning) throws -> ConvCall {
     let x = try requireNCHW(input, "input", op: op)
     let k = try requireNCHW(weight, "weight", op: op)
     try requireStride(stride, op: op)
@@ -41,7 +43,7 @@ func convCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int
     }
     let g = ConvGeometry(channels: x.c, height: x.h, width: x.w, kernelH: k.h, kernelW: k.w,
                          stride: stride, padding: padding,
-                         outHeight: (ph - k.h) / stride + 1, outWidth: (pw - k.w) / stride + 1)
+                         outHeight: (ph - k.h) / stride + 1, outWidth: (pw - k.w) / stride + 1, tuning: tuning)
     _ = try kernelElementCount([x.n, k.n, g.outHeight, g.outWidth], what: "\(op) output")
     _ = try kernelElementCount([g.colRows, g.colCols], what: "\(op) column buffer")
     return ConvCall(batch: x.n, outChannels: k.n, geometry: g)
@@ -55,23 +57,22 @@ func requireBias(_ bias: Tensor?, count: Int, op: String) throws {
     }
 }
 
-/// Adds `bias[c]` to every element of each plane (n, c) of an
-/// [N, C, plane] buffer.
-func addChannelBias(_ bias: Tensor, to y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
-    for n in 0..<batch {
-        addChannelBias(bias, to: y + n * channels * plane, channels: channels, count: plane, rowStride: plane)
-    }
-}
-
-/// Adds `bias[c]` to `count` consecutive elements of row c (rows `rowStride`
-/// apart) for every channel c: one output tile of one image.
-func addChannelBias(_ bias: Tensor, to y: UnsafeMutablePointer<Float>, channels: Int, count: Int, rowStride: Int) {
-    bias.data.withUnsafeBufferPointer { b in
-        parallelFor(channels, minChunk: minChunk(itemCost: count)) { cs in
+/// Adds `bias[c]` (if any) to `count` consecutive elements of row c (rows
+/// `rowStride` apart) for every channel c, then clamps at 0 when `relu`: one
+/// output tile of one image.
+func addChannelBias(_ bias: Tensor?, relu: Bool = false, to y: UnsafeMutablePointer<Float>, channels: Int, count: Int,
+                    rowStride: Int, threads: Int) {
+    if bias == nil && !relu { return }
+    withOptionalPointer(bias) { b in
+        parallelFor(channels, threads: threads, minChunk: minChunk(itemCost: count)) { cs in
             for c in cs {
-                let v = b[c], row = y + c * rowStride
+                let v = b?[c] ?? 0, row = y + c * rowStride
                 var i = 0
-                while i < count { row[i] += v; i &+= 1 }
+                if relu {
+                    while i < count { let t = row[i] + v; row[i] = t < 0 ? 0 : t; i &+= 1 }
+                } else {
+                    while i < count { row[i] += v; i &+= 1 }
+                }
             }
         }
     }
@@ -79,10 +80,10 @@ func addChannelBias(_ bias: Tensor, to y: UnsafeMutablePointer<Float>, channels:
 
 /// Per-channel sums of an [N, C, plane] buffer over batch and plane,
 /// accumulated in Double in a fixed order (the bias gradient).
-func channelSums(_ g: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) -> Tensor {
+func channelSums(_ g: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, threads: Int) -> Tensor {
     var sums = [Float](repeating: 0, count: channels)
     sums.withUnsafeMutableBufferPointer { out in
-        parallelFor(channels, minChunk: minChunk(itemCost: batch * plane)) { cs in
+        parallelFor(channels, threads: threads, minChunk: minChunk(itemCost: batch * plane)) { cs in
             for c in cs {
                 var total = 0.0
                 for n in 0..<batch {
@@ -103,7 +104,7 @@ func channelSums(_ g: UnsafePointer<Float>, batch: Int, channels: Int, plane: In
         }
     }
     // Shape [channels] with channels >= 1 always matches the data.
-    return (try? Tensor(shape: [channels], data: sums)) ?? Tensor(zeros: [channels])
+    return (try? Tensor(shape: [channels], data: sums)) ?? Tensor(checkedZeros: [channels])
 }
 
 /// Runs `body` with a scratch buffer of `count` floats (contents unspecified),
@@ -117,14 +118,45 @@ func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -
 /// 2-D convolution. `input` [N,Cin,H,W], `weight` [Cout,Cin,kh,kw] (PyTorch
 /// layout), `bias` [Cout] or nil. Returns [N,Cout,Ho,Wo] with
 /// Ho = (H + 2*padding - kh) / stride + 1 (and likewise Wo); zero padding.
-public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) throws -> Tensor {
+public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int,
+                          context: ExecutionContext = .current) throws -> Tensor {
+    try conv2dForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                      relu: false, transformed: nil, context: context)
+}
+
+/// `conv2dForward`, then ReLU when `relu` (fused: applied while each output
+/// tile is in cache). `transformed`, when given, supplies the Winograd weights
+/// of `weight` (from `winogradTransformedWeights`, e.g. a model's cache) and
+/// is used if the call takes the Winograd path.
+func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, relu: Bool,
+                   transformed: [Float]?, context: ExecutionContext) throws -> Tensor {
     let op = "conv2d"
-    let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                            tuning: context.tuning)
     try requireBias(bias, count: call.outChannels, op: op)
     let g = call.geometry, cout = call.outChannels
-    if winogradApplies(call) {
+    let shape = WinogradShape(conv: call)
+    if winogradSupports(call) && shape.pays(context.tuning, cached: transformed != nil) {
         // 3x3 stride-1 on a large enough image: Winograd F(4x4, 3x3), a quarter of the multiplies.
-        return try winogradConv2d(call, input: input, weight: weight, bias: bias)
+        var output = try uninitializedTensor([shape.batch, cout, shape.outHeight, shape.outWidth], what: "\(op) output")
+        try input.data.withUnsafeBufferPointer { xb in
+            try weight.data.withUnsafeBufferPointer { wb in
+                try output.data.withUnsafeMutableBufferPointer { yb in
+                    try withOptionalPointer(bias) { b in
+                        if let transformed, transformed.count == winogradTransformedCount(shape) {
+                            try transformed.withUnsafeBufferPointer { ub in
+                                try winogradConvolve(shape, x: xb.baseAddress!, filters: .transformed(ub.baseAddress!),
+                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                            }
+                        } else {
+                            try winogradConvolve(shape, x: xb.baseAddress!, filters: .conv(wb.baseAddress!),
+                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                        }
+                    }
+                }
+            }
+        }
+        return output
     }
     var output = try uninitializedTensor([call.batch, cout, g.outHeight, g.outWidth], what: "\(op) output")
     let outPerImage = cout * g.colCols
@@ -139,13 +171,14 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: 
                         let image = x + n * g.imageSize, yn = y + n * outPerImage
                         for rows in tiles {
                             let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
-                            if !g.isPointwise { im2col(g, image: image, col: col, rows: rows) }
+                            if !g.isPointwise { im2col(g, image: image, col: col, rows: rows, threads: context.threads) }
                             // y_n[:, tile] = W [Cout x CinKK] * col [CinKK x tile]
                             sgemm(transA: false, transB: false, m: cout, n: count, k: g.colRows,
                                   alpha: 1, a: w, lda: g.colRows, b: g.isPointwise ? image : UnsafePointer(col), ldb: count,
-                                  beta: 0, c: yn + first, ldc: g.colCols)
-                            // Bias while the tile is still in cache.
-                            if let bias { addChannelBias(bias, to: yn + first, channels: cout, count: count, rowStride: g.colCols) }
+                                  beta: 0, c: yn + first, ldc: g.colCols, context: context)
+                            // Bias (and ReLU) while the tile is still in cache.
+                            addChannelBias(bias, relu: relu, to: yn + first, channels: cout, count: count,
+                                           rowStride: g.colCols, threads: context.threads)
                         }
                     }
                 }
@@ -160,9 +193,11 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: 
 /// does not depend on whether the forward pass had a bias). With
 /// `needInputGradient == false` the input gradient is skipped (nil).
 public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
-                           needInputGradient: Bool = true) throws -> ConvGradients {
+                           needInputGradient: Bool = true,
+                           context: ExecutionContext = .current) throws -> ConvGradients {
     let op = "conv2d backward"
-    let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                            tuning: context.tuning)
     let g = call.geometry, cout = call.outChannels
     let expected = [call.batch, cout, g.outHeight, g.outWidth]
     guard gradOutput.shape == expected else {
@@ -173,7 +208,12 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
     var gradInputData = needInputGradient
         ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
     let outPerImage = cout * g.colCols
-    var gradBias = Tensor(zeros: [cout])
+    var gradBias = Tensor(checkedZeros: [cout])
+    // The input gradient is convTranspose2d(gradOutput, weight): Winograd when it pays.
+    let dataShape = WinogradShape(batch: call.batch, cin: cout, cout: g.channels, height: g.outHeight,
+                                  width: g.outWidth, padding: g.kernelH - 1 - g.padding)
+    let dataByWinograd = needInputGradient && g.kernelH == 3 && g.kernelW == 3 && g.stride == 1
+        && dataShape.pays(context.tuning)
     input.data.withUnsafeBufferPointer { xb in
         weight.data.withUnsafeBufferPointer { wb in
             gradOutput.data.withUnsafeBufferPointer { gyb in
@@ -181,7 +221,7 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
                     gradInputData.withUnsafeMutableBufferPointer { gxb in
                         guard let x = xb.baseAddress, let w = wb.baseAddress, let gy = gyb.baseAddress,
                               let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
-                        gradBias = channelSums(gy, batch: call.batch, channels: cout, plane: g.colCols)
+                        gradBias = channelSums(gy, batch: call.batch, channels: cout, plane: g.colCols, threads: context.threads)
                         withScratch(g.isPointwise ? 0 : g.tileSize) { col in
                             let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
                             for n in 0..<call.batch {
@@ -189,22 +229,32 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
                                 let gxn = gx + n * g.imageSize
                                 for rows in tiles {
                                     let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
-                                    if !g.isPointwise { im2col(g, image: image, col: col, rows: rows) }
+                                    if !g.isPointwise { im2col(g, image: image, col: col, rows: rows, threads: context.threads) }
                                     // dW += gy_n[:, tile] [Cout x tile] * col^T [tile x CinKK]
                                     sgemm(transA: false, transB: true, m: cout, n: g.colRows, k: count,
                                           alpha: 1, a: gyn + first, lda: g.colCols,
                                           b: g.isPointwise ? image : UnsafePointer(col), ldb: count,
-                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows)
-                                    guard needInputGradient else { continue }
+                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows, context: context)
+                                    guard needInputGradient && !dataByWinograd else { continue }
                                     // dcol = W^T [CinKK x Cout] * gy_n[:, tile], then back to the image.
                                     sgemm(transA: true, transB: false, m: g.colRows, n: count, k: cout,
                                           alpha: 1, a: w, lda: g.colRows, b: gyn + first, ldb: g.colCols,
-                                          beta: 0, c: g.isPointwise ? gxn : col, ldc: count)
-                                    if !g.isPointwise { col2im(g, col: col, image: gxn, rows: rows) }
+                                          beta: 0, c: g.isPointwise ? gxn : col, ldc: count, context: context)
+                                    if !g.isPointwise { col2im(g, col: col, image: gxn, rows: rows, threads: context.threads) }
                                 }
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+    if dataByWinograd {
+        try gradOutput.data.withUnsafeBufferPointer { gyb in
+            try weight.data.withUnsafeBufferPointer { wb in
+                try gradInputData.withUnsafeMutableBufferPointer { gxb in
+                    try winogradConvolve(dataShape, x: gyb.baseAddress!, filters: .transposed(wb.baseAddress!),
+                                         bias: nil, relu: false, y: gxb.baseAddress!, context: context)
                 }
             }
         }

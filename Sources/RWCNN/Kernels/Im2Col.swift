@@ -17,19 +17,20 @@ struct ConvGeometry {
     let padding: Int
     let outHeight: Int
     let outWidth: Int
-    /// Output rows per column tile (see `columnTileBytes`), fixed at creation
-    /// so that the scratch size and the tiles of one call always agree.
+    /// Output rows per column tile (see `KernelTuning.columnTileBytes`),
+    /// fixed at creation so that the scratch size and the tiles of one call
+    /// always agree.
     let tileRows: Int
 
     init(channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Int,
-         outHeight: Int, outWidth: Int) {
+         outHeight: Int, outWidth: Int, tuning: KernelTuning) {
         self.channels = channels; self.height = height; self.width = width
         self.kernelH = kernelH; self.kernelW = kernelW; self.stride = stride; self.padding = padding
         self.outHeight = outHeight; self.outWidth = outWidth
         // In Double: the sizes are validated only after the geometry exists.
         let rowBytes = 4 * Double(channels) * Double(kernelH * kernelW) * Double(outWidth)
-        let byBytes = Int(min(Double(outHeight), Double(columnTileBytes) / max(1, rowBytes)))
-        let byColumns = (minTileColumns + outWidth - 1) / max(1, outWidth)
+        let byBytes = Int(min(Double(outHeight), Double(tuning.columnTileBytes) / max(1, rowBytes)))
+        let byColumns = (tuning.minTileColumns + outWidth - 1) / max(1, outWidth)
         tileRows = min(outHeight, max(1, byBytes, byColumns))
     }
 
@@ -54,15 +55,6 @@ func validOutputRange(offset: Int, stride: Int, size: Int, outSize: Int) -> Rang
     return lo..<max(lo, hi)
 }
 
-/// How many output rows one column tile covers. A convolution is computed
-/// tile by tile so that the column buffer stays a few MiB: it is then reused
-/// from cache by sgemm and needs no fresh pages on every call (faulting in a
-/// full-image buffer cost more than the sgemm itself). Tiles keep at least
-/// `minTileColumns` columns so that sgemm stays efficient.
-/// (Variables only so that tests can force many small tiles.)
-nonisolated(unsafe) var columnTileBytes = 6 << 20
-nonisolated(unsafe) var minTileColumns = 2048
-
 extension ConvGeometry {
     /// Floats in the column buffer of one tile.
     var tileSize: Int { colRows * tileRows * outWidth }
@@ -77,10 +69,11 @@ extension ConvGeometry {
 /// Writes the column matrix of output rows `rows` of one image (`g.imageSize`
 /// floats at `image`) to `col`: `g.colRows` rows of `rows.count * g.outWidth`
 /// columns. Rows are independent, so they are filled in parallel.
-func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, rows: Range<Int>,
+            threads: Int) {
     let kk = g.kernelH * g.kernelW, wo = g.outWidth, cols = rows.count * wo
     let w = g.width, s = g.stride
-    parallelFor(g.colRows, minChunk: minChunk(itemCost: cols)) { colRows in
+    parallelFor(g.colRows, threads: threads, minChunk: minChunk(itemCost: cols)) { colRows in
         for r in colRows {
             let c = r / kk, ki = (r % kk) / g.kernelW, kj = r % g.kernelW
             let plane = image + c * g.height * w
@@ -119,10 +112,11 @@ func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePo
 /// first tile (rows starting at 0), so calling this for every tile in order
 /// leaves the full sum. Each channel is summed by one thread in a fixed
 /// order, so the result does not depend on the thread count.
-func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>, rows: Range<Int>,
+            threads: Int) {
     let wo = g.outWidth, cols = rows.count * wo, planeSize = g.height * g.width
     let w = g.width, s = g.stride
-    parallelFor(g.channels, minChunk: minChunk(itemCost: g.kernelH * g.kernelW * cols)) { channels in
+    parallelFor(g.channels, threads: threads, minChunk: minChunk(itemCost: g.kernelH * g.kernelW * cols)) { channels in
         for c in channels {
             let plane = image + c * planeSize
             if rows.lowerBound == 0 { plane.update(repeating: 0, count: planeSize) }

@@ -7,7 +7,8 @@ private let mseBlock = 1 << 14
 
 /// mean((prediction - target)^2) over all elements, accumulated in Double.
 /// The shapes must be equal and non-empty.
-public func mseForward(prediction: Tensor, target: Tensor) throws -> Double {
+public func mseForward(prediction: Tensor, target: Tensor,
+                       context: ExecutionContext = .current) throws -> Double {
     guard prediction.shape == target.shape else {
         throw RWCNNError.argument("mse: prediction shape \(prediction.shape) differs from target shape \(target.shape)")
     }
@@ -19,7 +20,7 @@ public func mseForward(prediction: Tensor, target: Tensor) throws -> Double {
         target.data.withUnsafeBufferPointer { tb in
             partial.withUnsafeMutableBufferPointer { sb in
                 guard let p = pb.baseAddress, let t = tb.baseAddress, let s = sb.baseAddress else { return }
-                parallelFor(blocks, minChunk: max(1, parallelGrain / mseBlock)) { bs in
+                parallelFor(blocks, threads: context.threads, minChunk: max(1, parallelGrain / mseBlock)) { bs in
                     for b in bs {
                         let end = min(count, (b + 1) * mseBlock)
                         var a0 = 0.0, a1 = 0.0
@@ -42,8 +43,9 @@ public func mseForward(prediction: Tensor, target: Tensor) throws -> Double {
 /// Gradient of `mseForward` with respect to the prediction:
 /// 2 * (prediction - target) / count. Shapes are checked by `mseForward`;
 /// if they differ here the result is zeros of the prediction's shape.
-public func mseBackward(prediction: Tensor, target: Tensor) -> Tensor {
-    var grad = Tensor(zeros: prediction.shape)
+public func mseBackward(prediction: Tensor, target: Tensor,
+                        context: ExecutionContext = .current) -> Tensor {
+    var grad = Tensor(checkedZeros: prediction.shape)
     let count = prediction.count
     guard prediction.shape == target.shape, count > 0 else { return grad }
     let scale = Float(2.0 / Double(count))
@@ -51,7 +53,7 @@ public func mseBackward(prediction: Tensor, target: Tensor) -> Tensor {
         target.data.withUnsafeBufferPointer { tb in
             grad.data.withUnsafeMutableBufferPointer { gb in
                 guard let p = pb.baseAddress, let t = tb.baseAddress, let g = gb.baseAddress else { return }
-                parallelElements(count) { r in
+                parallelElements(count, threads: context.threads) { r in
                     var i = r.lowerBound
                     while i < r.upperBound { g[i] = scale * (p[i] - t[i]); i &+= 1 }
                 }

@@ -18,7 +18,8 @@ public struct PoolOutput {
 /// `stride`, no padding: Ho = (H - kernel) / stride + 1 (likewise Wo).
 /// The first maximum in row-major window order wins ties; a NaN in a window
 /// is propagated (the last NaN wins). Throws if H or W is below `kernel`.
-public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> PoolOutput {
+public func maxPoolForward(input: Tensor, kernel: Int, stride: Int,
+                           context: ExecutionContext = .current) throws -> PoolOutput {
     let op = "maxPool"
     let x = try requireNCHW(input.shape, "input", op: op)
     try requireKernel(kernel, op: op)
@@ -38,7 +39,7 @@ public func maxPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> Po
         output.data.withUnsafeMutableBufferPointer { yb in
             switches.withUnsafeMutableBufferPointer { sb in
                 guard let xp = xb.baseAddress, let yp = yb.baseAddress, let sp = sb.baseAddress else { return }
-                parallelFor(x.n * x.c, minChunk: minChunk(itemCost: ho * wo * kernel * kernel)) { planes in
+                parallelFor(x.n * x.c, threads: context.threads, minChunk: minChunk(itemCost: ho * wo * kernel * kernel)) { planes in
                     for p in planes {
                         let plane = xp + p * planeSize
                         for oh in 0..<ho {
@@ -116,7 +117,8 @@ func requireSwitches(_ switches: [Int32], count: Int, planeSize: Int, op: String
 /// Gradient of max pooling: each output gradient goes to its switch position
 /// in the input plane (overlapping windows add). `inputShape` is the pooled
 /// layer's input shape [N,C,H,W]; `gradOutput` is [N,C,Ho,Wo].
-public func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [Int]) throws -> Tensor {
+public func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [Int],
+                            context: ExecutionContext = .current) throws -> Tensor {
     let op = "maxPool backward"
     let x = try requireNCHW(inputShape, "inputShape", op: op)
     let y = try requireNCHW(gradOutput.shape, "gradOutput", op: op)
@@ -126,20 +128,22 @@ public func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [
     let planeSize = x.h * x.w
     try requireSwitches(switches, count: gradOutput.count, planeSize: planeSize, op: op)
     var grad = try zeroTensor(inputShape, what: "\(op) input gradient")
-    scatterBySwitches(gradOutput, switches: switches, into: &grad, planes: x.n * x.c, planeSize: planeSize)
+    scatterBySwitches(gradOutput, switches: switches, into: &grad, planes: x.n * x.c, planeSize: planeSize,
+                      threads: context.threads)
     return grad
 }
 
 /// Adds each value of `source` ([planes, m] elements) into its switch
 /// position of the matching plane of `target` ([planes, planeSize]).
 /// Switches must have been validated.
-func scatterBySwitches(_ source: Tensor, switches: [Int32], into target: inout Tensor, planes: Int, planeSize: Int) {
+func scatterBySwitches(_ source: Tensor, switches: [Int32], into target: inout Tensor, planes: Int, planeSize: Int,
+                       threads: Int) {
     let m = source.count / planes
     source.data.withUnsafeBufferPointer { gb in
         switches.withUnsafeBufferPointer { sb in
             target.data.withUnsafeMutableBufferPointer { db in
                 guard let g = gb.baseAddress, let s = sb.baseAddress, let d = db.baseAddress else { return }
-                parallelFor(planes, minChunk: minChunk(itemCost: m + planeSize / 4)) { ps in
+                parallelFor(planes, threads: threads, minChunk: minChunk(itemCost: m + planeSize / 4)) { ps in
                     for p in ps {
                         let plane = d + p * planeSize
                         for i in (p * m)..<((p + 1) * m) { plane[Int(s[i])] += g[i] }
@@ -153,14 +157,15 @@ func scatterBySwitches(_ source: Tensor, switches: [Int32], into target: inout T
 /// Reads, for each switch, the value at its position in the matching plane
 /// of `source` ([planes, planeSize]); returns [planes, m] values in `shape`.
 /// Switches must have been validated.
-func gatherBySwitches(_ source: Tensor, switches: [Int32], shape: [Int], planes: Int, planeSize: Int) throws -> Tensor {
+func gatherBySwitches(_ source: Tensor, switches: [Int32], shape: [Int], planes: Int, planeSize: Int,
+                      threads: Int) throws -> Tensor {
     var out = try uninitializedTensor(shape, what: "gather by switches")
     let m = out.count / planes
     source.data.withUnsafeBufferPointer { gb in
         switches.withUnsafeBufferPointer { sb in
             out.data.withUnsafeMutableBufferPointer { db in
                 guard let g = gb.baseAddress, let s = sb.baseAddress, let d = db.baseAddress else { return }
-                parallelFor(planes, minChunk: minChunk(itemCost: m)) { ps in
+                parallelFor(planes, threads: threads, minChunk: minChunk(itemCost: m)) { ps in
                     for p in ps {
                         let plane = g + p * planeSize
                         for i in (p * m)..<((p + 1) * m) { d[i] = plane[Int(s[i])] }

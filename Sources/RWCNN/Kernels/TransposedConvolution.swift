@@ -9,7 +9,8 @@
 /// [Cin_t,Cout_t,kh,kw]. The geometry returned is that of the adjoint
 /// convolution, whose image is the transposed convolution's output
 /// [Cout_t, Ho, Wo] with Ho = (H-1)*stride - 2*padding + kh.
-func convTransposeCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int) throws -> ConvCall {
+func convTransposeCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int,
+                       tuning: KernelTuning) throws -> ConvCall {
     let x = try requireNCHW(input, "input", op: op)
     let k = try requireNCHW(weight, "weight", op: op)
     try requireStride(stride, op: op)
@@ -31,7 +32,7 @@ func convTransposeCall(op: String, input: [Int], weight: [Int], stride: Int, pad
     // The adjoint convolution maps [Cout_t, ho, wo] back to exactly [Cin_t, H, W]:
     // (ho + 2p - kh) / s + 1 = (H-1)*s / s + 1 = H.
     let g = ConvGeometry(channels: k.c, height: ho, width: wo, kernelH: k.h, kernelW: k.w,
-                         stride: stride, padding: padding, outHeight: x.h, outWidth: x.w)
+                         stride: stride, padding: padding, outHeight: x.h, outWidth: x.w, tuning: tuning)
     _ = try kernelElementCount([x.n, k.c, ho, wo], what: "\(op) output")
     _ = try kernelElementCount([g.colRows, g.colCols], what: "\(op) column buffer")
     return ConvCall(batch: x.n, outChannels: x.c, geometry: g)
@@ -42,13 +43,46 @@ func convTransposeCall(op: String, input: [Int], weight: [Int], stride: Int, pad
 /// nil. Returns [N,Cout_t,Ho,Wo] with Ho = (H-1)*stride - 2*padding + kh
 /// (and likewise Wo). Without bias it is the adjoint of `conv2dForward` with
 /// the same weight, stride and padding.
-public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) throws -> Tensor {
+public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int,
+                                   context: ExecutionContext = .current) throws -> Tensor {
+    try convTranspose2dForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                               relu: false, transformed: nil, context: context)
+}
+
+/// `convTranspose2dForward`, then ReLU when `relu`. `transformed`, when
+/// given, supplies the Winograd weights of the flipped kernel
+/// (`winogradTransformedWeights` with `.transposed` filters).
+func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, relu: Bool,
+                            transformed: [Float]?, context: ExecutionContext) throws -> Tensor {
     let op = "convTranspose2d"
     // In `call`, outChannels is Cin_t (the adjoint convolution's output channels).
-    let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                                     tuning: context.tuning)
     let g = call.geometry, cin = call.outChannels
     try requireBias(bias, count: g.channels, op: op)
     var output = try uninitializedTensor([call.batch, g.channels, g.height, g.width], what: "\(op) output")
+    if winogradAppliesTransposed(call, tuning: context.tuning, cached: transformed != nil) {
+        // 3x3 stride 1: a convolution with the flipped kernel, through Winograd.
+        let shape = WinogradShape(transposed: call)
+        try input.data.withUnsafeBufferPointer { xb in
+            try weight.data.withUnsafeBufferPointer { wb in
+                try output.data.withUnsafeMutableBufferPointer { yb in
+                    try withOptionalPointer(bias) { b in
+                        if let transformed, transformed.count == winogradTransformedCount(shape) {
+                            try transformed.withUnsafeBufferPointer { ub in
+                                try winogradConvolve(shape, x: xb.baseAddress!, filters: .transformed(ub.baseAddress!),
+                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                            }
+                        } else {
+                            try winogradConvolve(shape, x: xb.baseAddress!, filters: .transposed(wb.baseAddress!),
+                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
     let inPerImage = cin * g.colCols
     input.data.withUnsafeBufferPointer { xb in
         weight.data.withUnsafeBufferPointer { wb in
@@ -63,13 +97,17 @@ public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
                             // col = W^T [Cout_t*kk x Cin_t] * x_n[:, tile], then summed into the image.
                             sgemm(transA: true, transB: false, m: g.colRows, n: count, k: cin,
                                   alpha: 1, a: w, lda: g.colRows, b: xn + first, ldb: g.colCols,
-                                  beta: 0, c: g.isPointwise ? yn : col, ldc: count)
-                            if !g.isPointwise { col2im(g, col: col, image: yn, rows: rows) }
+                                  beta: 0, c: g.isPointwise ? yn : col, ldc: count, context: context)
+                            if !g.isPointwise { col2im(g, col: col, image: yn, rows: rows, threads: context.threads) }
                         }
                     }
                 }
-                if let bias {
-                    addChannelBias(bias, to: y, batch: call.batch, channels: g.channels, plane: g.height * g.width)
+                if bias != nil || relu {
+                    for n in 0..<call.batch {
+                        addChannelBias(bias, relu: relu, to: y + n * g.imageSize, channels: g.channels,
+                                       count: g.height * g.width, rowStride: g.height * g.width,
+                                       threads: context.threads)
+                    }
                 }
             }
         }
@@ -84,9 +122,11 @@ public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
 /// per image. The bias gradient is always returned; with
 /// `needInputGradient == false` the input gradient is nil.
 public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
-                                    needInputGradient: Bool = true) throws -> ConvGradients {
+                                    needInputGradient: Bool = true,
+                                    context: ExecutionContext = .current) throws -> ConvGradients {
     let op = "convTranspose2d backward"
-    let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+    let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                                     tuning: context.tuning)
     let g = call.geometry, cin = call.outChannels
     let expected = [call.batch, g.channels, g.height, g.width]
     guard gradOutput.shape == expected else {
@@ -97,7 +137,12 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
     var gradInputData = needInputGradient
         ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
     let inPerImage = cin * g.colCols
-    var gradBias = Tensor(zeros: [g.channels])
+    var gradBias = Tensor(checkedZeros: [g.channels])
+    // The input gradient is conv2d(gradOutput, weight): Winograd when it pays.
+    let dataShape = WinogradShape(batch: call.batch, cin: g.channels, cout: cin, height: g.height, width: g.width,
+                                  padding: g.padding)
+    let dataByWinograd = needInputGradient && g.kernelH == 3 && g.kernelW == 3 && g.stride == 1
+        && dataShape.pays(context.tuning)
     input.data.withUnsafeBufferPointer { xb in
         weight.data.withUnsafeBufferPointer { wb in
             gradOutput.data.withUnsafeBufferPointer { gyb in
@@ -105,28 +150,40 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
                     gradInputData.withUnsafeMutableBufferPointer { gxb in
                         guard let x = xb.baseAddress, let w = wb.baseAddress, let gy = gyb.baseAddress,
                               let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
-                        gradBias = channelSums(gy, batch: call.batch, channels: g.channels, plane: g.height * g.width)
+                        gradBias = channelSums(gy, batch: call.batch, channels: g.channels, plane: g.height * g.width,
+                                                       threads: context.threads)
                         withScratch(g.isPointwise ? 0 : g.tileSize) { col in
                             let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
                             for n in 0..<call.batch {
                                 let gyn = gy + n * g.imageSize, xn = x + n * inPerImage, gxn = gx + n * inPerImage
                                 for rows in tiles {
                                     let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
-                                    if !g.isPointwise { im2col(g, image: gyn, col: col, rows: rows) }
+                                    if !g.isPointwise { im2col(g, image: gyn, col: col, rows: rows, threads: context.threads) }
                                     let cols = g.isPointwise ? gyn : UnsafePointer(col)
                                     // dW += x_n[:, tile] [Cin_t x tile] * col^T [tile x Cout_t*kk]
                                     sgemm(transA: false, transB: true, m: cin, n: g.colRows, k: count,
                                           alpha: 1, a: xn + first, lda: g.colCols, b: cols, ldb: count,
-                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows)
-                                    guard needInputGradient else { continue }
+                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows, context: context)
+                                    guard needInputGradient && !dataByWinograd else { continue }
                                     // dx_n[:, tile] = W [Cin_t x Cout_t*kk] * col [Cout_t*kk x tile]
                                     sgemm(transA: false, transB: false, m: cin, n: count, k: g.colRows,
                                           alpha: 1, a: w, lda: g.colRows, b: cols, ldb: count,
-                                          beta: 0, c: gxn + first, ldc: g.colCols)
+                                          beta: 0, c: gxn + first, ldc: g.colCols, context: context)
                                 }
                             }
                         }
+
                     }
+                }
+            }
+        }
+    }
+    if dataByWinograd {
+        try gradOutput.data.withUnsafeBufferPointer { gyb in
+            try weight.data.withUnsafeBufferPointer { wb in
+                try gradInputData.withUnsafeMutableBufferPointer { gxb in
+                    try winogradConvolve(dataShape, x: gyb.baseAddress!, filters: .conv(wb.baseAddress!), bias: nil,
+                                         relu: false, y: gxb.baseAddress!, context: context)
                 }
             }
         }

@@ -56,7 +56,8 @@ private func unpoolCall(op: String, mode: UnpoolMode, kernel: Int, stride: Int,
 /// `.nearest` copies it to every cell of its window; `.zeros` puts it in the
 /// top-left cell. Where windows overlap, values add.
 public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: Int,
-                          outputHeight: Int, outputWidth: Int, switches: [Int32]?) throws -> Tensor {
+                          outputHeight: Int, outputWidth: Int, switches: [Int32]?,
+                          context: ExecutionContext = .current) throws -> Tensor {
     let op = "unpool (\(mode.rawValue))"
     let outputShape = input.rank == 4 ? [input.shape[0], input.shape[1], outputHeight, outputWidth] : []
     guard outputHeight >= 1, outputWidth >= 1 else {
@@ -68,7 +69,8 @@ public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: 
     var output = try zeroTensor(outputShape, what: "\(op) output")
     let planeSize = outputHeight * outputWidth
     if mode == .switches, let switches {
-        scatterBySwitches(input, switches: switches, into: &output, planes: call.planes, planeSize: planeSize)
+        scatterBySwitches(input, switches: switches, into: &output, planes: call.planes, planeSize: planeSize,
+                          threads: context.threads)
         return output
     }
     let (h, w) = call.small, wide = outputWidth
@@ -76,7 +78,7 @@ public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: 
     input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
             guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
-            parallelFor(call.planes, minChunk: minChunk(itemCost: h * w * k * k + planeSize / 4)) { planes in
+            parallelFor(call.planes, threads: context.threads, minChunk: minChunk(itemCost: h * w * k * k + planeSize / 4)) { planes in
                 for p in planes {
                     let src = x + p * h * w, dst = y + p * planeSize
                     for i in 0..<h {
@@ -100,14 +102,16 @@ public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: 
 /// reads the gradient at each switch, `.nearest` sums it over each window,
 /// `.zeros` reads it at each window's top-left cell.
 public func unpoolBackward(gradOutput: Tensor, mode: UnpoolMode, kernel: Int, stride: Int,
-                           inputShape: [Int], switches: [Int32]?) throws -> Tensor {
+                           inputShape: [Int], switches: [Int32]?,
+                           context: ExecutionContext = .current) throws -> Tensor {
     let op = "unpool (\(mode.rawValue)) backward"
     let call = try unpoolCall(op: op, mode: mode, kernel: kernel, stride: stride,
                               small: inputShape, smallName: "inputShape", large: gradOutput.shape, largeName: "gradOutput",
                               switches: switches)
     let planeSize = call.large.h * call.large.w
     if mode == .switches, let switches {
-        return try gatherBySwitches(gradOutput, switches: switches, shape: inputShape, planes: call.planes, planeSize: planeSize)
+        return try gatherBySwitches(gradOutput, switches: switches, shape: inputShape, planes: call.planes, planeSize: planeSize,
+                                    threads: context.threads)
     }
     var grad = try uninitializedTensor(inputShape, what: "\(op) input gradient")
     let (h, w) = call.small, wide = call.large.w
@@ -115,7 +119,7 @@ public func unpoolBackward(gradOutput: Tensor, mode: UnpoolMode, kernel: Int, st
     gradOutput.data.withUnsafeBufferPointer { gb in
         grad.data.withUnsafeMutableBufferPointer { db in
             guard let g = gb.baseAddress, let d = db.baseAddress else { return }
-            parallelFor(call.planes, minChunk: minChunk(itemCost: h * w * k * k)) { planes in
+            parallelFor(call.planes, threads: context.threads, minChunk: minChunk(itemCost: h * w * k * k)) { planes in
                 for p in planes {
                     let src = g + p * planeSize, dst = d + p * h * w
                     for i in 0..<h {

@@ -7,69 +7,115 @@
 // error against float64 on VGG-like layers with He-scaled weights is 2e-7 to
 // 2e-6 normwise, under 7e-6 elementwise at Cin = 512; see WinogradTests).
 //
+// A 3x3 stride-1 transposed convolution with padding p is the convolution
+// with padding 2 - p whose kernel is flipped in both axes and whose channel
+// axes are swapped, so the decoder's forward pass and the backward-data pass
+// of both kinds take this path too (`WinogradFilters.transposed`).
+//
 // Layout: the weight transform U is 36 matrices [Cout x Cin]; the image is
 // processed in blocks of whole tile rows (T tiles), whose input transform V is
 // 36 matrices [Cin x T]; 36 sgemms give M = U V ([Cout x T] each), and the
 // output transform turns M back into 4x4 tiles, cropped at the edges. Blocks
 // keep V and M a few MiB so they stay in cache between the three stages.
-// sgemm is called from this one thread (BLAS has its own threads); the
-// transforms use `parallelFor` over channels.
+//
+// Threads: with at least as many blocks as threads, each thread runs whole
+// blocks (its own V and M, every stage single-threaded, so the three stages
+// of a block stay in one core's cache); with fewer blocks, each stage is
+// split (transforms by channel, the 36 sgemms between the threads).
 
-/// Lets tests compare the Winograd and im2col paths of `conv2dForward`.
-nonisolated(unsafe) var winogradEnabled = true
+/// The shape of the convolution Winograd computes: input [batch, cin, h, w]
+/// with zero padding `padding`, output [batch, cout, outHeight, outWidth].
+struct WinogradShape: Equatable {
+    let batch, cin, cout, height, width, padding: Int
+    var outHeight: Int { height + 2 * padding - 2 }
+    var outWidth: Int { width + 2 * padding - 2 }
+    var tilesDown: Int { (outHeight + 3) / 4 }
+    var tilesAcross: Int { (outWidth + 3) / 4 }
+    /// 4x4 output tiles over the whole batch.
+    var tiles: Int { batch * tilesDown * tilesAcross }
 
-/// Floats of V plus M per block (2^20 floats = 4 MiB).
-nonisolated(unsafe) var winogradBlockFloats = 1 << 20
+    /// The forward convolution of a validated `convCall`.
+    init(conv call: ConvCall) {
+        let g = call.geometry
+        batch = call.batch; cin = g.channels; cout = call.outChannels
+        height = g.height; width = g.width; padding = g.padding
+    }
 
-/// The most floats of transformed weights held at once (6 Mi floats = 24 MiB,
-/// under glibc's 32 MiB limit for reusing freed memory).
-nonisolated(unsafe) var winogradWeightFloats = 6 << 20
+    /// The convolution that a validated stride-1 `convTransposeCall` is:
+    /// input [N, Cin_t, H, W], output [N, Cout_t, Ho, Wo], padding k-1-p.
+    init(transposed call: ConvCall) {
+        let g = call.geometry
+        batch = call.batch; cin = call.outChannels; cout = g.channels
+        height = g.outHeight; width = g.outWidth; padding = g.kernelH - 1 - g.padding
+    }
 
-/// The fewest tiles per block (unless the whole call has fewer).
-nonisolated(unsafe) var winogradMinBlockTiles = 128
+    init(batch: Int, cin: Int, cout: Int, height: Int, width: Int, padding: Int) {
+        self.batch = batch; self.cin = cin; self.cout = cout
+        self.height = height; self.width = width; self.padding = padding
+    }
 
-/// The fewest 4x4 output tiles (over the whole batch) for which Winograd is
-/// used. Its fixed cost, the weight transform (36 x Cout x Cin floats, 4x the
-/// weights, written and read back every call), grows like the sgemm work per
-/// tile, so the break-even is a tile count whatever the channels. Measured on
-/// VGG16 layers (2 cores): 128 tiles (14x14, batch 8) gain 10 %, 196 tiles
-/// (56x56, batch 1) 30-35 %; 49 tiles (28x28, batch 1) lose 10-15 %.
-nonisolated(unsafe) var winogradMinTiles = 128
+    /// Whether the kernel computes this convolution (3x3 is checked by the caller).
+    var isSupported: Bool { padding >= 0 && padding <= 2 && outHeight >= 1 && outWidth >= 1 }
 
-/// Whether `conv2dForward` takes the Winograd path for this call: 3x3 kernel,
-/// stride 1, padding 0 or 1, at least 8 input channels (the 3-channel first
-/// layer stays on im2col) and enough tiles (see `winogradMinTiles`).
-func winogradApplies(_ call: ConvCall) -> Bool {
-    let g = call.geometry
-    let tiles = call.batch * ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4)
-    return winogradEnabled && winogradSupports(call) && g.channels >= 8 && tiles >= winogradMinTiles
+    /// Whether Winograd pays for this convolution: at least 8 input channels
+    /// (the 3-channel first layer stays on im2col) and enough tiles.
+    /// With `cached` weights (transformed once, outside the call) the
+    /// threshold is `winogradMinTilesCached`.
+    func pays(_ tuning: KernelTuning, cached: Bool = false) -> Bool {
+        tuning.winograd && isSupported && cin >= 8
+            && tiles >= (cached ? tuning.winogradMinTilesCached : tuning.winogradMinTiles)
+    }
 }
 
-/// Whether the Winograd kernel can compute this call at all.
+/// How the 3x3 filters of a Winograd convolution are stored.
+enum WinogradFilters {
+    /// A conv2d weight [Cout, Cin, 3, 3], used as is.
+    case conv(UnsafePointer<Float>)
+    /// A convTranspose2d weight [Cin_t = Cin, Cout_t = Cout, 3, 3] (or a
+    /// conv2d weight [Cout_c = Cin, Cin_c = Cout] whose input gradient is
+    /// wanted): flipped in both axes, channel axes swapped.
+    case transposed(UnsafePointer<Float>)
+    /// Filters already transformed by `winogradTransformedWeights`: 36
+    /// matrices [Cout x Cin].
+    case transformed(UnsafePointer<Float>)
+}
+
+/// Whether `conv2dForward` takes the Winograd path for this call: 3x3 kernel,
+/// stride 1, padding 0 or 1, and `WinogradShape.pays`.
+func winogradApplies(_ call: ConvCall, tuning: KernelTuning) -> Bool {
+    winogradSupports(call) && WinogradShape(conv: call).pays(tuning)
+}
+
+/// Whether the Winograd kernel can compute this conv2d call at all.
 func winogradSupports(_ call: ConvCall) -> Bool {
     let g = call.geometry
     return g.kernelH == 3 && g.kernelW == 3 && g.stride == 1 && g.padding <= 1
 }
 
+/// Whether a stride-1 convTranspose2d call (or the input gradient of a
+/// conv2d, which is one) takes the Winograd path.
+func winogradAppliesTransposed(_ call: ConvCall, tuning: KernelTuning, cached: Bool = false) -> Bool {
+    let g = call.geometry
+    return g.kernelH == 3 && g.kernelW == 3 && g.stride == 1 && g.padding <= 2
+        && WinogradShape(transposed: call).pays(tuning, cached: cached)
+}
+
 /// `conv2dForward` through Winograd, for calls validated by `convCall` (and
 /// `requireBias`) that `winogradSupports`.
-func winogradConv2d(_ call: ConvCall, input: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+func winogradConv2d(_ call: ConvCall, input: Tensor, weight: Tensor, bias: Tensor?,
+                    context: ExecutionContext) throws -> Tensor {
     guard winogradSupports(call) else {
         throw RWCNNError.argument("conv2d Winograd: needs a 3x3 kernel, stride 1 and padding 0 or 1")
     }
-    let g = call.geometry
-    var output = try uninitializedTensor([call.batch, call.outChannels, g.outHeight, g.outWidth],
+    let shape = WinogradShape(conv: call)
+    var output = try uninitializedTensor([shape.batch, shape.cout, shape.outHeight, shape.outWidth],
                                          what: "conv2d output")
     try input.data.withUnsafeBufferPointer { xb in
         try weight.data.withUnsafeBufferPointer { wb in
             try output.data.withUnsafeMutableBufferPointer { yb in
-                guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
-                if let bias {
-                    try bias.data.withUnsafeBufferPointer { bb in
-                        try winogradConv2dForward(call, x: x, w: w, bias: bb.baseAddress, y: y)
-                    }
-                } else {
-                    try winogradConv2dForward(call, x: x, w: w, bias: nil, y: y)
+                try withOptionalPointer(bias) { b in
+                    try winogradConvolve(shape, x: xb.baseAddress!, filters: .conv(wb.baseAddress!), bias: b,
+                                         relu: false, y: yb.baseAddress!, context: context)
                 }
             }
         }
@@ -77,86 +123,151 @@ func winogradConv2d(_ call: ConvCall, input: Tensor, weight: Tensor, bias: Tenso
     return output
 }
 
-/// Winograd forward convolution of `x` [N,Cin,H,W] with `w` [Cout,Cin,3,3]
-/// into `y` [N,Cout,Ho,Wo], plus `bias` [Cout] when given. The call must
-/// satisfy `winogradSupports`.
-func winogradConv2dForward(_ call: ConvCall, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                           bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) throws {
-    let g = call.geometry, cin = g.channels, cout = call.outChannels
-    let tilesDown = (g.outHeight + 3) / 4, tilesAcross = (g.outWidth + 3) / 4
-    let tileRowCount = call.batch * tilesDown
-    // Output channels in groups whose weight transform stays under
-    // `winogradWeightFloats`: larger scratch comes as fresh pages from the
-    // system on every call, and faulting them in cost more than the convolution.
-    // Each group transforms the input again (one group up to 256 x 512 channels).
-    let groups = max(1, min(cout, (36 * cout * cin + winogradWeightFloats - 1) / winogradWeightFloats))
-    let groupSize = (cout + groups - 1) / groups
+/// Runs `body` with the tensor's storage, or nil.
+func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    guard let t else { return try body(nil) }
+    return try t.data.withUnsafeBufferPointer { try body($0.baseAddress) }
+}
+
+/// Floats of `winogradTransformedWeights` for a shape: 36 x Cout x Cin.
+func winogradTransformedCount(_ s: WinogradShape) -> Int { 36 * s.cout * s.cin }
+
+/// Transforms all filters of a convolution into `u` (36 matrices [Cout x
+/// Cin]), for reuse across calls while the weights do not change.
+func winogradTransformedWeights(_ s: WinogradShape, filters: WinogradFilters, into u: UnsafeMutablePointer<Float>,
+                                threads: Int) {
+    switch filters {
+    case .transformed(let t): u.update(from: t, count: winogradTransformedCount(s))
+    case .conv, .transposed:
+        winogradWeightTransform(filters, channels: 0..<s.cout, cout: s.cout, cin: s.cin, into: u, threads: threads)
+    }
+}
+
+/// Winograd convolution of `x` [N,Cin,H,W] into `y` [N,Cout,Ho,Wo], plus
+/// `bias` [Cout] when given, then ReLU when `relu`.
+func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: WinogradFilters,
+                      bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>,
+                      context: ExecutionContext) throws {
+    let cin = s.cin, cout = s.cout, tuning = context.tuning, threads = context.threads
+    let tilesAcross = s.tilesAcross
+    let tileRowCount = s.batch * s.tilesDown
+    // Untransformed filters: output channels in groups whose weight transform
+    // stays under `winogradWeightFloats` (larger scratch comes as fresh pages
+    // from the system on every call, and faulting them in cost more than the
+    // convolution). Each group transforms the input again.
+    var groupSize = cout
+    if case .transformed = filters {} else {
+        let groups = max(1, min(cout, (36 * cout * cin + tuning.winogradWeightFloats - 1) / tuning.winogradWeightFloats))
+        groupSize = (cout + groups - 1) / groups
+    }
     let perTileRow = 36 * (cin + groupSize) * tilesAcross
     // At least `winogradMinBlockTiles` tiles per block: narrower sgemms lose more than the cache gains.
-    let minRows = (winogradMinBlockTiles + tilesAcross - 1) / tilesAcross
-    let rowsPerBlock = max(1, min(tileRowCount, max(minRows, winogradBlockFloats / max(1, perTileRow))))
+    let minRows = (tuning.winogradMinBlockTiles + tilesAcross - 1) / tilesAcross
+    var rowsPerBlock = max(1, min(tileRowCount, max(minRows, tuning.winogradBlockFloats / max(1, perTileRow))))
+    var blocks = (tileRowCount + rowsPerBlock - 1) / rowsPerBlock
+    let blockParallel = threads > 1 && blocks >= threads
+    if blockParallel {
+        // A multiple of the thread count, as even as whole tile rows allow.
+        blocks = (blocks + threads - 1) / threads * threads
+        rowsPerBlock = (tileRowCount + blocks - 1) / blocks
+        blocks = (tileRowCount + rowsPerBlock - 1) / rowsPerBlock
+    }
     let maxTiles = rowsPerBlock * tilesAcross
-    let uCount = try kernelElementCount([36, groupSize, cin], what: "conv2d Winograd weights")
-    let vCount = try kernelElementCount([36, cin, maxTiles], what: "conv2d Winograd input block")
-    let mCount = try kernelElementCount([36, groupSize, maxTiles], what: "conv2d Winograd output block")
-    withScratch(uCount) { u in
-        withScratch(vCount) { v in
-            withScratch(mCount) { m in
-                var firstChannel = 0
-                while firstChannel < cout {
-                    let channels = firstChannel..<min(cout, firstChannel + groupSize)
-                    let co = channels.count
-                    winogradWeightTransform(w + firstChannel * cin * 9, into: u, cout: co, cin: cin)
-                    var firstRow = 0
-                    while firstRow < tileRowCount {
-                        let rows = firstRow..<min(tileRowCount, firstRow + rowsPerBlock)
-                        let tiles = rows.count * tilesAcross
-                        winogradInputTransform(g, x: x, tileRows: rows, tilesDown: tilesDown,
-                                               tilesAcross: tilesAcross, into: v)
-                        for xi in 0..<36 {
-                            // M_xi [co x T] = U_xi [co x Cin] * V_xi [Cin x T]
-                            sgemm(transA: false, transB: false, m: co, n: tiles, k: cin,
-                                  alpha: 1, a: u + xi * co * cin, lda: cin,
-                                  b: v + xi * cin * tiles, ldb: tiles,
-                                  beta: 0, c: m + xi * co * tiles, ldc: tiles)
-                        }
-                        winogradOutputTransform(g, m: m, channels: channels, cout: cout, bias: bias, tileRows: rows,
-                                                tilesDown: tilesDown, tilesAcross: tilesAcross, y: y)
-                        firstRow = rows.upperBound
+    let uCount = try kernelElementCount([36, groupSize, cin], what: "Winograd weights")
+    let vCount = try kernelElementCount([36, cin, maxTiles], what: "Winograd input block")
+    let mCount = try kernelElementCount([36, groupSize, maxTiles], what: "Winograd output block")
+    let single = context.withThreads(1)
+
+    // One block: input transform, 36 products, output transform.
+    func run(block: Int, u: UnsafePointer<Float>, channels: Range<Int>, v: UnsafeMutablePointer<Float>,
+             m: UnsafeMutablePointer<Float>, stageThreads: Int) {
+        let rows = (block * rowsPerBlock)..<min(tileRowCount, (block + 1) * rowsPerBlock)
+        let tiles = rows.count * tilesAcross, co = channels.count
+        winogradInputTransform(s, x: x, tileRows: rows, into: v, threads: stageThreads)
+        parallelFor(36, threads: stageThreads) { xis in
+            for xi in xis {
+                // M_xi [co x T] = U_xi [co x Cin] * V_xi [Cin x T]
+                sgemm(transA: false, transB: false, m: co, n: tiles, k: cin,
+                      alpha: 1, a: u + xi * co * cin, lda: cin,
+                      b: v + xi * cin * tiles, ldb: tiles,
+                      beta: 0, c: m + xi * co * tiles, ldc: tiles, context: single)
+            }
+        }
+        winogradOutputTransform(s, m: m, channels: channels, bias: bias, relu: relu, tileRows: rows, y: y,
+                                threads: stageThreads)
+    }
+
+    func runGroup(u: UnsafePointer<Float>, channels: Range<Int>) {
+        if blockParallel {
+            parallelFor(blocks, threads: threads) { range in
+                withScratch(vCount) { v in
+                    withScratch(mCount) { m in
+                        for b in range { run(block: b, u: u, channels: channels, v: v, m: m, stageThreads: 1) }
                     }
-                    firstChannel = channels.upperBound
+                }
+            }
+        } else {
+            withScratch(vCount) { v in
+                withScratch(mCount) { m in
+                    for b in 0..<blocks { run(block: b, u: u, channels: channels, v: v, m: m, stageThreads: threads) }
                 }
             }
         }
     }
+
+    if case .transformed(let u) = filters {
+        runGroup(u: u, channels: 0..<cout)
+        return
+    }
+    withScratch(uCount) { u in
+        var first = 0
+        while first < cout {
+            let channels = first..<min(cout, first + groupSize)
+            winogradWeightTransform(filters, channels: channels, cout: cout, cin: cin, into: u, threads: threads)
+            runGroup(u: u, channels: channels)
+            first = channels.upperBound
+        }
+    }
 }
 
-/// U[xi][co][ci] = (G g G^T)[xi] for every 3x3 filter g = w[co][ci], computed
-/// in Double (the 1/6 and 1/24 entries of G are not exact in float).
-private func winogradWeightTransform(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>,
-                                     cout: Int, cin: Int) {
-    let plane = cout * cin
-    parallelFor(cout, minChunk: minChunk(itemCost: cin * 36 * 4)) { cos in
+/// U[xi][co - first][ci] = (G g G^T)[xi] for every 3x3 filter g of the
+/// output channels `channels` (first = channels.lowerBound), computed in
+/// Double (the 1/6 and 1/24 entries of G are not exact in float).
+private func winogradWeightTransform(_ filters: WinogradFilters, channels: Range<Int>, cout: Int, cin: Int,
+                                     into u: UnsafeMutablePointer<Float>, threads: Int) {
+    let plane = channels.count * cin
+    parallelFor(channels.count, threads: threads, minChunk: minChunk(itemCost: cin * 36 * 4)) { locals in
         // Filters are transformed `batch` at a time into `filters` ([batch][36]:
         // each filter's 36 values together, small enough to stay in L1) and then
         // copied out plane by plane. Writing the 36 values straight to 36 rows
         // or planes far apart hit the same cache sets every time and cost 10-30x
         // the arithmetic.
         let batch = 64
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * batch) { scratch in
-            let filters = scratch.baseAddress!
-            for co in cos {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * batch + 9) { scratch in
+            let staged = scratch.baseAddress!, f = staged + 36 * batch
+            for local in locals {
+                let co = channels.lowerBound + local
                 var first = 0
                 while first < cin {
                     let count = min(batch, cin - first)
                     for j in 0..<count {
-                        let f = w + (co * cin + first + j) * 9
+                        let ci = first + j
+                        // The filter g[co][ci] as 9 values, row-major.
+                        switch filters {
+                        case .conv(let w):
+                            f.update(from: w + (co * cin + ci) * 9, count: 9)
+                        case .transposed(let w):
+                            let src = w + (ci * cout + co) * 9
+                            for i in 0..<9 { f[i] = src[8 - i] }
+                        case .transformed:
+                            return
+                        }
                         // t = G f (6x3), one column of f at a time.
                         let c0 = winogradG(Double(f[0]), Double(f[3]), Double(f[6]))
                         let c1 = winogradG(Double(f[1]), Double(f[4]), Double(f[7]))
                         let c2 = winogradG(Double(f[2]), Double(f[5]), Double(f[8]))
                         // U = t G^T: row i of t through G gives values 6i...6i+5.
-                        let out = filters + j * 36
+                        let out = staged + j * 36
                         @inline(__always) func store(_ i: Int, _ r: (Double, Double, Double, Double, Double, Double)) {
                             let row = out + i * 6
                             row[0] = Float(r.0); row[1] = Float(r.1); row[2] = Float(r.2)
@@ -170,9 +281,9 @@ private func winogradWeightTransform(_ w: UnsafePointer<Float>, into u: UnsafeMu
                         store(5, winogradG(c0.5, c1.5, c2.5))
                     }
                     for xi in 0..<36 {
-                        let dst = u + xi * plane + co * cin + first
+                        let dst = u + xi * plane + local * cin + first
                         var j = 0
-                        while j < count { dst[j] = filters[j * 36 + xi]; j &+= 1 }
+                        while j < count { dst[j] = staged[j * 36 + xi]; j &+= 1 }
                     }
                     first += count
                 }
@@ -200,15 +311,16 @@ private func winogradG(_ g0: Double, _ g1: Double, _ g2: Double)
 /// block (tile rows `tileRows`, each of `tilesAcross` tiles; global tile row r
 /// is image r / tilesDown, tile row r % tilesDown). d is the 6x6 input patch
 /// whose top-left corner is (4 ti - padding, 4 tj - padding), zero outside.
-private func winogradInputTransform(_ g: ConvGeometry, x: UnsafePointer<Float>, tileRows: Range<Int>,
-                                    tilesDown: Int, tilesAcross: Int, into v: UnsafeMutablePointer<Float>) {
-    let cin = g.channels, h = g.height, w = g.width, pad = g.padding
+private func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>, tileRows: Range<Int>,
+                                    into v: UnsafeMutablePointer<Float>, threads: Int) {
+    let cin = g.cin, h = g.height, w = g.width, pad = g.padding
+    let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
     let tiles = tileRows.count * tilesAcross
     let plane = cin * tiles
     // Padded row width covering every patch: 4 * tilesAcross + 2 >= w + 2 * pad.
     let rowWidth = 4 * tilesAcross + 2
     let perChannel = tileRows.count * 6 * rowWidth * 2
-    parallelFor(cin, minChunk: minChunk(itemCost: perChannel)) { cs in
+    parallelFor(cin, threads: threads, minChunk: minChunk(itemCost: perChannel)) { cs in
         // Scratch: the 6 vertically transformed rows, and one zero row for rows outside the image.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 7 * rowWidth) { scratch in
             let tv = scratch.baseAddress!, zero = tv + 6 * rowWidth
@@ -269,17 +381,19 @@ private func winogradInputTransform(_ g: ConvGeometry, x: UnsafePointer<Float>, 
     }
 }
 
-/// y tiles = A^T M A (+ bias) for every output channel and every tile of the
-/// block, for the output channels `channels` (M holds only those), cropped
-/// to the output size.
-private func winogradOutputTransform(_ g: ConvGeometry, m: UnsafePointer<Float>, channels: Range<Int>, cout: Int,
-                                     bias: UnsafePointer<Float>?, tileRows: Range<Int>,
-                                     tilesDown: Int, tilesAcross: Int, y: UnsafeMutablePointer<Float>) {
-    let ho = g.outHeight, wo = g.outWidth
+/// y tiles = A^T M A (+ bias, then ReLU when `relu`) for every output
+/// channel and every tile of the block, for the output channels `channels`
+/// (M holds only those), cropped to the output size. Bias and ReLU are
+/// applied while the row is in registers, saving a pass over the output.
+private func winogradOutputTransform(_ g: WinogradShape, m: UnsafePointer<Float>, channels: Range<Int>,
+                                     bias: UnsafePointer<Float>?, relu: Bool, tileRows: Range<Int>,
+                                     y: UnsafeMutablePointer<Float>, threads: Int) {
+    let ho = g.outHeight, wo = g.outWidth, cout = g.cout
+    let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
     let tiles = tileRows.count * tilesAcross
     let plane = channels.count * tiles
     let rowWidth = 4 * tilesAcross
-    parallelFor(channels.count, minChunk: minChunk(itemCost: tileRows.count * 6 * rowWidth * 2)) { locals in
+    parallelFor(channels.count, threads: threads, minChunk: minChunk(itemCost: tileRows.count * 6 * rowWidth * 2)) { locals in
         // Scratch: the six rows of M after the horizontal A^T, 4 values per tile.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * rowWidth) { scratch in
             let s = scratch.baseAddress!
@@ -322,6 +436,10 @@ private func winogradOutputTransform(_ g: ConvGeometry, m: UnsafePointer<Float>,
                             while x < wo { out[x] = (s1[x] + s2[x]) + 4 * (s3[x] + s4[x]) + b0; x &+= 1 }
                         default:
                             while x < wo { out[x] = (s1[x] - s2[x]) + 8 * (s3[x] - s4[x]) + s5[x] + b0; x &+= 1 }
+                        }
+                        if relu {
+                            x = 0
+                            while x < wo { let v = out[x]; out[x] = v < 0 ? 0 : v; x &+= 1 }
                         }
                     }
                 }

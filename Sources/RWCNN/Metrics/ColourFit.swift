@@ -68,7 +68,7 @@ extension Metrics {
     /// thread, so the result does not depend on the thread count.
     static func colourFitted(_ r: Tensor, to target: Tensor, _ l: ImagePairLayout,
                              kind: ColourMapKind, criterion: ColourFitCriterion) -> Tensor {
-        var out = Tensor(zeros: r.shape)
+        var out = Tensor(checkedZeros: r.shape)
         let planeSize = l.h * l.w, imageSize = l.c * planeSize
         r.data.withUnsafeBufferPointer { x in
             target.data.withUnsafeBufferPointer { t in

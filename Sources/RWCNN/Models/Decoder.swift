@@ -17,14 +17,6 @@ extension Model {
     /// Encoder layer indices in decoder order (cut first).
     var decoderOrder: [Int] { Array((0...cutIndex).reversed()) }
 
-    /// Index of the first conv: its mirror writes the image and has no ReLU.
-    var firstConvIndex: Int? { architecture.layers.firstIndex(where: \.isConv) }
-
-    /// Name of the decoder's weight for a conv layer (tied: the encoder's).
-    func decoderWeightName(_ layer: Layer) -> String {
-        config.decoder == .tied ? "encoder.\(layer.name).weight" : "decoder.\(layer.name).weight"
-    }
-
     /// Images from features, given the trace of the encoder pass that made
     /// them (unpool sizes and switches). Returns the raw decoder output.
     public func decode(_ features: Tensor, trace: EncoderTrace) throws -> Tensor {
@@ -40,7 +32,8 @@ extension Model {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }
         let trace = try inferredTrace(featureShape: f.shape)
-        try checkWorkingMemory(batch: f.shape[0], height: trace.inputShapes[0][2], width: trace.inputShapes[0][3])
+        try checkWorkingMemory(batch: f.shape[0], height: trace.inputShapes[0][2], width: trace.inputShapes[0][3],
+                               context: context)
         return try decode(f, trace: trace)
     }
 
@@ -88,31 +81,25 @@ extension Model {
             throw RWCNNError.argument("encoder trace has \(trace.inputShapes.count) layers, the model \(encoderLayers.count)")
         }
         var cache = DecoderCache()
-        for i in decoderOrder {
-            let layer = encoderLayers[i]
-            let target = trace.inputShapes[i]
+        let context = self.context
+        let tied = config.decoder == .tied
+        for layer in network.decoder {
             if keep { cache.inputs.append(x) }
-            switch layer.kind {
-            case .conv:
-                x = try convTranspose2dForward(input: x, weight: parameter(decoderWeightName(layer)),
-                                               bias: decoderBias(layer), stride: 1, padding: layer.padding)
-                if i != firstConvIndex { reluInPlace(&x) }
-            case .pool(let k, let s):
-                guard target.count == 4, target[0] == x.shape[0] else {
-                    throw RWCNNError.argument("encoder trace does not match the features' batch size")
-                }
-                x = try unpoolForward(input: x, mode: config.unpool, kernel: k, stride: s,
-                                      outputHeight: target[2], outputWidth: target[3],
-                                      switches: trace.switches[i])
+            switch layer {
+            case .convTranspose(let conv):
+                let weight = try parameter(conv.weight)
+                x = try conv.forward(x, weight: weight, bias: conv.bias.flatMap { parameters[$0] },
+                                     transformed: tied ? cachedTransform(layer: conv.index, transposed: true,
+                                                                         input: x.shape, weight: weight,
+                                                                         context: context) : nil,
+                                     context: context)
+            case .unpool(let unpool):
+                x = try unpool.forward(x, outputShape: trace.inputShapes[unpool.index],
+                                       switches: trace.switches[unpool.index], context: context)
             }
             if keep { cache.outputs.append(x) }
         }
         return (x, cache)
-    }
-
-    /// Decoder biases: tied and random decoders have zero biases.
-    func decoderBias(_ layer: Layer) -> Tensor? {
-        parameters["decoder.\(layer.name).bias"]
     }
 
     /// Gradients of a loss w.r.t. every decoder parameter, given the
@@ -120,23 +107,21 @@ extension Model {
     func decoderBackward(cache: DecoderCache, trace: EncoderTrace, gradOutput: Tensor) throws -> [String: Tensor] {
         var g = gradOutput
         var grads: [String: Tensor] = [:]
-        let order = decoderOrder
-        for step in stride(from: order.count - 1, through: 0, by: -1) {
-            let i = order[step]
-            let layer = encoderLayers[i]
-            switch layer.kind {
-            case .conv:
-                if i != firstConvIndex { g = try reluBackward(output: cache.outputs[step], gradOutput: g) }
-                let r = try convTranspose2dBackward(input: cache.inputs[step], weight: parameter(decoderWeightName(layer)),
-                                                    gradOutput: g, stride: 1, padding: layer.padding,
-                                                    needInputGradient: step > 0)
-                grads["decoder.\(layer.name).weight"] = r.weight
-                grads["decoder.\(layer.name).bias"] = r.bias
+        let context = self.context
+        for (step, layer) in network.decoder.enumerated().reversed() {
+            switch layer {
+            case .convTranspose(let conv):
+                let r = try conv.backward(g, input: cache.inputs[step], output: cache.outputs[step],
+                                          weight: parameter(conv.weight), needInputGradient: step > 0,
+                                          context: context)
+                let name = encoderLayers[conv.index].name
+                grads["decoder.\(name).weight"] = r.weight
+                grads["decoder.\(name).bias"] = r.bias
                 if let gi = r.input { g = gi }
-            case .pool(let k, let s):
+            case .unpool(let unpool):
                 if step > 0 {
-                    g = try unpoolBackward(gradOutput: g, mode: config.unpool, kernel: k, stride: s,
-                                           inputShape: cache.inputs[step].shape, switches: trace.switches[i])
+                    g = try unpool.backwardData(g, inputShape: cache.inputs[step].shape,
+                                                switches: trace.switches[unpool.index], context: context)
                 }
             }
         }

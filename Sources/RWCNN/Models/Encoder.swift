@@ -1,3 +1,12 @@
+/// An encoder pass: the features, the trace, and (when kept) every layer's
+/// output, which `encoderBackwardData` needs for the ReLU masks.
+struct EncoderActivations {
+    var features = Tensor(checkedZeros: [0])
+    var trace = EncoderTrace()
+    /// Output of each encoder layer (after its ReLU), in order; empty unless kept.
+    var outputs: [Tensor] = []
+}
+
 /// What the encoder remembers for the decoder: each layer's input shape
 /// (unpooling restores it exactly) and each pool's argmax switches.
 public struct EncoderTrace {
@@ -16,42 +25,112 @@ extension Model {
 
     /// Features plus the trace the mirrored decoder needs.
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
+        let pass = try encoderForward(images, keep: false)
+        return (pass.features, pass.trace)
+    }
+
+    /// One encoder pass over `images` [N, C, H, W] (or [C, H, W]) in [0, 1].
+    /// With `keep`, every layer's output is kept, for `encoderBackwardData`.
+    func encoderForward(_ images: Tensor, keep: Bool) throws -> EncoderActivations {
         var x = try batched(images)
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
-        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
+        let context = self.context
+        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
         if config.normalizeInput { x = try imageNetNormalized(x) }
-        var trace = EncoderTrace()
-        for (i, layer) in encoderLayers.enumerated() {
-            trace.inputShapes.append(x.shape)
-            switch layer.kind {
-            case .conv:
-                x = try conv2dForward(input: x, weight: parameter("encoder.\(layer.name).weight"),
-                                      bias: parameter("encoder.\(layer.name).bias"),
-                                      stride: 1, padding: layer.padding)
-                reluInPlace(&x)
-            case .pool(let k, let s):
-                let pooled = try maxPoolForward(input: x, kernel: k, stride: s)
+        var pass = EncoderActivations()
+        for layer in network.encoder {
+            pass.trace.inputShapes.append(x.shape)
+            switch layer {
+            case .conv(let conv):
+                let weight = try parameter(conv.weight)
+                x = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
+                                     transformed: cachedTransform(layer: conv.index, transposed: false, input: x.shape,
+                                                                  weight: weight, context: context),
+                                     context: context)
+            case .maxPool(let pool):
+                let pooled = try pool.forward(x, context: context)
                 x = pooled.output
-                trace.switches[i] = pooled.switches
+                pass.trace.switches[pool.index] = pooled.switches
+            }
+            if keep { pass.outputs.append(x) }
+        }
+        pass.features = x
+        return pass
+    }
+
+    /// The gradient of a loss with respect to the input images, given its
+    /// gradient at the features (`gradFeatures`, the shape of
+    /// `pass.features`) and an encoder pass run with `keep`: the
+    /// `backwardData` chain of every layer (max pool, ReLU, convolution),
+    /// down to the pixels, through the ImageNet normalisation if the model
+    /// has it. The weights are not differentiated. Image optimisation
+    /// (inversion, texture) is built on this pair.
+    func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: Tensor) throws -> Tensor {
+        guard pass.outputs.count == network.encoder.count else {
+            throw RWCNNError.argument("the encoder pass was not run with keep: true")
+        }
+        guard gradFeatures.shape == pass.features.shape else {
+            throw RWCNNError.argument("feature gradient has shape \(gradFeatures.shape), the features \(pass.features.shape)")
+        }
+        let context = self.context
+        var g = gradFeatures
+        for (i, layer) in network.encoder.enumerated().reversed() {
+            let inputShape = pass.trace.inputShapes[i]
+            switch layer {
+            case .conv(let conv):
+                g = try conv.backwardData(g, output: pass.outputs[i], inputShape: inputShape,
+                                          weight: parameter(conv.weight), context: context)
+            case .maxPool(let pool):
+                g = try pool.backwardData(g, switches: pass.trace.switches[pool.index] ?? [], inputShape: inputShape,
+                                          context: context)
             }
         }
-        return (x, trace)
+        if config.normalizeInput {
+            // x_norm = (x - mean) / std per channel: d/dx = 1 / std.
+            let plane = g.shape[2] * g.shape[3], batch = g.shape[0]
+            g.data.withUnsafeMutableBufferPointer { p in
+                for n in 0..<batch {
+                    for c in 0..<3 {
+                        let base = (n * 3 + c) * plane, s = 1 / ImageNetStats.std[c]
+                        for j in 0..<plane { p[base + j] *= s }
+                    }
+                }
+            }
+        }
+        return g
     }
 
     /// Largest working set (bytes) a pass may take; calls that would need
     /// more fail with `RWCNNError.outOfMemory` instead of exhausting memory.
-    /// The process-wide `MemoryBudget.limit` (values below its minimum are raised to it).
+    /// The default memory budget of every `ExecutionContext`: the process-wide `MemoryBudget.limit` (values below its minimum are raised to it).
     public static var workingMemoryLimit: Int {
         get { MemoryBudget.limit }
         set { try? MemoryBudget.setLimit(max(newValue, MemoryBudget.minimumLimit)) }
     }
 
+    /// The cached Winograd weights of encoder layer `layer` (flipped for the
+    /// tied decoder when `transposed`), when that pass takes the Winograd
+    /// path with cached weights for an input of `input` [N,C,H,W] and the
+    /// cache has room; nil otherwise (the kernel then decides alone).
+    func cachedTransform(layer: Int, transposed: Bool, input: [Int], weight: Tensor,
+                         context: ExecutionContext) -> [Float]? {
+        let l = encoderLayers[layer]
+        guard l.isConv, l.kernel == 3, input.count == 4 else { return nil }
+        let p = transposed ? 2 - l.padding : l.padding
+        let shape = WinogradShape(batch: input[0], cin: transposed ? l.outChannels : l.inChannels,
+                                  cout: transposed ? l.inChannels : l.outChannels,
+                                  height: input[2], width: input[3], padding: p)
+        guard shape.pays(context.tuning, cached: true), transposed || l.padding <= 1 else { return nil }
+        return transforms.weights(.init(layer: layer, transposed: transposed), shape: shape, weight: weight,
+                                  limit: context.tuning.winogradCacheFloats, threads: context.threads)
+    }
+
     /// Checks the input size (clear errors for inputs too small for the
     /// pools) and estimates the largest working set of an encoder/decoder
     /// pass: three activations of the widest layer plus one image's im2col.
-    func checkWorkingMemory(batch: Int, height: Int, width: Int) throws {
+    func checkWorkingMemory(batch: Int, height: Int, width: Int, context: ExecutionContext) throws {
         let shapes = try architecture.shapes(height: height, width: width, through: cutIndex)
         var worst = 0.0
         var inShape = [architecture.inputChannels, height, width]
@@ -61,8 +140,8 @@ extension Model {
             worst = max(worst, 4 * (3 * act + col))
             inShape = s
         }
-        guard worst <= Double(Model.workingMemoryLimit) else {
-            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(Model.workingMemoryLimit >> 20) MiB limit; use smaller or fewer images")
+        guard worst <= Double(context.memoryBudget) else {
+            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(context.memoryBudget >> 20) MiB limit; use smaller or fewer images")
         }
     }
 

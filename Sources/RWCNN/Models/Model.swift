@@ -25,6 +25,17 @@ public final class Model: @unchecked Sendable {
     /// True while the encoder holds the draw `config.seed` gives (not
     /// pretrained or set by hand), so a file may leave it out and redraw it.
     public internal(set) var encoderIsSeeded = true
+    /// How this model's passes run; nil: `ExecutionContext.current` at each
+    /// call (the process-wide thread budget and memory limit). Setting it
+    /// needs exclusive use of the model.
+    public var executionContext: ExecutionContext? = nil
+    /// Winograd weights of the fixed filters, reused across calls.
+    let transforms = TransformCache()
+    /// The encoder and decoder as typed layers, built once.
+    let network: Network
+
+    /// The context of one call.
+    var context: ExecutionContext { executionContext ?? .current }
 
     /// The layers the encoder runs, up to and including the cut.
     public var encoderLayers: ArraySlice<Layer> { architecture.layers[0...cutIndex] }
@@ -35,6 +46,8 @@ public final class Model: @unchecked Sendable {
         self.architecture = try Architecture(spec: config.arch, width: config.width, kernelSize: config.kernelSize)
         self.cutIndex = try architecture.index(of: config.cut)
         self.config.cut = architecture.layers[cutIndex].name  // an alias (relu4_2, features.22) becomes conv4_2
+        self.network = Network(architecture: architecture, cutIndex: cutIndex, decoder: config.decoder,
+                               unpool: config.unpool)
         self.parameters = [:]
         for layer in architecture.layers[0...cutIndex] where layer.isConv {
             let k = layer.kernel
@@ -44,7 +57,7 @@ public final class Model: @unchecked Sendable {
                 shape: shape, init: config.weightInit,
                 fanIn: layer.inChannels * k * k, fanOut: layer.outChannels * k * k,
                 seed: config.seed, stream: streamID(forName: encoderName))
-            parameters["encoder.\(layer.name).bias"] = Tensor(zeros: [layer.outChannels])
+            parameters["encoder.\(layer.name).bias"] = Tensor(checkedZeros: [layer.outChannels])
             guard config.decoder != .tied else { continue }
             // The transposed conv sums over its input channels (the conv's
             // outputs): fan_in = Cout * k * k.
@@ -54,7 +67,7 @@ public final class Model: @unchecked Sendable {
                 shape: shape, init: decoderInit,
                 fanIn: layer.outChannels * k * k, fanOut: layer.inChannels * k * k,
                 seed: config.seed, stream: streamID(forName: decoderName))
-            parameters["decoder.\(layer.name).bias"] = Tensor(zeros: [layer.inChannels])
+            parameters["decoder.\(layer.name).bias"] = Tensor(checkedZeros: [layer.inChannels])
         }
     }
 
@@ -95,6 +108,7 @@ public final class Model: @unchecked Sendable {
             }
         }
         for (name, t) in values { parameters[name] = t }
+        transforms.clear()
         if values.keys.contains(where: { $0.hasPrefix("encoder.") }) { encoderIsSeeded = false }
     }
 }

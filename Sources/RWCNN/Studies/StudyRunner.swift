@@ -170,9 +170,9 @@ public enum Study {
         let n = crops.shape[0]
         while start < n {
             let count = min(batch, n - start)
-            let chunk = try Tensor.stack((start..<(start + count)).map { crops.item($0) })
+            let chunk = try Tensor.stack((start..<(start + count)).map { try crops.item($0) })
             let out = try model.reconstruct(chunk)
-            parts += (0..<count).map { out.item($0) }
+            parts += try (0..<count).map { try out.item($0) }
             start += count
         }
         return try Tensor.stack(parts)
@@ -255,7 +255,7 @@ enum StudyRecord {
     /// cross-image baselines: output i against original i + 1 (mod N).
     static func scores(_ outputs: Tensor, _ originals: Tensor) throws -> [(String, JSONValue)] {
         let n = originals.shape[0]
-        let shifted = try Tensor.stack((0..<n).map { originals.item(($0 + 1) % n) })
+        let shifted = try Tensor.stack((0..<n).map { try originals.item(($0 + 1) % n) })
         func number(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }
         return [
             ("psnr", number(try Metrics.psnr(outputs, originals))),

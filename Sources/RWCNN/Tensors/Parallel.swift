@@ -1,34 +1,35 @@
 import Dispatch
-#if canImport(CBLAS)
-import CBLAS
+#if canImport(Glibc)
+import Glibc
 #endif
 
-/// How many threads the engine may use, BLAS included. The default is the
-/// number of online processors. Kernels split work with `parallelFor`, which
-/// never runs more than `Threads.count` chunks at once; BLAS calls are made
-/// from one thread at a time with BLAS's own pool set to the same count, so
-/// the two never oversubscribe the cores.
+/// The process-wide thread budget: how many threads the engine may use. The
+/// default is the number of online processors. Every `ExecutionContext`
+/// starts from it. The engine is the only owner of the cores: `parallelFor`
+/// never runs more than the budget's chunks at once, and BLAS runs
+/// single-threaded inside them (see `sgemm`).
 public enum Threads {
+    /// The most threads a budget may name.
+    public static let limit = 256
+
     nonisolated(unsafe) private static var current = max(1, ProcessInfoLite.processorCount)
 
     public static var count: Int { current }
 
     /// Sets the thread budget (values below 1 mean 1).
     public static func set(_ n: Int) {
-        current = max(1, min(n, 256))
-        #if canImport(CBLAS)
-        openblas_set_num_threads(Int32(current))
-        #endif
+        current = max(1, min(n, limit))
+        BLASThreads.setPool()
     }
 }
 
-/// Runs `body(range)` over `0..<n` split into at most `Threads.count`
-/// contiguous chunks, in parallel. Chunks are disjoint, so results written by
-/// index are the same for every thread count.
+/// Runs `body(range)` over `0..<n` split into at most `threads` contiguous
+/// chunks, in parallel. Chunks are disjoint, so results written by index
+/// are the same for every thread count.
 @inlinable
-public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+public func parallelFor(_ n: Int, threads: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     if n <= 0 { return }
-    let chunks = min(Threads.count, max(1, n / max(1, minChunk)))
+    let chunks = min(threads, max(1, n / max(1, minChunk)))
     if chunks <= 1 { body(0..<n); return }
     withoutActuallyEscaping(body) { body in
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
@@ -36,6 +37,12 @@ public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
             if lo < hi { body(lo..<hi) }
         }
     }
+}
+
+/// `parallelFor` with the process-wide budget `Threads.count`.
+@inlinable
+public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    parallelFor(n, threads: Threads.count, minChunk: minChunk, body)
 }
 
 /// Processor count without Foundation.
@@ -49,6 +56,3 @@ enum ProcessInfoLite {
         #endif
     }
 }
-#if canImport(Glibc)
-import Glibc
-#endif

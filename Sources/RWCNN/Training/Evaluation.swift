@@ -18,11 +18,11 @@ extension Model {
         var start = 0
         while start < n {
             let count = min(batchSize, n - start)
-            let chunk = try Tensor.stack((start..<(start + count)).map { all.item($0) })
+            let chunk = try Tensor.stack((start..<(start + count)).map { try all.item($0) })
             var out = try reconstruct(chunk)
             out = normalize ? displayNormalize(out) : clampedToUnit(out)
             for j in 0..<count {
-                let a = out.item(j), b = chunk.item(j)
+                let a = try out.item(j), b = try chunk.item(j)
                 mse += try Metrics.mse(a, b)
                 psnr += try Metrics.psnr(a, b)
                 ssim += try Metrics.ssim(a, b)

@@ -10,9 +10,10 @@ extension Model {
         let target = try batched(images)
         let (features, trace) = try encodeWithTrace(target)
         let (output, cache) = try decodeKeeping(features, trace: trace, keep: true)
-        let loss = try mseForward(prediction: output, target: target)
+        let context = self.context
+        let loss = try mseForward(prediction: output, target: target, context: context)
         let grads = try decoderBackward(cache: cache, trace: trace,
-                                        gradOutput: mseBackward(prediction: output, target: target))
+                                        gradOutput: mseBackward(prediction: output, target: target, context: context))
         return (loss, grads)
     }
 }

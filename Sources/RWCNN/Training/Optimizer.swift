@@ -34,8 +34,8 @@ struct Optimizer {
         let c1 = Float(1 - pow(beta1, t)), c2 = Float(1 - pow(beta2, t))
         for name in gradients.keys.sorted() {
             guard let g = gradients[name], var w = parameters[name] else { continue }
-            var m = state.first[name] ?? Tensor(zeros: w.shape)
-            var v = state.second[name] ?? Tensor(zeros: w.shape)
+            var m = state.first[name] ?? Tensor(checkedZeros: w.shape)
+            var v = state.second[name] ?? Tensor(checkedZeros: w.shape)
             let n = w.count
             w.data.withUnsafeMutableBufferPointer { wp in
                 g.data.withUnsafeBufferPointer { gp in

@@ -1,0 +1,75 @@
+/// How a pass runs: the thread budget, the memory budget and the kernels'
+/// tuning thresholds. Kernels take one (default `.current`) instead of
+/// reading global knobs, so tests and callers can change a threshold for
+/// one call without touching anyone else's.
+public struct ExecutionContext: Equatable {
+    /// Threads the engine may run at once. The engine owns the cores: BLAS
+    /// itself runs single-threaded and the engine splits each product into
+    /// column or row blocks, one per thread (see `Threads`).
+    public var threads: Int
+    /// The largest working set (bytes) a pass may plan; a pass that needs
+    /// more fails with `RWCNNError.outOfMemory`.
+    public var memoryBudget: Int
+    /// Size thresholds of the kernels.
+    public var tuning: KernelTuning
+
+    public init(threads: Int = Threads.count, memoryBudget: Int = Model.workingMemoryLimit,
+                tuning: KernelTuning = KernelTuning()) {
+        self.threads = max(1, min(threads, Threads.limit))
+        self.memoryBudget = memoryBudget
+        self.tuning = tuning
+    }
+
+    /// The process-wide settings: `Threads.count` threads and
+    /// `Model.workingMemoryLimit`, default tuning.
+    public static var current: ExecutionContext { ExecutionContext() }
+
+    /// The same context with `threads` threads.
+    public func withThreads(_ n: Int) -> ExecutionContext {
+        var c = self
+        c.threads = max(1, min(n, Threads.limit))
+        return c
+    }
+}
+
+/// Size thresholds that choose between algorithms and block sizes. The
+/// defaults were measured on VGG16 layers with 2 cores (see each field);
+/// tests set extreme values to exercise block and tile boundaries.
+public struct KernelTuning: Equatable {
+    /// Bytes of one im2col column tile. A convolution is computed tile by
+    /// tile so the column buffer stays in cache and needs no fresh pages on
+    /// every call (faulting in a full-image buffer cost more than the sgemm).
+    public var columnTileBytes = 6 << 20
+    /// The fewest columns per tile, so that sgemm stays efficient.
+    public var minTileColumns = 2048
+    /// Whether 3x3 stride-1 passes may take the Winograd F(4x4,3x3) path.
+    public var winograd = true
+    /// The fewest 4x4 output tiles (whole batch) for which Winograd is used.
+    /// Its fixed cost, the weight transform (36 x Cout x Cin floats, 4x the
+    /// weights), grows like the sgemm work per tile, so the break-even is a
+    /// tile count whatever the channels. Measured on VGG16 layers (2 cores):
+    /// 128 tiles (14x14, batch 8) gain 10 %, 196 tiles (56x56, batch 1)
+    /// 30-35 %; 49 tiles (28x28, batch 1) lose 10-15 %.
+    public var winogradMinTiles = 128
+    /// The same threshold when the transformed weights are cached (a model's
+    /// fixed encoder and tied decoder): only the input and output transforms
+    /// remain as overhead.
+    public var winogradMinTilesCached = 128
+    /// The most floats of transformed Winograd weights a model keeps cached
+    /// (8 Mi floats = 32 MiB, through VGG16's conv3 layers); layers beyond it
+    /// transform on every call. Kept small because the cache stays for the
+    /// model's lifetime and peak memory is one of the engine's advantages.
+    public var winogradCacheFloats = 8 << 20
+    /// Floats of V plus M per Winograd block (2^20 floats = 4 MiB).
+    public var winogradBlockFloats = 1 << 20
+    /// The most floats of transformed weights held at once (6 Mi floats = 24
+    /// MiB, under glibc's 32 MiB limit for reusing freed memory).
+    public var winogradWeightFloats = 6 << 20
+    /// The fewest tiles per Winograd block (unless the whole call has fewer).
+    public var winogradMinBlockTiles = 128
+    /// The fewest multiply-adds per thread for which a product is split
+    /// between threads; below it one thread does it all.
+    public var parallelGemmMinWork = 1 << 18
+
+    public init() {}
+}

@@ -1,0 +1,159 @@
+// Typed layers: the encoder and its mirrored decoder as lists of layer
+// values, built once from the `Architecture` when the model is made. Each
+// layer knows its geometry and its parameter names, and has `forward`,
+// `backwardData` (the gradient at its input) and, where it has weights,
+// `backwardWeights`. Weights stay in the model's parameters, looked up by
+// name (the names are the safetensors names).
+
+/// A 2-D convolution (3x3 in VGG), bias, then ReLU when `relu`.
+struct Conv2d: Equatable {
+    /// Index of the encoder layer it is (or mirrors).
+    let index: Int
+    let weight: String
+    let bias: String
+    let kernel: Int
+    let padding: Int
+    let relu: Bool
+
+    /// y = relu?(conv(x, W) + b), bias and ReLU fused into the output stage.
+    func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
+                 context: ExecutionContext) throws -> Tensor {
+        try conv2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
+                          transformed: transformed, context: context)
+    }
+
+    /// The gradient at the layer's pre-activation: `gradOutput` where the
+    /// forward output is positive (ReLU), unchanged without ReLU.
+    func gradientBeforeActivation(_ gradOutput: Tensor, output: Tensor, context: ExecutionContext) throws -> Tensor {
+        relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context) : gradOutput
+    }
+
+    /// The gradient at the layer's input `inputShape`, given the gradient at
+    /// its output and the output itself (for the ReLU mask): the transposed
+    /// convolution of the masked gradient, through Winograd where it pays.
+    func backwardData(_ gradOutput: Tensor, output: Tensor, inputShape: [Int], weight w: Tensor,
+                      context: ExecutionContext) throws -> Tensor {
+        let g = try gradientBeforeActivation(gradOutput, output: output, context: context)
+        let gx = try convTranspose2dForward(input: g, weight: w, bias: nil, stride: 1, padding: padding,
+                                            context: context)
+        if gx.shape == inputShape { return gx }
+        // Rows or columns the convolution never read get no gradient; the
+        // general kernel handles those sizes.
+        return try conv2dBackward(input: Tensor(zeros: inputShape), weight: w, gradOutput: g, stride: 1,
+                                  padding: padding, context: context).input!
+    }
+}
+
+/// A 2-D transposed convolution (the decoder's mirror of a `Conv2d`), bias,
+/// then ReLU when `relu`.
+struct ConvTranspose2d: Equatable {
+    let index: Int
+    let weight: String
+    /// nil: no bias (tied decoders).
+    let bias: String?
+    let padding: Int
+    let relu: Bool
+
+    func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
+                 context: ExecutionContext) throws -> Tensor {
+        try convTranspose2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
+                                   transformed: transformed, context: context)
+    }
+
+    /// Weight and bias gradients and, with `needInputGradient`, the gradient
+    /// at the input, given the forward input and output (ReLU mask).
+    func backward(_ gradOutput: Tensor, input: Tensor, output: Tensor, weight w: Tensor, needInputGradient: Bool,
+                  context: ExecutionContext) throws -> ConvGradients {
+        let g = relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context) : gradOutput
+        return try convTranspose2dBackward(input: input, weight: w, gradOutput: g, stride: 1, padding: padding,
+                                           needInputGradient: needInputGradient, context: context)
+    }
+}
+
+/// Max pooling with argmax switches.
+struct MaxPool2d: Equatable {
+    let index: Int
+    let kernel: Int
+    let stride: Int
+
+    func forward(_ x: Tensor, context: ExecutionContext) throws -> PoolOutput {
+        try maxPoolForward(input: x, kernel: kernel, stride: stride, context: context)
+    }
+
+    /// The gradient at the input: each output gradient back at its switch.
+    func backwardData(_ gradOutput: Tensor, switches: [Int32], inputShape: [Int],
+                      context: ExecutionContext) throws -> Tensor {
+        try maxPoolBackward(gradOutput: gradOutput, switches: switches, inputShape: inputShape, context: context)
+    }
+}
+
+/// Unpooling, the decoder's mirror of a pool.
+struct Unpool: Equatable {
+    let index: Int
+    let mode: UnpoolMode
+    let kernel: Int
+    let stride: Int
+
+    func forward(_ x: Tensor, outputShape: [Int], switches: [Int32]?, context: ExecutionContext) throws -> Tensor {
+        guard outputShape.count == 4, outputShape[0] == x.shape[0] else {
+            throw RWCNNError.argument("encoder trace does not match the features' batch size")
+        }
+        return try unpoolForward(input: x, mode: mode, kernel: kernel, stride: stride, outputHeight: outputShape[2],
+                                 outputWidth: outputShape[3], switches: switches, context: context)
+    }
+
+    func backwardData(_ gradOutput: Tensor, inputShape: [Int], switches: [Int32]?,
+                      context: ExecutionContext) throws -> Tensor {
+        try unpoolBackward(gradOutput: gradOutput, mode: mode, kernel: kernel, stride: stride,
+                           inputShape: inputShape, switches: switches, context: context)
+    }
+}
+
+/// One encoder layer. (An average pool joins as a third case.)
+enum EncoderLayer: Equatable {
+    case conv(Conv2d)
+    case maxPool(MaxPool2d)
+}
+
+/// One decoder layer.
+enum DecoderLayer: Equatable {
+    case convTranspose(ConvTranspose2d)
+    case unpool(Unpool)
+}
+
+/// The encoder up to the cut and the mirrored decoder, built once.
+struct Network: Equatable {
+    /// Encoder layers in order (index i is architecture layer i).
+    let encoder: [EncoderLayer]
+    /// Decoder layers in decoder order (the cut's mirror first).
+    let decoder: [DecoderLayer]
+
+    init(architecture: Architecture, cutIndex: Int, decoder mode: DecoderMode, unpool: UnpoolMode) {
+        let layers = architecture.layers[0...cutIndex]
+        let firstConv = architecture.layers.firstIndex(where: \.isConv)
+        var encoder: [EncoderLayer] = []
+        for (i, l) in layers.enumerated() {
+            switch l.kind {
+            case .conv(let k):
+                encoder.append(.conv(Conv2d(index: i, weight: "encoder.\(l.name).weight", bias: "encoder.\(l.name).bias",
+                                            kernel: k, padding: l.padding, relu: true)))
+            case .pool(let k, let s):
+                encoder.append(.maxPool(MaxPool2d(index: i, kernel: k, stride: s)))
+            }
+        }
+        var decoder: [DecoderLayer] = []
+        for (i, l) in layers.enumerated().reversed() {
+            switch l.kind {
+            case .conv:
+                // The mirror of the first conv writes the image: no ReLU.
+                decoder.append(.convTranspose(ConvTranspose2d(
+                    index: i, weight: mode == .tied ? "encoder.\(l.name).weight" : "decoder.\(l.name).weight",
+                    bias: mode == .tied ? nil : "decoder.\(l.name).bias", padding: l.padding, relu: i != firstConv)))
+            case .pool(let k, let s):
+                decoder.append(.unpool(Unpool(index: i, mode: unpool, kernel: k, stride: s)))
+            }
+        }
+        self.encoder = encoder
+        self.decoder = decoder
+    }
+}
