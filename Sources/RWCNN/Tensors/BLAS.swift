@@ -70,7 +70,7 @@ func sgemmOnce(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 /// workload, that mix cost 25-75 % more CPU time, a third of it system time,
 /// and 15-50x the context switches (docs/ENGINE.md, "Threads").
 enum BLASThreads {
-    private static let once: Void = { setPool() }()
+    private static let once: Void = { BLASKernels.correctFallback(); setPool() }()
 
     /// Called before every BLAS call (a no-op after the first).
     @inline(__always)
