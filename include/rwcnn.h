@@ -111,6 +111,22 @@ rwcnn_status rwcnn_set_threads(int n);
 /** The current thread bound (defaults to the number of online CPUs). */
 int rwcnn_get_threads(void);
 
+/* ---- Memory ------------------------------------------------------------- */
+
+/** Sets the memory budget in bytes: the most any one large allocation may
+ *  take (a whole-file read, a decoded PNG, a resize target, a training
+ *  batch or image set, a model's weights, an encoder pass). A call that
+ *  would need more fails with RWCNN_ERR_OUT_OF_MEMORY and a message naming
+ *  the allocation, checked before allocating; rwcnn never aborts on a
+ *  failed allocation it can foresee. bytes = 0 restores the default (half
+ *  of physical memory); below 1 MiB is RWCNN_ERR_ARGUMENT. Process-wide;
+ *  do not call while other rwcnn calls run. */
+rwcnn_status rwcnn_set_memory_limit(size_t bytes);
+
+/** The current memory budget in bytes. */
+size_t rwcnn_get_memory_limit(void);
+
+/* ---- PNG images --------------------------------------------------------- */
 /* ---- Images: PNG and JPEG ------------------------------------------------ */
 
 /** Loads a PNG or a JPEG, whichever the file's first bytes say it is (the
@@ -140,9 +156,13 @@ rwcnn_status rwcnn_image_load_memory(const void *data, size_t size, int channels
  *  Query, then fill: with out == NULL only *width, *height and *out_channels
  *  are set (from the header; nothing is decoded); the buffer needs
  *  out_channels*height*width floats. out_channels may be NULL.
- *  The pixel limit (64 megapixels) is checked before any allocation:
- *  RWCNN_ERR_OUT_OF_MEMORY. Missing file: RWCNN_ERR_IO. Not a PNG, truncated
- *  or corrupt: RWCNN_ERR_FORMAT. */
+ *  The pixel limit (64 megapixels) and the memory budget are checked before
+ *  any allocation: RWCNN_ERR_OUT_OF_MEMORY. Missing file, or not a regular
+ *  file (FIFO, device, folder; opened non-blocking, so never a hang):
+ *  RWCNN_ERR_IO. Not a PNG, truncated or corrupt (a chunk running past the
+ *  data, image data too short for the header): RWCNN_ERR_FORMAT. Every
+ *  ancillary chunk but tRNS (text, ICC, EXIF...) is skipped unread, so the
+ *  cost of a call is bounded by the size of the input. */
 rwcnn_status rwcnn_png_load(const char *path, int channels, float *out, size_t capacity,
                             size_t *width, size_t *height, size_t *out_channels);
 
@@ -227,8 +247,8 @@ typedef struct rwcnn_model_config {
     int kernel_size;               /**< odd conv kernel for every layer; 0 (default) keeps the arch's */
     rwcnn_distribution distribution; /**< default RWCNN_DIST_NORMAL */
     rwcnn_scale_rule scale;        /**< default RWCNN_SCALE_HE */
-    double mean;                   /**< mean of the weight draws, default 0 */
-    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01 */
+    double mean;                   /**< mean of the weight draws, default 0; finite, within +-100 */
+    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01; finite, in [0, 100] */
     uint64_t seed;                 /**< default 0 */
     rwcnn_unpool_mode unpool;      /**< default RWCNN_UNPOOL_SWITCHES */
     rwcnn_decoder_mode decoder;    /**< default RWCNN_DECODER_RANDOM */
@@ -255,7 +275,14 @@ void rwcnn_model_free(rwcnn_model *model);
 rwcnn_status rwcnn_model_save(const rwcnn_model *model, const char *path);
 
 /** Reads a model written by rwcnn_model_save or by training (a checkpoint
- *  loads as its model). *out must be freed with rwcnn_model_free. */
+ *  loads as its model). *out must be freed with rwcnn_model_free.
+ *  Nothing in the file is trusted before it is checked: bad metadata, a
+ *  tensor missing, unknown or of the wrong shape, a non-finite weight, or
+ *  an encoder fingerprint that does not match the metadata (an edited
+ *  decoder-only file) is RWCNN_ERR_FORMAT naming the field or tensor, and
+ *  the parameter size the architecture implies is checked against the
+ *  memory budget (RWCNN_ERR_OUT_OF_MEMORY), all before any weight is drawn.
+ *  Only regular files are read (RWCNN_ERR_IO otherwise). */
 rwcnn_status rwcnn_model_load(const char *path, rwcnn_model **out);
 
 /** The model as safetensors bytes (the format of rwcnn_model_save), for
@@ -348,12 +375,13 @@ rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channels, size_t height,
                         size_t width, double *out);
 
-/** Colour-invariant structure score: SSIM after a least-squares affine
- *  colour fit (a channels x channels matrix plus an offset, per image) of
- *  `reconstruction` to `original`, each fitted channel rescaled to the
- *  original's mean and standard deviation and clamped to [0,1]: positions
- *  kept with colours changed, scaled or mixed score high, and a faint
- *  output gains nothing from its faintness. */
+/** Colour-invariant structure score: SSIM after an affine colour map (a
+ *  channels x channels matrix plus an offset, per image) of `reconstruction`
+ *  onto `original`, the matrix fitted by least squares on detail (each
+ *  channel minus its Gaussian local mean in SSIM's window) and the offset
+ *  matching the means, clamped to [0,1]: positions kept with colours
+ *  changed, scaled or mixed score high; an unrelated image scores what a
+ *  constant one does (compare with a cross-image baseline). */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
@@ -448,6 +476,10 @@ typedef struct rwcnn_train_result {
  *  Files that fail to load are reported through the callback
  *  (RWCNN_PROGRESS_WARNING) and skipped; no usable image is
  *  RWCNN_ERR_ARGUMENT. A tied decoder cannot be trained (RWCNN_ERR_ARGUMENT).
+ *  An image, resize or batch over the memory budget is
+ *  RWCNN_ERR_OUT_OF_MEMORY. On resume the checkpoint's counters are
+ *  bounded (step at most `steps`) and its optimiser state must be
+ *  complete: RWCNN_ERR_FORMAT otherwise.
  *  `result` may be NULL. Needs exclusive use of the model. */
 rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
                          rwcnn_train_result *result);

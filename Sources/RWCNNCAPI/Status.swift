@@ -93,6 +93,16 @@ public func rwcnn_set_threads(_ n: Int32) -> Int32 {
 @_cdecl("rwcnn_get_threads")
 public func rwcnn_get_threads() -> Int32 { Int32(Threads.count) }
 
+@_cdecl("rwcnn_set_memory_limit")
+public func rwcnn_set_memory_limit(_ bytes: Int) -> Int32 {
+    capi {
+        // size_t above Int.max arrives negative: larger than any machine, so the largest limit.
+        try MemoryBudget.setLimit(bytes == 0 ? nil : bytes < 0 ? Int.max : bytes)
+    }
+}
+
+@_cdecl("rwcnn_get_memory_limit")
+public func rwcnn_get_memory_limit() -> Int { MemoryBudget.limit }
 // MARK: enum names (the vocabulary lives in the core: RWCNN.Vocabulary)
 
 /// Static C strings of every enum name, made once.

@@ -3,74 +3,149 @@ import RWCNN
 
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the random encoder's forward pass against a plain sgemm.",
-        discussion: "Prints the best of --repeat runs for each batch size, the effective GFLOP/s (2 x multiply-adds of the convolutions) and, from the same run, OpenBLAS sgemm's GFLOP/s on a 2048^3 product.")
+        abstract: "Time the paper's workload: decoder train steps, encoder forwards and a same-run sgemm.",
+        discussion: """
+        Each configuration runs in a fresh process (this tool re-executes itself), so its peak RSS (getrusage) is its own. The protocol is the reference harness's (../shared/bench): 2 warm-up calls, then at least --reps timed calls and at least --min-time seconds; the figure is the median (min and quartiles come along).
 
-    @Option(help: "Architecture.")
-    var arch = "vgg16"
+        Configurations (see --list):
 
-    @Option(help: "Layer to run the encoder to.")
-    var cut = "pool5"
+        train:CUT[:SIZE[:BATCH]] - one decoder training step through Model.train: VGG16 cut at CUT, nearest unpooling, trained decoder, Adam lr 1e-3, batches of whole SIZE x SIZE images from a temporary folder of 16 seeded noise PNGs (removed after). The time is the interval between consecutive step callbacks. Default 64x64, batch 16.
 
-    @Option(help: "Input size (square).")
-    var size = 224
+        forward:CUT[:SIZE[:BATCH]] - Model.encode of a random VGG16 to CUT. Default 224x224, batch 1.
 
-    @Option(parsing: .upToNextOption, help: "Batch sizes.")
-    var batch: [Int] = [1, 8]
+        sgemm[:N] - OpenBLAS sgemm N^3, median of 10 calls. Default 2048.
 
-    @Option(name: .customLong("repeat"), help: "Runs per measurement (the best is kept).")
-    var repeats = 3
+        GFLOP count 2 x the multiply-adds of the direct convolution (a train step: 4 x the encoder's minus the deepest conv, as the reference harness counts), so Winograd can pass the sgemm rate. --json prints one JSON object per configuration. Each record also holds the CPU user/sys split, context switches and minor page faults of the timed calls, and foreign_cpu_s: the CPU time other processes used meanwhile (near 0: the machine was otherwise idle). scripts/bench-torch puts PyTorch beside these figures (docs/BENCHMARK.md).
+        """)
+
+    @Option(name: .customLong("only"), parsing: .upToNextOption,
+            help: "Configurations to run: ids (see --list), or the groups all, train, forward. Default: the whole suite.")
+    var only: [String] = []
+
+    @Flag(help: "A small smoke run: sgemm 512, forward conv1_2 64x64 batch 1, train pool1 batch 4; 1 warm-up, 3 calls.")
+    var quick = false
+
+    @Flag(help: "Print the suite's configuration ids and exit.")
+    var list = false
+
+    @Flag(help: "One JSON object per configuration on standard output instead of the table.")
+    var json = false
+
+    @Option(help: "Forward only: the encoder cut (with --size and --batch; replaces the suite).")
+    var cut: String?
+
+    @Option(help: "Forward only: input size, square (default 224).")
+    var size: Int?
+
+    @Option(parsing: .upToNextOption, help: "Forward only: batch sizes (default 1 8).")
+    var batch: [Int] = []
+
+    @Option(help: "Warm-up calls before timing.")
+    var warmup = 2
+
+    @Option(help: "Minimum timed calls.")
+    var reps = 7
+
+    @Option(help: "Minimum timed seconds per configuration.")
+    var minTime = 3.0
 
     @OptionGroup var threads: ThreadOptions
 
+    func validate() throws {
+        guard warmup >= 0, warmup <= 100 else { throw ValidationError("--warmup must be in 0...100") }
+        guard reps >= 1, reps <= 2000 else { throw ValidationError("--reps must be in 1...2000") }
+        guard minTime >= 0, minTime <= 3600 else { throw ValidationError("--min-time must be in 0...3600 seconds") }
+        if let s = size, s < 1 { throw ValidationError("--size must be >= 1") }
+        if batch.contains(where: { $0 < 1 }) { throw ValidationError("batch sizes must be >= 1") }
+    }
+
     func run() throws {
-        try threads.apply()
-        guard repeats >= 1 else { throw ValidationError("--repeat must be >= 1") }
-        let model = try Model(config: ModelConfig(arch: arch, cut: cut, decoder: .tied))
-        let flops = try convFlops(model.architecture, cut: model.cutIndex, size: size)
-        let gemm = sgemmGflops()
-        print("threads \(Threads.count); sgemm 2048^3: \(fixed(gemm, 1)) GFLOP/s")
-        print("\(arch) forward to \(cut) at \(size)x\(size): \(fixed(flops / 1e9, 2)) GFLOP per image")
-        for n in batch {
-            guard n >= 1 else { throw ValidationError("batch sizes must be >= 1") }
-            let x = try Tensor(shape: [n, 3, size, size], data: (0..<(n * 3 * size * size)).map { Float($0 % 251) / 251 })
-            _ = try model.encode(x)  // warm-up
-            var best = Double.infinity
-            for _ in 0..<repeats {
-                let t0 = monotonicSeconds()
-                _ = try model.encode(x)
-                best = min(best, monotonicSeconds() - t0)
-            }
-            let rate = flops * Double(n) / best / 1e9
-            print("batch \(n): \(fixed(best * 1000, 1)) ms (\(fixed(best * 1000 / Double(n), 1)) ms/image), \(fixed(rate, 1)) GFLOP/s = \(fixed(100 * rate / gemm, 1)) % of sgemm")
+        if list {
+            for w in BenchWork.suite { print(w.id.padding(24) + "  " + w.title) }
+            return
         }
+        try threads.apply()
+        var timing = TimingProtocol(warmup: warmup, reps: reps, minTime: minTime)
+        if quick { timing = TimingProtocol(warmup: 1, reps: 3, minTime: 0) }
+        let work = try selection()
+
+        if work.count == 1 {
+            // One configuration: measure it here (this is the fresh process).
+            let rec = try work[0].run(timing)
+            if json { print(try JSONValue.object(rec).serialized()) } else { printTable([rec], timing: timing) }
+            return
+        }
+        var records: [[(String, JSONValue)]] = []
+        var failed = 0
+        if !json { print("rwcnn \(RWCNNVersion.string) benchmark, \(Threads.count) threads, load average \(loadAverage()) at start") }
+        for w in work {
+            if !json { printError("running \(w.id)") }
+            let args = ["benchmark", "--only", w.id, "--json", "--threads", String(Threads.count),
+                        "--warmup", String(timing.warmup), "--reps", String(timing.reps), "--min-time", String(timing.minTime)]
+            let (status, out) = try runSelf(args)
+            let line = out.split(separator: "\n").last.map(String.init) ?? ""
+            if status == 0, let v = try? JSONValue.parse(Array(line.utf8)), case .object(let rec) = v {
+                records.append(rec)
+                if json { print(line) }
+            } else {
+                failed += 1
+                let rec: [(String, JSONValue)] = [("id", .string(w.id)), ("error", .string("exit status \(status)"))]
+                if json { print(try JSONValue.object(rec).serialized()) } else { printError("\(w.id) failed (exit status \(status))") }
+            }
+        }
+        if !json { printTable(records, timing: timing) }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The configurations the options name, in order, without repeats.
+    func selection() throws -> [BenchWork] {
+        if quick { return BenchWork.quick }
+        var out: [BenchWork] = []
+        func add(_ w: BenchWork) { if !out.contains(w) { out.append(w) } }
+        if cut != nil || size != nil || !batch.isEmpty {
+            add(.sgemm(n: 2048))
+            for b in batch.isEmpty ? [1, 8] : batch { add(.forward(cut: cut ?? "pool5", size: size ?? 224, batch: b)) }
+        }
+        for id in only {
+            switch id {
+            case "all": BenchWork.suite.forEach(add)
+            case "train": BenchWork.suite.filter { if case .trainStep = $0 { return true }; return false }.forEach(add)
+            case "forward": BenchWork.suite.filter { if case .forward = $0 { return true }; return false }.forEach(add)
+            default: add(try BenchWork(id: id))
+            }
+        }
+        return out.isEmpty ? BenchWork.suite : out
     }
 }
 
-/// 2 x multiply-adds of every conv up to the cut.
-func convFlops(_ a: Architecture, cut: Int, size: Int) throws -> Double {
-    let shapes = try a.shapes(height: size, width: size)
-    var total = 0.0
-    for i in 0...cut where a.layers[i].isConv {
-        let l = a.layers[i], s = shapes[i]
-        total += 2 * Double(l.outChannels * l.inChannels * l.kernel * l.kernel) * Double(s[1] * s[2])
+/// The readable table of `rwcnn benchmark`.
+private func printTable(_ records: [[(String, JSONValue)]], timing: TimingProtocol) {
+    func num(_ r: [(String, JSONValue)], _ k: String) -> Double {
+        if case .number(let v)? = JSONValue.object(r)[k] { return v }
+        return .nan
     }
-    return total
+    func str(_ r: [(String, JSONValue)], _ k: String) -> String {
+        if case .string(let v)? = JSONValue.object(r)[k] { return v }
+        return ""
+    }
+    func time(_ s: Double) -> String { s < 1 ? fixed(s * 1000, s < 0.01 ? 2 : 1) + " ms" : fixed(s, 3) + " s" }
+    print("\(timing.warmup) warm-up, median of >= \(timing.reps) calls and >= \(fixed(timing.minTime, 1)) s; each line a fresh process")
+    let head = ["work", "median", "q1 - q3", "calls", "GFLOP/s", "peak RSS", "sys CPU", "foreign CPU"]
+    var rows = [head]
+    for r in records {
+        let title = (try? BenchWork(id: str(r, "id")).title) ?? str(r, "id")
+        rows.append([title, time(num(r, "s_median")), time(num(r, "s_q1")) + " - " + time(num(r, "s_q3")),
+                     fixed(num(r, "reps"), 0), fixed(num(r, "gflops"), 1), fixed(num(r, "rss_peak_mb"), 0) + " MB",
+                     fixed(100 * num(r, "sys_share"), 0) + " %",
+                     fixed(num(r, "foreign_cpu_s"), 1) + " of " + fixed(num(r, "watched_s"), 1) + " s"])
+    }
+    let widths = head.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for row in rows {
+        print(row.indices.map { c in c == 0 ? row[c].padding(widths[c]) : row[c].leftPadding(widths[c]) }.joined(separator: "  "))
+    }
 }
 
-/// Best of 3 sgemm runs on 2048 x 2048 x 2048.
-func sgemmGflops() -> Double {
-    let n = 2048
-    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-    var c = [Float](repeating: 0, count: n * n)
-    var best = Double.infinity
-    for _ in 0..<3 {
-        let t0 = monotonicSeconds()
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: ap.baseAddress!, lda: n,
-                  b: bp.baseAddress!, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
-        } } }
-        best = min(best, monotonicSeconds() - t0)
-    }
-    return 2 * Double(n * n * n) / best / 1e9
+extension String {
+    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+    func leftPadding(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }

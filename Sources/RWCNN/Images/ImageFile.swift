@@ -58,13 +58,11 @@ public enum ImageFile {
         }
     }
 
-    /// The header of the file at `path`. A PNG is read only up to its first
-    /// image data; a JPEG is read whole, then only its header is parsed.
+    /// The header of the file at `path` (the file is read, only its header
+    /// is parsed).
     public static func header(path: String) throws -> ImageHeader {
-        if try sniff(path: path) == .png {
-            let h = try PNG.header(path: path)
-            return ImageHeader(format: .png, width: h.width, height: h.height, channels: h.channels, bitDepth: h.bitDepth)
-        }
+        // Through readFile, which refuses FIFOs and devices by name (a
+        // sniffing fread would block on a FIFO).
         let bytes = try readFile(path: path)
         return try bytes.withUnsafeBytes { try header(bytes: $0, source: path) }
     }

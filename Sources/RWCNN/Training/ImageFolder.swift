@@ -58,29 +58,48 @@ public struct ImageSet: Sendable {
     /// Loads every path as RGB (gray replicated, alpha dropped: colour is kept as stored).
     /// If `shortSide` > 0 each image is resized so its shorter side has that
     /// length. Images smaller than `minSide` after that are skipped, as are
-    /// files that fail to load; neither is an error here.
-    public init(paths: [String], shortSide: Int, minSide: Int) {
+    /// files that fail to load (FIFOs, devices and folders included); neither
+    /// is an error here. Memory is the exception: a resize target or a set
+    /// larger than the `MemoryBudget` throws `.outOfMemory` (checked before
+    /// the allocation), since skipping files for memory would silently change
+    /// what a run sees.
+    public init(paths: [String], shortSide: Int, minSide: Int) throws {
         images = []; self.paths = []; skipped = []
+        var total = 0
         for path in paths {
             do {
                 var t = try loadImageTensor(path: path, channels: 3)
                 if shortSide > 0 {
                     let h = t.shape[1], w = t.shape[2]
                     let scale = Double(shortSide) / Double(min(h, w))
-                    t = try resizeBilinear(t, height: max(1, Int((Double(h) * scale).rounded())),
-                                           width: max(1, Int((Double(w) * scale).rounded())))
+                    let newH = try resizedSide(h, scale: scale, path: path), newW = try resizedSide(w, scale: scale, path: path)
+                    try MemoryBudget.check(count: try checkedProduct([3, newH, newW], what: "\(path) resized"), size: 4,
+                                           what: "\(path): resizing \(w)x\(h) to \(newW)x\(newH)")
+                    t = try resizeBilinear(t, height: newH, width: newW)
                 }
                 guard t.shape[1] >= minSide, t.shape[2] >= minSide else {
                     skipped.append((path, "image is \(t.shape[2])x\(t.shape[1]), smaller than the \(minSide)-pixel crop"))
                     continue
                 }
+                total += t.count
+                try MemoryBudget.check(count: total, size: 4, what: "the \(images.count + 1) images loaded up to \(path)")
                 images.append(t)
                 self.paths.append(path)
             } catch let e as RWCNNError {
+                if case .outOfMemory = e { throw e }
                 skipped.append((path, e.message))
             } catch {
                 skipped.append((path, "\(error)"))
             }
         }
     }
+}
+
+/// One side after scaling, refused (`.outOfMemory`) beyond Int range.
+private func resizedSide(_ side: Int, scale: Double, path: String) throws -> Int {
+    let v = (Double(side) * scale).rounded()
+    guard v.isFinite, v < 0x1p62 else {
+        throw RWCNNError.outOfMemory("\(path): resizing a side of \(side) by \(scale) gives \(v) pixels")
+    }
+    return max(1, Int(v))
 }

@@ -38,12 +38,15 @@ public struct TrainOptions: Equatable, Sendable {
 
     public init() {}
 
+    /// The largest batch accepted.
+    public static let maxBatchSize = 4096
+
     /// Throws a clear error for any setting out of range.
     func validate() throws {
         func bad(_ m: String) -> RWCNNError { .argument(m) }
         guard !dataFolder.isEmpty else { throw bad("training needs a data folder") }
         guard steps >= 0, steps <= 100_000_000 else { throw bad("steps must be in 0...100000000, got \(steps)") }
-        guard batchSize >= 1, batchSize <= 4096 else { throw bad("batch size must be in 1...4096, got \(batchSize)") }
+        guard batchSize >= 1, batchSize <= TrainOptions.maxBatchSize else { throw bad("batch size must be in 1...\(TrainOptions.maxBatchSize), got \(batchSize)") }
         guard crop >= 11, crop <= 4096 else { throw bad("crop must be in 11...4096 pixels (SSIM needs 11), got \(crop)") }
         guard shortSide >= 0, shortSide <= 16384 else { throw bad("short side must be in 0...16384, got \(shortSide)") }
         guard shortSide == 0 || shortSide >= crop else { throw bad("short side \(shortSide) is smaller than the crop \(crop)") }
@@ -55,6 +58,9 @@ public struct TrainOptions: Equatable, Sendable {
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weight decay must be >= 0") }
         guard evalEvery >= 0, checkpointEvery >= 0 else { throw bad("evalEvery and checkpointEvery must be >= 0") }
         guard !resume || checkpointPath != nil else { throw bad("resume needs a checkpoint path") }
+        // One batch of crops, and its gradient-sized twin, before any is made.
+        try MemoryBudget.check(count: batchSize * 3 * crop * crop, size: 2 * MemoryLayout<Float>.stride,
+                               what: "a training batch of \(batchSize) crops of \(crop)x\(crop)")
     }
 }
 

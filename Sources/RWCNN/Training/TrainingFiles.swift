@@ -17,7 +17,7 @@ func trainingFiles(options: TrainOptions) throws -> (train: [String], eval: [Str
 public func heldOutCrops(options: TrainOptions) throws -> (crops: Tensor, skipped: [(path: String, reason: String)]) {
     try options.validate()
     let evalFiles = try trainingFiles(options: options).eval
-    let set = ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: options.resizeWhole ? 1 : options.crop)
+    let set = try ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: options.resizeWhole ? 1 : options.crop)
     guard !set.images.isEmpty else {
         throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(set.skipped.count) skipped\(set.skippedSummary))")
     }

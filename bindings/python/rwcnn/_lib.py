@@ -7,15 +7,18 @@ the other modules. The library is loaded lazily, on the first call of
 inspected) even where no library is installed.
 
 Library lookup order (the first existing file wins; the error lists every
-place that was tried):
+place that was tried). Only places the user chose or the package owns are
+searched, so a library planted in a shared directory is never loaded:
 
 1. the environment variable ``RWCNN_LIBRARY`` (a path to the library; if it
    is set but wrong, that is an error, no fallback);
 2. next to this package: ``rwcnn/librwcnn.so`` (where ``pip install``
    bundles it);
-3. the repository's build output, found by walking up from the package
-   directory: ``<dir>/.build/release/librwcnn.so`` (swift build) and
-   ``<dir>/build/librwcnn.so`` (CMake);
+3. only when ``RWCNN_DEV=1`` (working from a source checkout): the build
+   output of the repository this package sits in
+   (``<repo>/bindings/python/rwcnn``, ``<repo>`` holding ``Package.swift``):
+   ``<repo>/.build/release/librwcnn.so`` (swift build), then
+   ``<repo>/build/librwcnn.so`` (CMake); never any other parent directory;
 4. the system: ``ctypes.util.find_library("rwcnn")``, then the dynamic
    loader's search path for ``librwcnn.so.0`` and ``librwcnn.so``.
 """
@@ -205,11 +208,14 @@ PROTOTYPES = {
     # threads
     "rwcnn_set_threads": (status_t, [c_int]),
     "rwcnn_get_threads": (c_int, []),
+    "rwcnn_set_memory_limit": (status_t, [c_size_t]),
+    "rwcnn_get_memory_limit": (c_size_t, []),
     # images
     "rwcnn_image_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
                                     c_size_t_p, c_size_t_p, c_size_t_p]),
     "rwcnn_image_load_memory": (status_t, [c_void_p, c_size_t, c_int, c_float_p, c_size_t,
                                            c_size_t_p, c_size_t_p, c_size_t_p]),
+    # PNG
     "rwcnn_png_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
                                   c_size_t_p, c_size_t_p, c_size_t_p]),
     "rwcnn_png_load_memory": (status_t, [c_void_p, c_size_t, c_int, c_float_p, c_size_t,
@@ -274,21 +280,35 @@ class LibraryNotFoundError(ImportError):
     that was tried."""
 
 
-def candidate_paths(start: Optional[str] = None) -> List[Tuple[str, str]]:
+def development_mode() -> bool:
+    """Whether RWCNN_DEV=1 asks for the source checkout's build output."""
+    return os.environ.get("RWCNN_DEV") == "1"
+
+
+def repository_root(start: Optional[str] = None) -> Optional[str]:
+    """The source checkout holding the package directory `start`
+    (``<repo>/bindings/python/rwcnn``, ``<repo>/Package.swift`` present), or
+    None. Only this one directory is ever considered, never other parents."""
+    start = os.path.abspath(start or _PACKAGE_DIR)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(start)))
+    if os.path.basename(os.path.dirname(start)) != "python" or not os.path.isfile(
+            os.path.join(repo, "Package.swift")):
+        return None
+    return repo
+
+
+def candidate_paths(start: Optional[str] = None, dev: Optional[bool] = None) -> List[Tuple[str, str]]:
     """Files that the lookup tries, in order, as (description, path) pairs
     (steps 2 and 3 of the lookup order; the environment variable and the
-    system search are handled by :func:`find_library`)."""
+    system search are handled by :func:`find_library`). `dev` defaults to
+    :func:`development_mode`."""
     start = os.path.abspath(start or _PACKAGE_DIR)
     out = [("next to the package", os.path.join(start, name)) for name in _FILE_NAMES]
-    d = os.path.dirname(start)
-    while True:
+    repo = repository_root(start) if (development_mode() if dev is None else dev) else None
+    if repo is not None:
         for sub in (os.path.join(".build", "release"), "build"):
             for name in _FILE_NAMES:
-                out.append(("repository build output", os.path.join(d, sub, name)))
-        parent = os.path.dirname(d)
-        if parent == d:
-            break
-        d = parent
+                out.append(("repository build output (RWCNN_DEV=1)", os.path.join(repo, sub, name)))
     return out
 
 
@@ -316,6 +336,8 @@ def find_library(start: Optional[str] = None, system: bool = True) -> Tuple[ctyp
             raise LibraryNotFoundError("RWCNN_LIBRARY=%r could not be loaded: %s" % (env, err))
         return dll, env
     tried.append("environment variable RWCNN_LIBRARY (not set)")
+    if not development_mode():
+        tried.append("the source checkout's build output (not searched: set RWCNN_DEV=1)")
     for what, path in candidate_paths(start):
         if os.path.exists(path):
             dll, err = _try_load(path)

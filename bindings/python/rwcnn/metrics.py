@@ -46,8 +46,9 @@ def ssim(a: Any, b: Any) -> float:
 
 
 def colour_ssim(reconstruction: Any, original: Any) -> float:
-    """SSIM after an affine colour fit (a channels x channels matrix plus an
-    offset, per image) of `reconstruction` to `original`, rescaled to the
-    original's per-channel mean and spread: positions kept with colours
-    changed, scaled or mixed still score high (see rwcnn.h)."""
+    """SSIM after an affine colour map (a channels x channels matrix plus an
+    offset, per image) of `reconstruction` onto `original`, fitted by least
+    squares on detail (each channel minus its local mean in SSIM's window):
+    positions kept with colours changed, scaled or mixed still score high,
+    an unrelated image scores what a constant one does (see rwcnn.h)."""
     return _metric("rwcnn_colour_ssim", reconstruction, original, "reconstruction", "original")
