@@ -127,7 +127,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     r = _run_cli("study", "random", "--quick", "--data", str(empty), "--out", str(tmp_path / "o1"))
-    assert r.returncode != 0 and "has no PNG files" in r.stderr, r.stderr
+    assert r.returncode != 0 and "has no PNG or JPEG files" in r.stderr, r.stderr
 
     small = tmp_path / "small"
     small.mkdir()
@@ -143,7 +143,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
     assert r.returncode != 0 and "unknown study" in r.stderr and "distributions" in r.stderr, r.stderr
     with pytest.raises(rwcnn.ArgumentError, match="unknown study"):
         rwcnn.study("colours")
-    with pytest.raises(rwcnn.ArgumentError, match="has no PNG files"):
+    with pytest.raises(rwcnn.ArgumentError, match="has no PNG or JPEG files"):
         rwcnn.study("random", quick=True, data=str(empty), out=str(tmp_path / "o4"), quiet=True)
     r = _run_cli("report", str(empty), "-o", str(tmp_path / "rep"))
     assert r.returncode != 0 and "no .jsonl results" in r.stderr, r.stderr
