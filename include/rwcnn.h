@@ -21,8 +21,8 @@
  *   [0, 1], N images back to back: element (n, c, y, x) is at
  *   ((n*C + c)*H + y)*W + x. Each call takes the buffer's capacity in floats
  *   (or bytes, where stated); a buffer that is too small is
- *   RWCNN_ERR_ARGUMENT with a message naming the size needed, never a write
- *   past its end. Size queries (rwcnn_image_load or rwcnn_png_load with out == NULL,
+ *   RWCNN_ERR_BUFFER_TOO_SMALL with a message naming the size needed, never
+ *   a write past its end. Size queries (rwcnn_image_load or rwcnn_png_load with out == NULL,
  *   rwcnn_model_feature_shape, rwcnn_model_decoded_shape) come first.
  * - Threads: reading calls (encode, decode, reconstruct, feature shapes,
  *   metrics, images) may run concurrently, also on one model handle. Calls that
@@ -70,7 +70,7 @@ int rwcnn_version_number(void);
 typedef enum rwcnn_status {
     RWCNN_OK = 0,
     /** An argument is invalid: NULL pointer, bad size or shape, unknown
-     *  name, buffer too small. */
+     *  name. */
     RWCNN_ERR_ARGUMENT = 1,
     /** A file could not be opened, read, written or renamed. */
     RWCNN_ERR_IO = 2,
@@ -83,7 +83,10 @@ typedef enum rwcnn_status {
     /** A progress callback returned non-zero. */
     RWCNN_ERR_CANCELLED = 5,
     /** A bug in rwcnn; please report it with the message. */
-    RWCNN_ERR_INTERNAL = 6
+    RWCNN_ERR_INTERNAL = 6,
+    /** A caller's buffer is smaller than the result; the message names the
+     *  size needed (nothing was written). */
+    RWCNN_ERR_BUFFER_TOO_SMALL = 7
 } rwcnn_status;
 
 /** A static name for a status ("RWCNN_OK", "RWCNN_ERR_ARGUMENT", ...);
@@ -146,9 +149,10 @@ rwcnn_status rwcnn_image_load_memory(const void *data, size_t size, int channels
 
 /** Loads a PNG (8/16-bit gray, gray+alpha, RGB, RGBA or palette) into a
  *  float32 CHW buffer in [0, 1].
- *  channels: 3 gives RGB (gray is replicated; alpha is composited on
- *  black), 1 gives gray (colour files are converted with BT.601 luma), 0
- *  keeps the file's colour channels and drops alpha.
+ *  channels: 3 gives RGB (gray is replicated), 1 gives gray (colour files
+ *  are converted with BT.601 luma), 0 keeps the file's colour channels.
+ *  Alpha is always dropped, not composited: colour under transparent
+ *  pixels is kept as stored.
  *  Query, then fill: with out == NULL only *width, *height and *out_channels
  *  are set (from the header; nothing is decoded); the buffer needs
  *  out_channels*height*width floats. out_channels may be NULL.
@@ -174,7 +178,9 @@ rwcnn_status rwcnn_png_save(const char *path, const float *image, size_t channel
                             size_t height, size_t width, int bit_depth);
 
 /** Encodes a CHW float32 image as PNG bytes into `out` (capacity in bytes).
- *  Query, then fill: with out == NULL only *size is set. */
+ *  Query, then fill: with out == NULL *size is set to an upper bound of the
+ *  encoded size, computed without encoding; the fill call sets *size to the
+ *  bytes written. */
 rwcnn_status rwcnn_png_encode(const float *image, size_t channels, size_t height, size_t width,
                               int bit_depth, void *out, size_t capacity, size_t *size);
 
@@ -232,7 +238,9 @@ rwcnn_status rwcnn_enum_value(int kind, const char *name, int *value);
 /** Model configuration. Fill with rwcnn_model_config_init, then change
  *  fields; strings are borrowed for the duration of rwcnn_model_create. */
 typedef struct rwcnn_model_config {
-    size_t struct_size;            /**< sizeof(rwcnn_model_config), set by _init */
+    size_t struct_size;            /**< sizeof(rwcnn_model_config), set by _init; a caller built
+                                        against an older, smaller struct passes its size and the
+                                        fields it lacks take their defaults */
     const char *arch;              /**< "vgg16" (default), "vgg19" or a spec such as "64,M,128k5,M" */
     const char *cut;               /**< layer name, default "pool2"; aliases such as "relu4_2", "block4_conv2", "features.22" too */
     double width;                  /**< channel multiplier, default 1 */
@@ -292,7 +300,8 @@ rwcnn_status rwcnn_model_serialize(const rwcnn_model *model, void *out, size_t c
 rwcnn_status rwcnn_model_deserialize(const void *data, size_t size, rwcnn_model **out);
 
 /** The model's configuration. String fields point into the model and stay
- *  valid until it is freed. config->struct_size must be set by the caller
+ *  valid until it is freed (only the fields within config->struct_size are
+ *  written). config->struct_size must be set by the caller
  *  (rwcnn_model_config_init does). */
 rwcnn_status rwcnn_model_get_config(const rwcnn_model *model, rwcnn_model_config *config);
 
@@ -420,7 +429,8 @@ typedef int (*rwcnn_progress_fn)(const rwcnn_progress *progress, void *user);
 /** Training options. Fill with rwcnn_train_options_init, then change fields.
  *  Strings are borrowed for the duration of rwcnn_train. */
 typedef struct rwcnn_train_options {
-    size_t struct_size;          /**< sizeof(rwcnn_train_options), set by _init */
+    size_t struct_size;          /**< sizeof(rwcnn_train_options), set by _init; read as a
+                                      prefix, as for rwcnn_model_config */
     const char *data_dir;        /**< PNG files, searched recursively (required) */
     const char *eval_dir;        /**< held-out PNG files; NULL: seeded split of data_dir */
     double eval_fraction;        /**< share held out when eval_dir is NULL, default 0.2 */
@@ -447,7 +457,8 @@ typedef struct rwcnn_train_options {
 /** Fills `options` with the defaults above. NULL is ignored. */
 void rwcnn_train_options_init(rwcnn_train_options *options);
 
-/** Outcome of rwcnn_train. Set struct_size = sizeof(rwcnn_train_result). */
+/** Outcome of rwcnn_train. Set struct_size = sizeof(rwcnn_train_result)
+ *  (a smaller, older size gets only the fields it has). */
 typedef struct rwcnn_train_result {
     size_t struct_size;
     size_t steps_done;

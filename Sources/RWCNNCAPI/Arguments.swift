@@ -38,7 +38,40 @@ func tensor(from p: UnsafePointer<Float>?, shape: [Int], count: Int, name: Strin
 func copy(_ t: Tensor, to p: UnsafeMutablePointer<Float>?, capacity: Int, name: String) throws {
     let p = try required(p, name)
     guard capacity >= t.count else {
-        throw RWCNNError.argument("\(name) holds \(capacity) floats; \(t.count) are needed (shape \(t.shape))")
+        throw RWCNNError.bufferTooSmall("\(name) holds \(capacity) floats; \(t.count) are needed (shape \(t.shape))")
     }
     t.data.withUnsafeBufferPointer { src in p.update(from: src.baseAddress!, count: t.count) }
+}
+
+// MARK: options structs read and written as a prefix
+
+/// The caller's `struct_size` (the first field of every options struct),
+/// checked: at least the field itself, at most a sane bound.
+func structSize(_ p: UnsafeRawPointer, what: String) throws -> Int {
+    let size = p.load(as: Int.self)
+    guard size >= MemoryLayout<Int>.size, size <= 1 << 16 else {
+        throw RWCNNError.argument("\(what).struct_size is \(size); initialise the struct with its _init function")
+    }
+    return size
+}
+
+/// Reads a caller's struct as a prefix: a caller built against an older,
+/// smaller struct passes its own `struct_size`, and the fields it lacks keep
+/// the values already in `value` (the defaults); a newer, larger one is read
+/// up to the fields this library knows.
+func readPrefix<T>(_ p: UnsafePointer<T>, into value: inout T, what: String) throws {
+    let n = min(try structSize(UnsafeRawPointer(p), what: what), MemoryLayout<T>.size)
+    withUnsafeMutableBytes(of: &value) { dst in dst.copyMemory(from: UnsafeRawBufferPointer(start: p, count: n)) }
+    withUnsafeMutableBytes(of: &value) { $0.storeBytes(of: MemoryLayout<T>.size, as: Int.self) }
+}
+
+/// Writes `value` into a caller's struct as far as its `struct_size` goes,
+/// keeping the caller's `struct_size`.
+func writePrefix<T>(_ value: T, to p: UnsafeMutablePointer<T>, what: String) throws {
+    let size = try structSize(UnsafeRawPointer(p), what: what)
+    let n = min(size, MemoryLayout<T>.size)
+    withUnsafeBytes(of: value) { src in
+        UnsafeMutableRawPointer(p).copyMemory(from: src.baseAddress!, byteCount: n)
+    }
+    UnsafeMutableRawPointer(p).storeBytes(of: size, as: Int.self)
 }

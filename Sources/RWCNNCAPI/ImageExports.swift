@@ -101,13 +101,19 @@ public func rwcnn_png_encode(_ image: UnsafePointer<Float>?, _ c: Int, _ h: Int,
     capi {
         let size = try required(size, "size")
         guard bitDepth == 8 || bitDepth == 16 else { throw RWCNNError.argument("bit_depth must be 8 or 16, got \(bitDepth)") }
-        let bytes = try PNG.encode(tensorToImage(imageTensor(image, c, h, w), bitDepth: Int(bitDepth)))
-        if let out {
-            guard capacity >= bytes.count else {
-                throw RWCNNError.argument("out holds \(capacity) bytes; the PNG needs \(bytes.count)")
-            }
-            bytes.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        _ = try required(image, "image")
+        guard c == 1 || c == 3 || c == 4 else { throw RWCNNError.argument("channels must be 1, 3 or 4, got \(c)") }
+        _ = try batchShape(1, c, h, w, what: "image")
+        guard let out else {
+            // The query is a bound, computed: nothing is encoded twice.
+            size.pointee = try PNG.encodedSizeBound(width: w, height: h, channels: c, bitDepth: Int(bitDepth))
+            return
         }
+        let bytes = try PNG.encode(tensorToImage(imageTensor(image, c, h, w), bitDepth: Int(bitDepth)))
+        guard capacity >= bytes.count else {
+            throw RWCNNError.bufferTooSmall("out holds \(capacity) bytes; the PNG needs \(bytes.count)")
+        }
+        bytes.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
         size.pointee = bytes.count
     }
 }

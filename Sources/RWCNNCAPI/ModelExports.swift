@@ -64,10 +64,9 @@ private let defaultCut: UnsafeMutablePointer<CChar> = strdup("pool2")!
 
 func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig {
     let c = try required(c, "config")
-    guard c.pointee.struct_size >= MemoryLayout<rwcnn_model_config>.size else {
-        throw RWCNNError.argument("config.struct_size is \(c.pointee.struct_size), expected \(MemoryLayout<rwcnn_model_config>.size); initialise it with rwcnn_model_config_init")
-    }
-    let v = c.pointee
+    var v = rwcnn_model_config()
+    rwcnn_model_config_init(&v)
+    try readPrefix(c, into: &v, what: "config")
     var m = ModelConfig()
     m.arch = try string(v.arch, "config.arch")
     m.cut = try string(v.cut, "config.cut")
@@ -132,7 +131,7 @@ public func rwcnn_model_serialize(_ p: OpaquePointer?, _ out: UnsafeMutableRawPo
         let bytes = try model.fileContents(includeEncoder: !model.encoderIsSeeded).encode()
         if let out {
             guard capacity >= bytes.count else {
-                throw RWCNNError.argument("out holds \(capacity) bytes; the model needs \(bytes.count)")
+                throw RWCNNError.bufferTooSmall("out holds \(capacity) bytes; the model needs \(bytes.count)")
             }
             bytes.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
         }
@@ -162,9 +161,6 @@ public func rwcnn_model_get_config(_ p: OpaquePointer?, _ c: UnsafeMutablePointe
     capi {
         let h = try handle(p)
         let c = try required(c, "config")
-        guard c.pointee.struct_size >= MemoryLayout<rwcnn_model_config>.size else {
-            throw RWCNNError.argument("config.struct_size is \(c.pointee.struct_size), expected \(MemoryLayout<rwcnn_model_config>.size)")
-        }
         let m = h.model.config
         var v = rwcnn_model_config()
         v.struct_size = MemoryLayout<rwcnn_model_config>.size
@@ -184,7 +180,7 @@ public func rwcnn_model_get_config(_ p: OpaquePointer?, _ c: UnsafeMutablePointe
         v.unpool = [UnpoolMode.switches: RWCNN_UNPOOL_SWITCHES, .nearest: RWCNN_UNPOOL_NEAREST, .zeros: RWCNN_UNPOOL_ZEROS][m.unpool]!
         v.decoder = [DecoderMode.random: RWCNN_DECODER_RANDOM, .tied: RWCNN_DECODER_TIED, .trained: RWCNN_DECODER_TRAINED][m.decoder]!
         v.normalize_input = m.normalizeInput ? 1 : 0
-        c.pointee = v
+        try writePrefix(v, to: c, what: "config")
     }
 }
 
@@ -289,6 +285,6 @@ public func rwcnn_model_reconstruct(_ p: OpaquePointer?, _ images: UnsafePointer
 func checkCapacity(_ p: UnsafeMutablePointer<Float>?, _ capacity: Int, needed: Int, name: String) throws {
     _ = try required(p, name)
     guard capacity >= needed else {
-        throw RWCNNError.argument("\(name) holds \(capacity) floats; \(needed) are needed")
+        throw RWCNNError.bufferTooSmall("\(name) holds \(capacity) floats; \(needed) are needed")
     }
 }

@@ -42,6 +42,7 @@ func capi(_ body: () throws -> Void) -> Int32 {
         case .io: return status(RWCNN_ERR_IO)
         case .format: return status(RWCNN_ERR_FORMAT)
         case .outOfMemory: return status(RWCNN_ERR_OUT_OF_MEMORY)
+        case .bufferTooSmall: return status(RWCNN_ERR_BUFFER_TOO_SMALL)
         case .cancelled: return status(RWCNN_ERR_CANCELLED)
         case .internal: return status(RWCNN_ERR_INTERNAL)
         }
@@ -62,6 +63,7 @@ public func rwcnn_status_name(_ code: Int32) -> UnsafePointer<CChar> {
     case RWCNN_ERR_OUT_OF_MEMORY.rawValue: name = "RWCNN_ERR_OUT_OF_MEMORY"
     case RWCNN_ERR_CANCELLED.rawValue: name = "RWCNN_ERR_CANCELLED"
     case RWCNN_ERR_INTERNAL.rawValue: name = "RWCNN_ERR_INTERNAL"
+    case RWCNN_ERR_BUFFER_TOO_SMALL.rawValue: name = "RWCNN_ERR_BUFFER_TOO_SMALL"
     default: name = "RWCNN_UNKNOWN_STATUS"
     }
     return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)

@@ -34,10 +34,9 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
 
 func trainOptions(_ p: UnsafePointer<rwcnn_train_options>?) throws -> TrainOptions {
     let p = try required(p, "options")
-    guard p.pointee.struct_size >= MemoryLayout<rwcnn_train_options>.size else {
-        throw RWCNNError.argument("options.struct_size is \(p.pointee.struct_size), expected \(MemoryLayout<rwcnn_train_options>.size); initialise it with rwcnn_train_options_init")
-    }
-    let v = p.pointee
+    var v = rwcnn_train_options()
+    rwcnn_train_options_init(&v)
+    try readPrefix(p, into: &v, what: "options")
     var o = TrainOptions()
     o.dataFolder = try string(v.data_dir, "options.data_dir")
     o.evalFolder = v.eval_dir.map { String(cString: $0) }
@@ -63,11 +62,12 @@ public func rwcnn_train(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_trai
     capi {
         let model = try handle(p).model
         let o = try trainOptions(options)
-        if let result, result.pointee.struct_size < MemoryLayout<rwcnn_train_result>.size {
-            throw RWCNNError.argument("result.struct_size is \(result.pointee.struct_size), expected \(MemoryLayout<rwcnn_train_result>.size)")
-        }
-        let callback = options!.pointee.progress
-        let user = options!.pointee.user
+        if let result { _ = try structSize(UnsafeRawPointer(result), what: "result") }
+        var prefix = rwcnn_train_options()
+        rwcnn_train_options_init(&prefix)
+        try readPrefix(options!, into: &prefix, what: "options")
+        let callback = prefix.progress
+        let user = prefix.user
         let r = try model.train(options: o) { event in
             guard let callback else { return .proceed }
             return withProgress(event) { callback($0, user) } != 0 ? .cancel : .proceed
@@ -80,7 +80,7 @@ public func rwcnn_train(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_trai
         if let e = r.eval { v.has_eval = 1; v.eval_mse = e.mse; v.eval_psnr = e.psnr; v.eval_ssim = e.ssim }
         v.seconds = r.seconds
         v.train_images = r.trainImages; v.eval_images = r.evalImages; v.skipped_files = r.skipped.count
-        result.pointee = v
+        try writePrefix(v, to: result, what: "result")
     }
 }
 

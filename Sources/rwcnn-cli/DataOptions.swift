@@ -1,5 +1,8 @@
 import ArgumentParser
 import RWCNN
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where training and held-out images come from; shared by `train` and
 /// `evaluate` so both see exactly the same held-out crops.
@@ -38,6 +41,9 @@ func modelForDecoder(_ decoder: String, cut: String?, options: ModelOptions) thr
     if let mode = DecoderMode(rawValue: decoder), mode != .trained {
         guard let cut else { throw ValidationError("--cut is required with --decoder \(decoder)") }
         return try Model(config: options.config(cut: cut, decoder: mode))
+    }
+    guard access(decoder, F_OK) == 0 else {
+        throw ValidationError("--decoder \(decoder): not one of \(DecoderMode.allCases.filter { $0 != .trained }.map(\.rawValue).joined(separator: ", ")) and no such model file")
     }
     let m = try Model.load(path: decoder)
     if let cut, try m.architecture.canonicalName(of: cut) != m.config.cut {

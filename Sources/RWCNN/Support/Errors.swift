@@ -16,6 +16,9 @@ public enum RWCNNError: Error, Equatable, CustomStringConvertible, Sendable {
     case format(String)
     /// A size is beyond what can be allocated (or beyond a configured limit).
     case outOfMemory(String)
+    /// A caller's buffer is smaller than the result; the message names the
+    /// size needed.
+    case bufferTooSmall(String)
     /// A progress callback asked to stop.
     case cancelled(String)
     /// A broken invariant inside the engine; a bug if it ever happens.
@@ -24,7 +27,7 @@ public enum RWCNNError: Error, Equatable, CustomStringConvertible, Sendable {
     public var message: String {
         switch self {
         case .argument(let m), .io(let m), .format(let m), .outOfMemory(let m),
-             .cancelled(let m), .internal(let m):
+             .bufferTooSmall(let m), .cancelled(let m), .internal(let m):
             return m
         }
     }

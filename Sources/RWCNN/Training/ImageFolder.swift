@@ -47,7 +47,15 @@ public struct ImageSet: Sendable {
     /// Files that could not be used, with the reason.
     public var skipped: [(path: String, reason: String)]
 
-    /// Loads every path as RGB (gray replicated, alpha composited on black).
+    /// The first few skipped files with their reasons, for error messages
+    /// ("" when none was skipped).
+    public var skippedSummary: String {
+        guard !skipped.isEmpty else { return "" }
+        let shown = skipped.prefix(3).map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
+        return ": " + shown + (skipped.count > 3 ? "; and \(skipped.count - 3) more" : "")
+    }
+
+    /// Loads every path as RGB (gray replicated, alpha dropped: colour is kept as stored).
     /// If `shortSide` > 0 each image is resized so its shorter side has that
     /// length. Images smaller than `minSide` after that are skipped, as are
     /// files that fail to load (FIFOs, devices and folders included); neither

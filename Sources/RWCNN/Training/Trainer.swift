@@ -40,10 +40,10 @@ extension Model {
             if report(p) == .cancel { throw RWCNNError.cancelled("training cancelled before the first step") }
         }
         guard !trainSet.images.isEmpty else {
-            throw RWCNNError.argument("no usable training image in \(options.dataFolder) (\(trainFiles.count) image file(s) found, \(trainSet.skipped.count) skipped)")
+            throw RWCNNError.argument("no usable training image in \(options.dataFolder) (\(trainFiles.count) image file(s) found, \(trainSet.skipped.count) skipped\(trainSet.skippedSummary))")
         }
         guard !evalSet.images.isEmpty else {
-            throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(evalSet.skipped.count) skipped)")
+            throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(evalSet.skipped.count) skipped\(evalSet.skippedSummary))")
         }
         var sampler = try DataSampler(images: trainSet.images, crop: options.crop, resizeWhole: options.resizeWhole,
                                       flip: options.flip, seed: options.seed)

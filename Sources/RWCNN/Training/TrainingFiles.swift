@@ -19,7 +19,7 @@ public func heldOutCrops(options: TrainOptions) throws -> (crops: Tensor, skippe
     let evalFiles = try trainingFiles(options: options).eval
     let set = try ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: options.resizeWhole ? 1 : options.crop)
     guard !set.images.isEmpty else {
-        throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(set.skipped.count) skipped)")
+        throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(set.skipped.count) skipped\(set.skippedSummary))")
     }
     return (try evaluationCrops(set.images, crop: options.crop, resizeWhole: options.resizeWhole), set.skipped)
 }

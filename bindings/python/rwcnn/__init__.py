@@ -22,7 +22,7 @@ from . import _lib
 from ._arrays import to_uint8_hwc
 from ._lib import LibraryNotFoundError
 from ._version import __version__
-from .errors import (ArgumentError, CancelledError, Error, FileError, FormatError, InternalError,
+from .errors import (ArgumentError, BufferTooSmallError, CancelledError, Error, FileError, FormatError, InternalError,
                      OutOfMemoryError)
 from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, save_image
 from .metrics import colour_ssim, mse, psnr, ssim
@@ -35,7 +35,7 @@ __all__ = [
     "display_normalize", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
     "study", "report",
-    "Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
+    "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",
     "set_memory_limit", "get_memory_limit",

@@ -22,7 +22,7 @@ dimensions, unknown option names) raise :class:`ArgumentError` too.
 from typing import Any, Optional, Tuple
 
 __all__ = ["Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError",
-           "CancelledError", "InternalError", "error_for_status", "STATUS_NAMES"]
+           "CancelledError", "InternalError", "BufferTooSmallError", "error_for_status", "STATUS_NAMES"]
 
 STATUS_NAMES = {
     0: "RWCNN_OK",
@@ -32,6 +32,7 @@ STATUS_NAMES = {
     4: "RWCNN_ERR_OUT_OF_MEMORY",
     5: "RWCNN_ERR_CANCELLED",
     6: "RWCNN_ERR_INTERNAL",
+    7: "RWCNN_ERR_BUFFER_TOO_SMALL",
 }
 
 
@@ -102,9 +103,16 @@ class InternalError(Error):
     status = 6
 
 
+class BufferTooSmallError(ArgumentError):
+    """RWCNN_ERR_BUFFER_TOO_SMALL: a caller's buffer is smaller than the
+    result (the message names the size needed). An ArgumentError too; the
+    package sizes its own buffers, so only raw calls meet it."""
+    status = 7
+
+
 _BY_STATUS = {cls.status: cls for cls in
               (ArgumentError, FileError, FormatError, OutOfMemoryError, CancelledError,
-               InternalError)}
+               InternalError, BufferTooSmallError)}
 
 
 def error_for_status(status: int, message: str = "") -> "Error":

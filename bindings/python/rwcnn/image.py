@@ -58,7 +58,8 @@ def load_image(path: PathLike, channels: int = 3) -> FloatArray:
     """Reads a PNG or JPEG file (told apart by its bytes, not its name) as
     float32 C x H x W in [0, 1].
 
-    channels: 3 gives RGB (gray is replicated, alpha composited on black),
+    channels: 3 gives RGB (gray is replicated, alpha dropped: colour under
+    transparent pixels is kept as stored),
     1 gives gray (BT.601 luma), 0 keeps the file's colour channels (1 or 3)
     and drops alpha. JPEGs decode as Pillow decodes them (libjpeg-turbo,
     accurate IDCT, smooth upsampling). Missing file: FileError; neither

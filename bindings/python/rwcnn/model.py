@@ -94,6 +94,28 @@ def _real(value: Any, what: str) -> float:
         raise ArgumentError("%s must be a number, got %r" % (what, value)) from None
 
 
+def _encoder_input(images: Any) -> Tuple[FloatArray, bool]:
+    """Images for the encoder, with the mistakes that would otherwise pass
+    silently refused: a channels-last float array, non-finite values, and
+    0..255 data in a float array."""
+    raw = images if isinstance(images, np.ndarray) else None
+    x, batched = as_images(images)
+    floating = raw is None or raw.dtype.kind == "f"
+    if floating and raw is not None and raw.ndim in (3, 4) and raw.shape[-3] not in (1, 3, 4) \
+            and raw.shape[-1] in (1, 3, 4):
+        raise ArgumentError(
+            "images: float arrays are channels-first (C x H x W or N x C x H x W), but this one "
+            "of shape %s looks channels-last; use a.transpose(2, 0, 1) (or (0, 3, 1, 2) for a "
+            "batch), or pass uint8 H x W x C" % (raw.shape,))
+    if not np.isfinite(x).all():
+        raise ArgumentError("images contain NaN or infinite values")
+    if floating and x.size and float(x.max()) > 1.5:
+        raise ArgumentError(
+            "images: float values must lie in [0, 1], but this array reaches %g (0..255 data? "
+            "divide it by 255 or pass it as uint8)" % float(x.max()))
+    return x, batched
+
+
 def _nan_to_none(x: Optional[float]) -> Optional[float]:
     return None if x is None or math.isnan(x) else x
 
@@ -524,7 +546,7 @@ class Model:
     def encode(self, images: Any) -> FloatArray:
         """Features at the cut: C x H x W for one image, N x C x H x W for a
         batch (images as float CHW/NCHW in [0, 1] or uint8 HWC/NHWC)."""
-        x, batched = as_images(images)
+        x, batched = _encoder_input(images)
         n, c, hh, ww = x.shape
         with self._use() as h:
             fs = self.feature_shape(hh, ww)
@@ -539,6 +561,8 @@ class Model:
         With unpool="switches" and a pool before the cut the switches are
         needed: ArgumentError, use :meth:`reconstruct`."""
         f, batched = as_features(features)
+        if not np.isfinite(f).all():
+            raise ArgumentError("features contain NaN or infinite values")
         n, c, fh, fw = f.shape
         with self._use() as h:
             ds = self.decoded_shape(fh, fw)
@@ -550,7 +574,7 @@ class Model:
     def reconstruct(self, images: Any) -> FloatArray:
         """Encoder then decoder: raw reconstructions (float32, CHW or NCHW, the
         input's shape; arbitrary scale for random/tied decoders)."""
-        x, batched = as_images(images)
+        x, batched = _encoder_input(images)
         n, c, hh, ww = x.shape
         out = np.empty_like(x)
         with self._use() as h:

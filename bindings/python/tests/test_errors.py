@@ -99,13 +99,14 @@ def test_buffer_too_small_names_size(lib):
     img = np.zeros((3, 4, 4), np.float32)
     small = np.zeros(1, np.float32)
     size = ctypes.c_size_t()
-    with pytest.raises(rwcnn.ArgumentError) as ei:
+    with pytest.raises(rwcnn.BufferTooSmallError) as ei:
         lib.rwcnn_png_encode(_lib.float_ptr(img), 3, 4, 4, 8, small.ctypes.data_as(ctypes.c_void_p),
                              1, ctypes.byref(size))
-    assert ei.value.status == _lib.RWCNN_ERR_ARGUMENT and "needs" in str(ei.value)
+    assert ei.value.status == _lib.RWCNN_ERR_BUFFER_TOO_SMALL and "needs" in str(ei.value)
+    assert isinstance(ei.value, rwcnn.ArgumentError)  # still caught as an argument error
     with rwcnn.Model(arch="4", cut="conv1_1") as m, m._use() as h:
         out = np.zeros(5, np.float32)
-        with pytest.raises(rwcnn.ArgumentError, match="64"):   # 4 x 4 x 4 floats needed
+        with pytest.raises(rwcnn.BufferTooSmallError, match="64"):   # 4 x 4 x 4 floats needed
             lib.rwcnn_model_encode(h, _lib.float_ptr(img), 1, 3, 4, 4, _lib.float_ptr(out), 5)
         with pytest.raises(rwcnn.ArgumentError):
             lib.rwcnn_model_encode(h, None, 1, 3, 4, 4, _lib.float_ptr(out), 5)
