@@ -20,14 +20,18 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "RWCNN",
-            dependencies: ["CPNG", .target(name: "CBLAS", condition: linux)],
+            dependencies: ["CPNG", "CTurboJPEG", .target(name: "CBLAS", condition: linux)],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
         // The C ABI: @_cdecl exports only. Linked with the Swift runtime
-        // inside and only rwcnn_* symbols visible (exports.map).
+        // inside and only rwcnn_* symbols visible (exports.map). The core
+        // uses FoundationEssentials (LocalizedError), whose static parts
+        // need their shims named, as for the CLI.
         .systemLibrary(name: "CRWCNN"),
         .target(
             name: "RWCNNCAPI",
@@ -37,6 +41,9 @@ let package = Package(
                 "-static-stdlib",
                 "-Xlinker", "--version-script=\(here)/Sources/RWCNNCAPI/exports.map",
                 "-Xlinker", "-soname=librwcnn.so.0",
+                "-Xlinker", "--start-group", "-l_FoundationCollections", "-l_FoundationCShims",
+                "-lswiftSynchronization", "-Xlinker", "--end-group",
+                "-Xlinker", "--no-undefined",
             ], .when(platforms: [.linux]))]),
         .executableTarget(
             name: "rwcnn-cli",

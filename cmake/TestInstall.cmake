@@ -2,9 +2,9 @@
 # would: find_package(rwcnn) from a separate CMake project, and pkg-config
 # with a plain compiler call.
 #   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCONFIG=... -DLIBDIR=lib
-#         -DINCLUDEDIR=include -DBINDIR=bin -DVERSION=x.y.z -DC_COMPILER=cc
+#         -DINCLUDEDIR=include -DBINDIR=bin -DDATADIR=share -DVERSION=x.y.z -DC_COMPILER=cc
 #         [-DGENERATOR=...] -P TestInstall.cmake
-foreach(v BUILD_DIR SOURCE_DIR WORK_DIR LIBDIR INCLUDEDIR BINDIR VERSION C_COMPILER)
+foreach(v BUILD_DIR SOURCE_DIR WORK_DIR LIBDIR INCLUDEDIR BINDIR DATADIR VERSION C_COMPILER)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "TestInstall.cmake needs -D${v}=...")
   endif()
@@ -58,6 +58,27 @@ endforeach()
 run("${prefix}/${BINDIR}/rwcnn" --help)
 if(NOT run_output MATCHES "reconstruct")
   message(FATAL_ERROR "installed rwcnn --help does not list its commands:\n${run_output}")
+endif()
+
+# The installed demo finds the installed photo and trained decoders from
+# outside the source tree (the working folder is the test's own).
+foreach(f images/astronaut.png decoders/vgg16_seed0_pool1.safetensors)
+  if(NOT EXISTS "${prefix}/${DATADIR}/rwcnn/${f}")
+    message(FATAL_ERROR "not installed: ${prefix}/${DATADIR}/rwcnn/${f}")
+  endif()
+endforeach()
+execute_process(COMMAND "${prefix}/${BINDIR}/rwcnn" demo --size 32 --layers pool1 --threads 1
+                        -o "${WORK_DIR}/demo/demo.png"
+                WORKING_DIRECTORY "${WORK_DIR}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "installed rwcnn demo failed (${rc}):\n${out}\n${err}")
+endif()
+if(NOT out MATCHES "trained" OR NOT EXISTS "${WORK_DIR}/demo/demo.png")
+  message(FATAL_ERROR "installed rwcnn demo did not use the installed decoders or write its grid:\n${out}")
+endif()
+string(FIND "${out}" "/${DATADIR}/rwcnn/images/astronaut.png" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "installed rwcnn demo did not read the installed photo:\n${out}")
 endif()
 
 # 3. find_package(rwcnn) from a separate project.

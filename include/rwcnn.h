@@ -22,10 +22,10 @@
  *   ((n*C + c)*H + y)*W + x. Each call takes the buffer's capacity in floats
  *   (or bytes, where stated); a buffer that is too small is
  *   RWCNN_ERR_ARGUMENT with a message naming the size needed, never a write
- *   past its end. Size queries (rwcnn_png_load with out == NULL,
+ *   past its end. Size queries (rwcnn_image_load or rwcnn_png_load with out == NULL,
  *   rwcnn_model_feature_shape, rwcnn_model_decoded_shape) come first.
  * - Threads: reading calls (encode, decode, reconstruct, feature shapes,
- *   metrics, PNG) may run concurrently, also on one model handle. Calls that
+ *   metrics, images) may run concurrently, also on one model handle. Calls that
  *   change a handle (rwcnn_train, rwcnn_model_load_torchvision) need
  *   exclusive use of it. rwcnn_set_threads() bounds all worker threads, BLAS
  *   included.
@@ -108,7 +108,41 @@ rwcnn_status rwcnn_set_threads(int n);
 /** The current thread bound (defaults to the number of online CPUs). */
 int rwcnn_get_threads(void);
 
+/* ---- Memory ------------------------------------------------------------- */
+
+/** Sets the memory budget in bytes: the most any one large allocation may
+ *  take (a whole-file read, a decoded PNG, a resize target, a training
+ *  batch or image set, a model's weights, an encoder pass). A call that
+ *  would need more fails with RWCNN_ERR_OUT_OF_MEMORY and a message naming
+ *  the allocation, checked before allocating; rwcnn never aborts on a
+ *  failed allocation it can foresee. bytes = 0 restores the default (half
+ *  of physical memory); below 1 MiB is RWCNN_ERR_ARGUMENT. Process-wide;
+ *  do not call while other rwcnn calls run. */
+rwcnn_status rwcnn_set_memory_limit(size_t bytes);
+
+/** The current memory budget in bytes. */
+size_t rwcnn_get_memory_limit(void);
+
 /* ---- PNG images --------------------------------------------------------- */
+/* ---- Images: PNG and JPEG ------------------------------------------------ */
+
+/** Loads a PNG or a JPEG, whichever the file's first bytes say it is (the
+ *  name does not matter), into a float32 CHW buffer in [0, 1]. PNGs as for
+ *  rwcnn_png_load; JPEGs (baseline or progressive, gray or colour, decoded
+ *  by libjpeg-turbo with its accurate IDCT and smooth upsampling, as Pillow
+ *  does) have 1 or 3 channels. `channels`, the query-then-fill protocol and
+ *  the 64-megapixel limit (checked on the header, before any allocation:
+ *  RWCNN_ERR_OUT_OF_MEMORY) are as for rwcnn_png_load. Missing file:
+ *  RWCNN_ERR_IO. Neither format, truncated or corrupt (libjpeg's warnings
+ *  count as errors), or a CMYK JPEG: RWCNN_ERR_FORMAT. */
+rwcnn_status rwcnn_image_load(const char *path, int channels, float *out, size_t capacity,
+                              size_t *width, size_t *height, size_t *out_channels);
+
+/** As rwcnn_image_load, from `size` bytes at `data` (borrowed for the call). */
+rwcnn_status rwcnn_image_load_memory(const void *data, size_t size, int channels, float *out,
+                                     size_t capacity, size_t *width, size_t *height,
+                                     size_t *out_channels);
+
 
 /** Loads a PNG (8/16-bit gray, gray+alpha, RGB, RGBA or palette) into a
  *  float32 CHW buffer in [0, 1].
@@ -118,9 +152,13 @@ int rwcnn_get_threads(void);
  *  Query, then fill: with out == NULL only *width, *height and *out_channels
  *  are set (from the header; nothing is decoded); the buffer needs
  *  out_channels*height*width floats. out_channels may be NULL.
- *  The pixel limit (64 megapixels) is checked before any allocation:
- *  RWCNN_ERR_OUT_OF_MEMORY. Missing file: RWCNN_ERR_IO. Not a PNG, truncated
- *  or corrupt: RWCNN_ERR_FORMAT. */
+ *  The pixel limit (64 megapixels) and the memory budget are checked before
+ *  any allocation: RWCNN_ERR_OUT_OF_MEMORY. Missing file, or not a regular
+ *  file (FIFO, device, folder; opened non-blocking, so never a hang):
+ *  RWCNN_ERR_IO. Not a PNG, truncated or corrupt (a chunk running past the
+ *  data, image data too short for the header): RWCNN_ERR_FORMAT. Every
+ *  ancillary chunk but tRNS (text, ICC, EXIF...) is skipped unread, so the
+ *  cost of a call is bounded by the size of the input. */
 rwcnn_status rwcnn_png_load(const char *path, int channels, float *out, size_t capacity,
                             size_t *width, size_t *height, size_t *out_channels);
 
@@ -171,18 +209,38 @@ typedef enum rwcnn_decoder_mode {
     RWCNN_DECODER_TRAINED = 2  /**< trainable: He-normal init, zero biases */
 } rwcnn_decoder_mode;
 
+/** The enums of this header by name, for bindings and command lines: names are the
+ *  lower-case last word of each value ("normal", "he", "switches",
+ *  "trained", "adam", "step", ...). */
+typedef enum rwcnn_enum_kind {
+    RWCNN_ENUM_DISTRIBUTION = 0,
+    RWCNN_ENUM_SCALE_RULE = 1,
+    RWCNN_ENUM_UNPOOL_MODE = 2,
+    RWCNN_ENUM_DECODER_MODE = 3,
+    RWCNN_ENUM_OPTIMIZER = 4,
+    RWCNN_ENUM_PROGRESS_KIND = 5
+} rwcnn_enum_kind;
+
+/** The name of `value` of enum `kind` (a static string), or NULL when there
+ *  is no such value: walking value = 0, 1, ... until NULL lists them all. */
+const char *rwcnn_enum_name(int kind, int value);
+
+/** The value of `name` (case-insensitive) in enum `kind`. An unknown name is
+ *  RWCNN_ERR_ARGUMENT with a message listing the valid ones. */
+rwcnn_status rwcnn_enum_value(int kind, const char *name, int *value);
+
 /** Model configuration. Fill with rwcnn_model_config_init, then change
  *  fields; strings are borrowed for the duration of rwcnn_model_create. */
 typedef struct rwcnn_model_config {
     size_t struct_size;            /**< sizeof(rwcnn_model_config), set by _init */
     const char *arch;              /**< "vgg16" (default), "vgg19" or a spec such as "64,M,128k5,M" */
-    const char *cut;               /**< layer name, default "pool2" */
+    const char *cut;               /**< layer name, default "pool2"; aliases such as "relu4_2", "block4_conv2", "features.22" too */
     double width;                  /**< channel multiplier, default 1 */
     int kernel_size;               /**< odd conv kernel for every layer; 0 (default) keeps the arch's */
     rwcnn_distribution distribution; /**< default RWCNN_DIST_NORMAL */
     rwcnn_scale_rule scale;        /**< default RWCNN_SCALE_HE */
-    double mean;                   /**< mean of the weight draws, default 0 */
-    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01 */
+    double mean;                   /**< mean of the weight draws, default 0; finite, within +-100 */
+    double std;                    /**< std for RWCNN_SCALE_FIXED, default 0.01; finite, in [0, 100] */
     uint64_t seed;                 /**< default 0 */
     rwcnn_unpool_mode unpool;      /**< default RWCNN_UNPOOL_SWITCHES */
     rwcnn_decoder_mode decoder;    /**< default RWCNN_DECODER_RANDOM */
@@ -209,8 +267,29 @@ void rwcnn_model_free(rwcnn_model *model);
 rwcnn_status rwcnn_model_save(const rwcnn_model *model, const char *path);
 
 /** Reads a model written by rwcnn_model_save or by training (a checkpoint
- *  loads as its model). *out must be freed with rwcnn_model_free. */
+ *  loads as its model). *out must be freed with rwcnn_model_free.
+ *  Nothing in the file is trusted before it is checked: bad metadata, a
+ *  tensor missing, unknown or of the wrong shape, a non-finite weight, or
+ *  an encoder fingerprint that does not match the metadata (an edited
+ *  decoder-only file) is RWCNN_ERR_FORMAT naming the field or tensor, and
+ *  the parameter size the architecture implies is checked against the
+ *  memory budget (RWCNN_ERR_OUT_OF_MEMORY), all before any weight is drawn.
+ *  Only regular files are read (RWCNN_ERR_IO otherwise). */
 rwcnn_status rwcnn_model_load(const char *path, rwcnn_model **out);
+
+/** The model as safetensors bytes (the format of rwcnn_model_save), for
+ *  pickling or sending to another process. The encoder's weights are left
+ *  out while they are the draw of the config's seed (they are redrawn on
+ *  load), so a seeded model with a trained decoder costs only the decoder.
+ *  Query, then fill: with out == NULL only *size is set; a capacity below
+ *  *size is RWCNN_ERR_ARGUMENT naming the size. */
+rwcnn_status rwcnn_model_serialize(const rwcnn_model *model, void *out, size_t capacity,
+                                   size_t *size);
+
+/** A model from `size` bytes written by rwcnn_model_serialize (or the
+ *  contents of a file of rwcnn_model_save); bit-identical to the original.
+ *  *out must be freed with rwcnn_model_free. */
+rwcnn_status rwcnn_model_deserialize(const void *data, size_t size, rwcnn_model **out);
 
 /** The model's configuration. String fields point into the model and stay
  *  valid until it is freed. config->struct_size must be set by the caller
@@ -225,6 +304,14 @@ rwcnn_status rwcnn_model_layer_count(const rwcnn_model *model, size_t *count);
  *  shape may be NULL. */
 rwcnn_status rwcnn_model_layer(const rwcnn_model *model, size_t index, size_t height, size_t width,
                                const char **name, size_t shape[3]);
+
+/** The other names of layer `index`, space-separated (a string valid until
+ *  the model is freed): Caffe/Gatys "relu<b>_<i>", Keras "block<b>_conv<i>"
+ *  or "block<b>_pool", and torchvision "features.<i>" (for a conv, the ReLU
+ *  module and then the conv module: rwcnn's conv output is after the
+ *  ReLU). Wherever a layer name is taken (config.cut), these are too, and
+ *  rwcnn_model_get_config gives back the rwcnn name. */
+rwcnn_status rwcnn_model_layer_aliases(const rwcnn_model *model, size_t index, const char **aliases);
 
 /** Feature shape {C, H, W} at the cut for an input of height x width. */
 rwcnn_status rwcnn_model_feature_shape(const rwcnn_model *model, size_t height, size_t width,
@@ -279,12 +366,13 @@ rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channels, size_t height,
                         size_t width, double *out);
 
-/** Colour-invariant structure score: SSIM after a least-squares affine
- *  colour fit (a channels x channels matrix plus an offset, per image) of
- *  `reconstruction` to `original`, each fitted channel rescaled to the
- *  original's mean and standard deviation and clamped to [0,1]: positions
- *  kept with colours changed, scaled or mixed score high, and a faint
- *  output gains nothing from its faintness. */
+/** Colour-invariant structure score: SSIM after an affine colour map (a
+ *  channels x channels matrix plus an offset, per image) of `reconstruction`
+ *  onto `original`, the matrix fitted by least squares on detail (each
+ *  channel minus its Gaussian local mean in SSIM's window) and the offset
+ *  matching the means, clamped to [0,1]: positions kept with colours
+ *  changed, scaled or mixed score high; an unrelated image scores what a
+ *  constant one does (compare with a cross-image baseline). */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
@@ -377,6 +465,10 @@ typedef struct rwcnn_train_result {
  *  Files that fail to load are reported through the callback
  *  (RWCNN_PROGRESS_WARNING) and skipped; no usable image is
  *  RWCNN_ERR_ARGUMENT. A tied decoder cannot be trained (RWCNN_ERR_ARGUMENT).
+ *  An image, resize or batch over the memory budget is
+ *  RWCNN_ERR_OUT_OF_MEMORY. On resume the checkpoint's counters are
+ *  bounded (step at most `steps`) and its optimiser state must be
+ *  complete: RWCNN_ERR_FORMAT otherwise.
  *  `result` may be NULL. Needs exclusive use of the model. */
 rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
                          rwcnn_train_result *result);

@@ -1,9 +1,10 @@
 import CRWCNN
 import RWCNN
 
-// PNG load/save and the metrics, translated to caller buffers.
+// Image load (PNG or JPEG, detected from the bytes), PNG save and the
+// metrics, translated to caller buffers.
 
-private func loadPNG(_ read: (Int) throws -> Image, header: () throws -> (Int, Int, Int), channels: Int32,
+private func loadImage(_ read: (Int) throws -> Image, header: () throws -> (Int, Int, Int), channels: Int32,
                      _ out: UnsafeMutablePointer<Float>?, _ capacity: Int,
                      _ width: UnsafeMutablePointer<Int>?, _ height: UnsafeMutablePointer<Int>?,
                      _ outChannels: UnsafeMutablePointer<Int>?) throws {
@@ -30,8 +31,35 @@ public func rwcnn_png_load(_ path: UnsafePointer<CChar>?, _ channels: Int32, _ o
                            _ outChannels: UnsafeMutablePointer<Int>?) -> Int32 {
     capi {
         let path = try string(path, "path")
-        try loadPNG({ try PNG.read(path: path, maxPixels: $0) },
+        try loadImage({ try PNG.read(path: path, maxPixels: $0) },
                     header: { let i = try PNG.header(path: path); return (i.width, i.height, i.channels) },
+                    channels: channels, out, capacity, width, height, outChannels)
+    }
+}
+
+@_cdecl("rwcnn_image_load")
+public func rwcnn_image_load(_ path: UnsafePointer<CChar>?, _ channels: Int32, _ out: UnsafeMutablePointer<Float>?,
+                             _ capacity: Int, _ width: UnsafeMutablePointer<Int>?, _ height: UnsafeMutablePointer<Int>?,
+                             _ outChannels: UnsafeMutablePointer<Int>?) -> Int32 {
+    capi {
+        let path = try string(path, "path")
+        try loadImage({ try ImageFile.read(path: path, maxPixels: $0) },
+                    header: { let i = try ImageFile.header(path: path); return (i.width, i.height, i.channels) },
+                    channels: channels, out, capacity, width, height, outChannels)
+    }
+}
+
+@_cdecl("rwcnn_image_load_memory")
+public func rwcnn_image_load_memory(_ data: UnsafeRawPointer?, _ size: Int, _ channels: Int32,
+                                    _ out: UnsafeMutablePointer<Float>?, _ capacity: Int,
+                                    _ width: UnsafeMutablePointer<Int>?, _ height: UnsafeMutablePointer<Int>?,
+                                    _ outChannels: UnsafeMutablePointer<Int>?) -> Int32 {
+    capi {
+        let data = try required(data, "data")
+        guard size >= 0 else { throw RWCNNError.argument("size is too large") }
+        let bytes = UnsafeRawBufferPointer(start: data, count: size)
+        try loadImage({ try ImageFile.read(bytes: bytes, maxPixels: $0) },
+                    header: { let i = try ImageFile.header(bytes: bytes); return (i.width, i.height, i.channels) },
                     channels: channels, out, capacity, width, height, outChannels)
     }
 }
@@ -45,7 +73,7 @@ public func rwcnn_png_load_memory(_ data: UnsafeRawPointer?, _ size: Int, _ chan
         let data = try required(data, "data")
         guard size >= 0 else { throw RWCNNError.argument("size is too large") }
         let bytes = UnsafeRawBufferPointer(start: data, count: size)
-        try loadPNG({ try PNG.read(bytes: bytes, maxPixels: $0) },
+        try loadImage({ try PNG.read(bytes: bytes, maxPixels: $0) },
                     header: { let i = try PNG.header(bytes: bytes); return (i.width, i.height, i.channels) },
                     channels: channels, out, capacity, width, height, outChannels)
     }

@@ -12,17 +12,20 @@ final class ModelHandle {
     let arch: UnsafeMutablePointer<CChar>
     let cut: UnsafeMutablePointer<CChar>
     let layerNames: [UnsafeMutablePointer<CChar>]
+    let layerAliases: [UnsafeMutablePointer<CChar>]
 
     init(_ model: Model) {
         self.model = model
         arch = strdup(model.config.arch)
         cut = strdup(model.config.cut)
         layerNames = model.architecture.layers.map { strdup($0.name) }
+        layerAliases = model.architecture.layers.map { strdup($0.aliases.joined(separator: " ")) }
     }
 
     deinit {
         free(arch); free(cut)
         layerNames.forEach { free($0) }
+        layerAliases.forEach { free($0) }
     }
 }
 
@@ -71,12 +74,7 @@ func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig 
     m.width = v.width
     if v.kernel_size < 0 { throw RWCNNError.argument("config.kernel_size must be 0 (keep) or an odd size, got \(v.kernel_size)") }
     m.kernelSize = v.kernel_size == 0 ? nil : Int(v.kernel_size)
-    let distributions: [rwcnn_distribution: Distribution] = [
-        RWCNN_DIST_NORMAL: .normal, RWCNN_DIST_UNIFORM: .uniform,
-        RWCNN_DIST_LAPLACE: .laplace, RWCNN_DIST_LOGISTIC: .logistic]
-    guard let d = distributions[v.distribution] else {
-        throw RWCNNError.argument("config.distribution \(v.distribution.rawValue) is not an rwcnn_distribution")
-    }
+    let d = try Vocabulary.distribution.decode(Int(v.distribution.rawValue), as: Distribution.self, field: "config.distribution")
     let scale: ScaleRule
     switch v.scale {
     case RWCNN_SCALE_HE: scale = .he
@@ -89,14 +87,8 @@ func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig 
     guard v.mean.isFinite else { throw RWCNNError.argument("config.mean must be finite") }
     m.weightInit = WeightInit(distribution: d, scale: scale, mean: v.mean)
     m.seed = v.seed
-    let unpools: [rwcnn_unpool_mode: UnpoolMode] = [
-        RWCNN_UNPOOL_SWITCHES: .switches, RWCNN_UNPOOL_NEAREST: .nearest, RWCNN_UNPOOL_ZEROS: .zeros]
-    guard let u = unpools[v.unpool] else { throw RWCNNError.argument("config.unpool \(v.unpool.rawValue) is not an rwcnn_unpool_mode") }
-    m.unpool = u
-    let decoders: [rwcnn_decoder_mode: DecoderMode] = [
-        RWCNN_DECODER_RANDOM: .random, RWCNN_DECODER_TIED: .tied, RWCNN_DECODER_TRAINED: .trained]
-    guard let dm = decoders[v.decoder] else { throw RWCNNError.argument("config.decoder \(v.decoder.rawValue) is not an rwcnn_decoder_mode") }
-    m.decoder = dm
+    m.unpool = try Vocabulary.unpoolMode.decode(Int(v.unpool.rawValue), as: UnpoolMode.self, field: "config.unpool")
+    m.decoder = try Vocabulary.decoderMode.decode(Int(v.decoder.rawValue), as: DecoderMode.self, field: "config.decoder")
     m.normalizeInput = v.normalize_input != 0
     return m
 }
@@ -128,6 +120,35 @@ public func rwcnn_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutable
     capi {
         let out = try required(out, "out")
         publish(try Model.load(path: string(path, "path")), out)
+    }
+}
+
+@_cdecl("rwcnn_model_serialize")
+public func rwcnn_model_serialize(_ p: OpaquePointer?, _ out: UnsafeMutableRawPointer?, _ capacity: Int,
+                                  _ size: UnsafeMutablePointer<Int>?) -> Int32 {
+    capi {
+        let model = try handle(p).model
+        let size = try required(size, "size")
+        let bytes = try model.fileContents(includeEncoder: !model.encoderIsSeeded).encode()
+        if let out {
+            guard capacity >= bytes.count else {
+                throw RWCNNError.argument("out holds \(capacity) bytes; the model needs \(bytes.count)")
+            }
+            bytes.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        }
+        size.pointee = bytes.count
+    }
+}
+
+@_cdecl("rwcnn_model_deserialize")
+public func rwcnn_model_deserialize(_ data: UnsafeRawPointer?, _ size: Int,
+                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    capi {
+        let out = try required(out, "out")
+        let data = try required(data, "data")
+        guard size >= 0 else { throw RWCNNError.argument("size is too large") }
+        let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
+        publish(try Model(file: SafetensorsFile.decode(bytes: bytes), source: "model bytes"), out)
     }
 }
 
@@ -189,6 +210,18 @@ public func rwcnn_model_layer(_ p: OpaquePointer?, _ index: Int, _ height: Int, 
         if shape != nil { s = try h.model.architecture.shapes(height: height, width: width, through: index)[index] }
         name.pointee = UnsafePointer(h.layerNames[index])
         if let shape { for i in 0..<3 { shape[i] = s[i] } }
+    }
+}
+
+@_cdecl("rwcnn_model_layer_aliases")
+public func rwcnn_model_layer_aliases(_ p: OpaquePointer?, _ index: Int,
+                                      _ aliases: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    capi {
+        let h = try handle(p)
+        guard index >= 0, index < h.layerAliases.count else {
+            throw RWCNNError.argument("layer index \(index) is out of range 0..<\(h.layerAliases.count)")
+        }
+        try required(aliases, "aliases").pointee = UnsafePointer(h.layerAliases[index])
     }
 }
 

@@ -90,3 +90,35 @@ public func rwcnn_set_threads(_ n: Int32) -> Int32 {
 
 @_cdecl("rwcnn_get_threads")
 public func rwcnn_get_threads() -> Int32 { Int32(Threads.count) }
+
+@_cdecl("rwcnn_set_memory_limit")
+public func rwcnn_set_memory_limit(_ bytes: Int) -> Int32 {
+    capi {
+        // size_t above Int.max arrives negative: larger than any machine, so the largest limit.
+        try MemoryBudget.setLimit(bytes == 0 ? nil : bytes < 0 ? Int.max : bytes)
+    }
+}
+
+@_cdecl("rwcnn_get_memory_limit")
+public func rwcnn_get_memory_limit() -> Int { MemoryBudget.limit }
+// MARK: enum names (the vocabulary lives in the core: RWCNN.Vocabulary)
+
+/// Static C strings of every enum name, made once.
+private let enumNames: [[UnsafeMutablePointer<CChar>]] = Vocabulary.allCases.map { $0.names.map { strdup($0)! } }
+
+@_cdecl("rwcnn_enum_name")
+public func rwcnn_enum_name(_ kind: Int32, _ value: Int32) -> UnsafePointer<CChar>? {
+    guard let k = Vocabulary(rawValue: Int(kind)), enumNames[k.rawValue].indices.contains(Int(value)) else { return nil }
+    return UnsafePointer(enumNames[k.rawValue][Int(value)])
+}
+
+@_cdecl("rwcnn_enum_value")
+public func rwcnn_enum_value(_ kind: Int32, _ name: UnsafePointer<CChar>?, _ value: UnsafeMutablePointer<Int32>?) -> Int32 {
+    capi {
+        guard let k = Vocabulary(rawValue: Int(kind)) else {
+            throw RWCNNError.argument("enum kind \(kind) is not an rwcnn_enum_kind (0...\(Vocabulary.allCases.count - 1))")
+        }
+        let n = try k.value(of: string(name, "name"))
+        try required(value, "value").pointee = Int32(n)
+    }
+}

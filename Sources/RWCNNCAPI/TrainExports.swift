@@ -45,11 +45,7 @@ func trainOptions(_ p: UnsafePointer<rwcnn_train_options>?) throws -> TrainOptio
     o.steps = v.steps; o.batchSize = v.batch; o.crop = v.crop; o.shortSide = v.short_side
     o.resizeWhole = v.resize_whole != 0
     o.flip = v.flip != 0
-    switch v.optimizer {
-    case RWCNN_OPTIMIZER_ADAM: o.optimizer = .adam
-    case RWCNN_OPTIMIZER_SGD: o.optimizer = .sgd
-    default: throw RWCNNError.argument("options.optimizer \(v.optimizer.rawValue) is not an rwcnn_optimizer")
-    }
+    o.optimizer = try Vocabulary.optimizer.decode(Int(v.optimizer.rawValue), as: OptimizerKind.self, field: "options.optimizer")
     o.learningRate = v.learning_rate; o.momentum = v.momentum
     o.beta1 = v.beta1; o.beta2 = v.beta2; o.epsilon = v.epsilon
     o.weightDecay = v.weight_decay

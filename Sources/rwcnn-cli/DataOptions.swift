@@ -4,7 +4,7 @@ import RWCNN
 /// Where training and held-out images come from; shared by `train` and
 /// `evaluate` so both see exactly the same held-out crops.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Folder of PNG files (searched recursively).")
+    @Option(help: "Folder of PNG and JPEG files (searched recursively).")
     var data: String
 
     @Option(help: "Held-out folder; default: a seeded split of --data.")
@@ -40,7 +40,7 @@ func modelForDecoder(_ decoder: String, cut: String?, options: ModelOptions) thr
         return try Model(config: options.config(cut: cut, decoder: mode))
     }
     let m = try Model.load(path: decoder)
-    if let cut, cut != m.config.cut {
+    if let cut, try m.architecture.canonicalName(of: cut) != m.config.cut {
         throw ValidationError("\(decoder) reconstructs from \(m.config.cut), not \(cut)")
     }
     return m

@@ -15,7 +15,7 @@ struct Demo: ParsableCommand {
         tied outputs are display-normalised; trained ones are clamped to [0, 1].
         """)
 
-    @Option(help: "PNG image (default: the bundled astronaut.png).")
+    @Option(help: "PNG or JPEG image (default: the bundled astronaut.png).")
     var image: String?
 
     @Option(help: "Resize the short side to this and centre-crop a square.")

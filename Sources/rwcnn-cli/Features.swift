@@ -6,7 +6,7 @@ struct Features: ParsableCommand {
         abstract: "Write an image's features at a layer to a safetensors file.",
         discussion: "The file holds one F32 tensor `features` of shape [1, C, H, W]; numpy and PyTorch read it with the safetensors package.")
 
-    @Argument(help: "PNG image.")
+    @Argument(help: "PNG or JPEG image.")
     var image: String
 
     @Option(help: "Layer to take the features at (e.g. conv1_2, pool3).")
@@ -33,7 +33,7 @@ struct Features: ParsableCommand {
     }
 }
 
-/// Loads a PNG as RGB [3, H, W]; with size > 0, resized and centre-cropped to size x size.
+/// Loads a PNG or JPEG as RGB [3, H, W]; with size > 0, resized and centre-cropped to size x size.
 func loadInput(_ path: String, size: Int) throws -> Tensor {
     let t = try loadImageTensor(path: path, channels: 3)
     return size > 0 ? try resizeAndCenterCrop(t, size: size) : t

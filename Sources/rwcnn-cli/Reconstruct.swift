@@ -12,7 +12,7 @@ struct Reconstruct: ParsableCommand {
         PSNR and SSIM of the written image and the colour-invariant SSIM.
         """)
 
-    @Argument(help: "PNG image.")
+    @Argument(help: "PNG or JPEG image.")
     var image: String
 
     @Option(help: "Layer to reconstruct from (e.g. conv1_2, pool3); taken from the file for a trained decoder.")

@@ -1,11 +1,13 @@
 """Build script: a normal setuptools package, plus librwcnn bundled inside
-it when a built library can be found at build time.
+it when a built library is named at build time.
 
-Where the library is taken from (first hit wins):
+Where the library is taken from (first hit wins; nothing else is searched,
+so a library planted in a shared directory is never bundled):
   1. the environment variable RWCNN_LIBRARY (must exist if set);
-  2. the repository's build output above this directory:
+  2. only with RWCNN_DEV=1: the build output of the repository holding this
+     directory (<repo>/bindings/python, <repo>/Package.swift present):
      <repo>/.build/release/librwcnn.so (swift build) or <repo>/build/librwcnn.so
-     (CMake).
+     (CMake); never any other parent directory.
 It is copied to rwcnn/librwcnn.so in the built package (package data), where
 the runtime lookup finds it first after RWCNN_LIBRARY. Without a library the
 package is still built; it then finds librwcnn at run time (see README).
@@ -33,16 +35,16 @@ def built_library():
         if not os.path.isfile(env):
             sys.exit("RWCNN_LIBRARY=%r does not exist" % env)
         return os.path.abspath(env)
-    d = HERE
-    while True:
-        for sub in (os.path.join(".build", "release"), "build"):
-            path = os.path.join(d, sub, LIB_NAME)
-            if os.path.isfile(path):
-                return path
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
+    if os.environ.get("RWCNN_DEV") != "1":
+        return None
+    repo = os.path.dirname(os.path.dirname(HERE))
+    if os.path.basename(HERE) != "python" or not os.path.isfile(os.path.join(repo, "Package.swift")):
+        return None
+    for sub in (os.path.join(".build", "release"), "build"):
+        path = os.path.join(repo, sub, LIB_NAME)
+        if os.path.isfile(path):
+            return path
+    return None
 
 
 LIBRARY = built_library()

@@ -33,7 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- The runner ------------------------------------------------------------ */
@@ -498,6 +501,54 @@ static void *thread_local_worker(void *p)
     return NULL;
 }
 
+/* Every enum value's name and back; names tied to the header's numbers. */
+static void test_enum_names(void)
+{
+    static const struct { int kind, value; const char *name; } pinned[] = {
+        {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_NORMAL, "normal"}, {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_UNIFORM, "uniform"},
+        {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_LAPLACE, "laplace"}, {RWCNN_ENUM_DISTRIBUTION, RWCNN_DIST_LOGISTIC, "logistic"},
+        {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_HE, "he"}, {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_GLOROT, "glorot"},
+        {RWCNN_ENUM_SCALE_RULE, RWCNN_SCALE_FIXED, "fixed"},
+        {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_SWITCHES, "switches"}, {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_NEAREST, "nearest"},
+        {RWCNN_ENUM_UNPOOL_MODE, RWCNN_UNPOOL_ZEROS, "zeros"},
+        {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_RANDOM, "random"}, {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_TIED, "tied"},
+        {RWCNN_ENUM_DECODER_MODE, RWCNN_DECODER_TRAINED, "trained"},
+        {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_ADAM, "adam"}, {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_SGD, "sgd"},
+        {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_STEP, "step"}, {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_EVAL, "eval"},
+        {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_WARNING, "warning"},
+    };
+    static const int counts[] = {4, 3, 3, 3, 2, 3};
+    size_t i;
+    int kind, v, got;
+    const char *name;
+    section("rwcnn_enum_name / rwcnn_enum_value");
+    for (i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+        name = rwcnn_enum_name(pinned[i].kind, pinned[i].value);
+        CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
+               pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
+    }
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_PROGRESS_KIND; kind++) {
+        for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
+            got = -1;
+            CHECK_OK(rwcnn_enum_value(kind, name, &got));
+            CHECK(got == v);
+        }
+        CHECKF(v == counts[kind], "enum kind %d has %d names, expected %d", kind, v, counts[kind]);
+        CHECK(rwcnn_enum_name(kind, -1) == NULL);
+    }
+    CHECK_OK(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "LaPlace", &got));
+    CHECK(got == RWCNN_DIST_LAPLACE);
+    got = 77;
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
+    CHECK_MESSAGE("normal, uniform, laplace, logistic");
+    CHECK(got == 77);
+    CHECK_STATUS(rwcnn_enum_value(6, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
+    CHECK(rwcnn_enum_name(6, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+}
+
 static void test_last_error_thread_local(void)
 {
     tl_arg a, b;
@@ -712,6 +763,106 @@ static void test_png_load(void)
     }
     free(gray);
     free(rgb);
+}
+
+/* PNG or JPEG by content: JPEG fixtures (Tests/RWCNNTests/Data/jpeg, made by
+ * scripts/golden_jpeg.py) decode to exactly Pillow's pixels, stored beside
+ * them as PNG; truncated, corrupt and huge-header JPEGs get their status. */
+static void test_image_load(void)
+{
+    static const char *names[] = {"baseline420", "progressive", "gray"};
+    char path[1100], ref[1100], tmp[1100];
+    size_t w, h, c, w2, h2, c2, n_bytes, k, sof = 0;
+    unsigned char *bytes, *copy;
+    float *got, *want, *buf;
+    int i, mode;
+
+    section("rwcnn_image_load");
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/Tests/RWCNNTests/Data/jpeg/%s.jpg", g_root, names[i]);
+        snprintf(ref, sizeof ref, "%s/Tests/RWCNNTests/Data/jpeg/%s.pillow.png", g_root, names[i]);
+        for (mode = 0; mode <= 3; mode += (mode == 0 ? 1 : 2)) {
+            CHECK_OK(rwcnn_image_load(path, mode, NULL, 0, &w, &h, &c));
+            CHECK_OK(rwcnn_png_load(ref, mode, NULL, 0, &w2, &h2, &c2));
+            CHECKF(w == w2 && h == h2 && c == c2, "%s: %zux%zux%zu vs %zux%zux%zu", names[i], w, h, c, w2, h2, c2);
+            got = canary_floats(c * h * w);
+            want = floats(c * h * w);
+            CHECK_OK(rwcnn_image_load(path, mode, got, c * h * w, &w, &h, &c));
+            CHECK_OK(rwcnn_png_load(ref, mode, want, c * h * w, &w2, &h2, &c2));
+            CHECKF(memcmp(got, want, c * h * w * sizeof(float)) == 0, "%s channels=%d differs from Pillow", names[i], mode);
+            CHECK(touched(got, c * h * w, c * h * w + CANARY) == 0);
+            CHECK_STATUS(rwcnn_image_load(path, mode, got, c * h * w - 1, &w, &h, &c), ARG);
+            free(got);
+            free(want);
+        }
+        /* rwcnn_png_load stays PNG-only. */
+        CHECK_STATUS(rwcnn_png_load(path, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT);
+    }
+    /* A PNG through rwcnn_image_load is what rwcnn_png_load gives. */
+    CHECK_OK(rwcnn_image_load(photo(path, sizeof path, "microaneurysms.png"), 3, NULL, 0, &w, &h, &c));
+    CHECK(w == 102 && h == 102 && c == 3);
+    got = floats(3 * 102 * 102);
+    want = floats(3 * 102 * 102);
+    CHECK_OK(rwcnn_image_load(path, 3, got, 3 * 102 * 102, &w, &h, &c));
+    CHECK_OK(rwcnn_png_load(path, 3, want, 3 * 102 * 102, &w, &h, &c));
+    CHECK(memcmp(got, want, 3 * 102 * 102 * sizeof(float)) == 0);
+    free(got);
+    free(want);
+    CHECK_STATUS(rwcnn_image_load(NULL, 3, NULL, 0, &w, &h, &c), ARG);
+    CHECK_STATUS(rwcnn_image_load(path, 2, NULL, 0, &w, &h, &c), ARG);
+    CHECK_STATUS(rwcnn_image_load(tmp_path(tmp, sizeof tmp, "none.jpg"), 3, NULL, 0, &w, &h, &c), RWCNN_ERR_IO);
+
+    section("rwcnn_image_load_memory");
+    snprintf(path, sizeof path, "%s/Tests/RWCNNTests/Data/jpeg/baseline420.jpg", g_root);
+    bytes = read_file(path, &n_bytes);
+    CHECK(bytes != NULL && n_bytes > 400);
+    if (bytes == NULL)
+        return;
+    CHECK_OK(rwcnn_image_load_memory(bytes, n_bytes, 0, NULL, 0, &w, &h, &c));
+    CHECK(w == 67 && h == 45 && c == 3);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_OK(rwcnn_image_load_memory(bytes, n_bytes, 0, buf, 3 * 67 * 45, &w, &h, &c));
+    free(buf);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, n_bytes / 2, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_MESSAGE("JPEG");
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, 3, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_STATUS(rwcnn_image_load_memory(bytes, 0, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_STATUS(rwcnn_image_load_memory("GIF89a not an image", 19, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK_MESSAGE("neither a PNG nor a JPEG");
+    CHECK_STATUS(rwcnn_image_load_memory(NULL, n_bytes, 3, buf, 3 * 67 * 45, &w, &h, &c), ARG);
+    write_file(tmp_path(tmp, sizeof tmp, "trunc.jpg"), bytes, n_bytes * 2 / 3);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    CHECK(touched(buf, 3 * 67 * 45, 3 * 67 * 45 + CANARY) == 0);
+    free(buf);
+    /* A 65500 x 65500 frame header: refused on the header, before decoding. */
+    for (k = 2; k + 9 < n_bytes; k += 2 + ((size_t)bytes[k + 2] << 8 | bytes[k + 3]))
+        if (bytes[k] == 0xFF && (bytes[k + 1] == 0xC0 || bytes[k + 1] == 0xC2)) {
+            sof = k + 5;
+            break;
+        }
+    CHECK(sof > 0);
+    copy = (unsigned char *)xmalloc(n_bytes);
+    memcpy(copy, bytes, n_bytes);
+    copy[sof] = copy[sof + 2] = 0xFF;
+    copy[sof + 1] = copy[sof + 3] = 0xDC;
+    buf = canary_floats(16);
+    CHECK_OK(rwcnn_image_load_memory(copy, n_bytes, 3, NULL, 0, &w, &h, &c));
+    CHECK(w == 65500 && h == 65500);
+    CHECK_STATUS(rwcnn_image_load_memory(copy, n_bytes, 3, buf, 16, &w, &h, &c), RWCNN_ERR_OUT_OF_MEMORY);
+    CHECK(touched(buf, 0, 16 + CANARY) == 0);
+    /* Corrupt entropy data: every byte of the scan flipped. */
+    memcpy(copy, bytes, n_bytes);
+    for (k = n_bytes / 2; k + 2 < n_bytes; k++)
+        copy[k] = (unsigned char)(copy[k] == 0xFF ? 0xFF : copy[k] ^ 0xA5);
+    write_file(tmp_path(tmp, sizeof tmp, "corrupt.jpg"), copy, n_bytes);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, NULL, 0, &w, &h, &c), RWCNN_OK);
+    free(buf);
+    buf = canary_floats(3 * 67 * 45);
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    free(buf);
+    free(copy);
+    free(bytes);
 }
 
 static void test_png_save_encode(void)
@@ -1191,6 +1342,36 @@ static void test_model_queries(void)
     CHECK_STATUS(rwcnn_model_layer(m, 17, 16, 16, &name, shape), ARG); /* too small for pool5 */
     CHECK(name == (const char *)&cfg && shape[0] == 99 && shape[1] == 99 && shape[2] == 99);
 
+    section("rwcnn_model_layer_aliases");
+    {
+        const char *aliases = NULL;
+        rwcnn_model *aliased;
+        rwcnn_model_config ac;
+        CHECK_OK(rwcnn_model_layer_aliases(m, 11, &aliases));
+        CHECKF(aliases && strcmp(aliases, "relu4_2 block4_conv2 features.20 features.19") == 0, "conv4_2: %s",
+               aliases ? aliases : "(null)");
+        CHECK_OK(rwcnn_model_layer_aliases(m, 5, &aliases));
+        CHECK(aliases && strcmp(aliases, "block2_pool features.9") == 0);
+        CHECK_STATUS(rwcnn_model_layer_aliases(m, 18, &aliases), ARG);
+        CHECK_STATUS(rwcnn_model_layer_aliases(m, 0, NULL), ARG);
+        CHECK_STATUS(rwcnn_model_layer_aliases(NULL, 0, &aliases), ARG);
+        /* An alias as the cut: the model's config names the rwcnn layer. */
+        aliased = create_model("vgg16", "features.9", 0.125, 0, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_SWITCHES);
+        CHECK(aliased != NULL);
+        if (aliased != NULL) {
+            rwcnn_model_config_init(&ac);
+            CHECK_OK(rwcnn_model_get_config(aliased, &ac));
+            CHECK(strcmp(ac.cut, "pool2") == 0);
+            rwcnn_model_free(aliased);
+        }
+        rwcnn_model_config_init(&ac);
+        ac.cut = "relu9_9";
+        aliased = NULL;
+        CHECK_STATUS(rwcnn_model_create(&ac, &aliased), ARG);
+        CHECK_MESSAGE("conv4_2 = relu4_2 = block4_conv2 = features.20 = features.19");
+        CHECK(aliased == NULL);
+    }
+
     vgg19 = create_model("vgg19", "conv1_1", 0.125, 0, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_SWITCHES);
     if (vgg19 != NULL) {
         CHECK_OK(rwcnn_model_layer_count(vgg19, &count));
@@ -1527,6 +1708,45 @@ static void test_model_files(void)
     m = create_model("vgg16", "pool2", 0.25, 11, RWCNN_DECODER_RANDOM, RWCNN_UNPOOL_NEAREST);
     if (m == NULL)
         goto done;
+
+    section("rwcnn_model_serialize / rwcnn_model_deserialize");
+    {
+        size_t size = 0, size2 = 0, file_size = 0;
+        unsigned char *bytes, *file;
+        rwcnn_model *back = NULL;
+        float *x = make_images(1, 3, 32, 32, 5), *ya = floats(3 * 32 * 32), *yb = floats(3 * 32 * 32);
+        CHECK_OK(rwcnn_model_serialize(m, NULL, 0, &size));
+        bytes = (unsigned char *)xmalloc(size + 16);
+        memset(bytes, 0xAB, size + 16);
+        CHECK_STATUS(rwcnn_model_serialize(m, bytes, size - 1, &size2), ARG);
+        CHECK(bytes[0] == 0xAB);
+        CHECK_OK(rwcnn_model_serialize(m, bytes, size + 16, &size2));
+        CHECK(size2 == size && bytes[size] == 0xAB);
+        CHECK_OK(rwcnn_model_deserialize(bytes, size, &back));
+        if (back != NULL) {
+            CHECK_OK(rwcnn_model_reconstruct(m, x, 1, 3, 32, 32, ya, 3 * 32 * 32));
+            CHECK_OK(rwcnn_model_reconstruct(back, x, 1, 3, 32, 32, yb, 3 * 32 * 32));
+            CHECK(memcmp(ya, yb, 3 * 32 * 32 * sizeof(float)) == 0);
+            rwcnn_model_free(back);
+        }
+        /* The seeded encoder is left out: smaller than the saved file. */
+        CHECK_OK(rwcnn_model_save(m, tmp_path(tmp, sizeof tmp, "serialize-full.safetensors")));
+        file = read_file(tmp, &file_size);
+        CHECKF(file != NULL && size < file_size * 6 / 10, "serialized %zu bytes, file %zu", size, file_size);
+        free(file);
+        back = sentinel;
+        CHECK_STATUS(rwcnn_model_deserialize(bytes, size / 2, &back), RWCNN_ERR_FORMAT);
+        CHECK(back == sentinel);
+        CHECK_STATUS(rwcnn_model_deserialize(bytes, 0, &back), RWCNN_ERR_FORMAT);
+        CHECK_STATUS(rwcnn_model_deserialize(NULL, size, &back), ARG);
+        CHECK_STATUS(rwcnn_model_deserialize(bytes, size, NULL), ARG);
+        CHECK_STATUS(rwcnn_model_serialize(NULL, NULL, 0, &size), ARG);
+        CHECK_STATUS(rwcnn_model_serialize(m, NULL, 0, NULL), ARG);
+        free(bytes);
+        free(x);
+        free(ya);
+        free(yb);
+    }
 
     /* Bad arguments and files. */
     CHECK_STATUS(rwcnn_model_save(NULL, path), ARG);
@@ -2104,6 +2324,302 @@ static void test_concurrency(void)
 
 /* ---- main ----------------------------------------------------------------------- */
 
+/* ---- Hostile inputs (issue 8) ------------------------------------------------
+ * Each case builds its own bad input, expects the exact status and a message
+ * naming the cause, and stays within a CPU-time and peak-RSS bound measured
+ * with getrusage (limits, not timings: the unbounded versions took
+ * gigabytes or forever). Runs first, so the process's peak RSS is still low. */
+
+#define HOSTILE_RSS_KB (300L * 1024) /* growth of the peak over the run's start */
+#define HOSTILE_CPU_S 60.0
+static long g_rss_start_kb;
+
+static void bounded_at(const char *what, const struct rusage *before, const char *file, int line)
+{
+    struct rusage after;
+    double cpu;
+    getrusage(RUSAGE_SELF, &after);
+    cpu = (double)(after.ru_utime.tv_sec - before->ru_utime.tv_sec) +
+          (double)(after.ru_utime.tv_usec - before->ru_utime.tv_usec) / 1e6 +
+          (double)(after.ru_stime.tv_sec - before->ru_stime.tv_sec) +
+          (double)(after.ru_stime.tv_usec - before->ru_stime.tv_usec) / 1e6;
+    /* Under valgrind or a sanitizer (--quick) the tool's own memory and time count too. */
+    if (after.ru_maxrss - g_rss_start_kb > HOSTILE_RSS_KB * (g_quick ? 10 : 1))
+        fail_at(file, line, "%s: peak RSS grew to %ld kB (start %ld kB)", what, after.ru_maxrss, g_rss_start_kb);
+    else if (cpu > HOSTILE_CPU_S * (g_quick ? 10 : 1))
+        fail_at(file, line, "%s: %.1f s of CPU", what, cpu);
+    else
+        g_passed++;
+}
+
+/* Runs `expr`, expects `want` and a message containing `text`, within the bounds. */
+#define HOSTILE(expr, want, text)                                                                            \
+    do {                                                                                                     \
+        struct rusage before_;                                                                               \
+        getrusage(RUSAGE_SELF, &before_);                                                                    \
+        CHECK_STATUS(expr, want);                                                                            \
+        CHECK_MESSAGE(text);                                                                                 \
+        bounded_at(#expr, &before_, __FILE__, __LINE__);                                                     \
+    } while (0)
+
+/* A copy of the safetensors file at `src` with one substring of its JSON
+ * header replaced (the header is re-padded and its length rewritten; the
+ * data, whose offsets are relative to it, is unchanged). */
+static int edit_header(const char *src, const char *dst, const char *from, const char *to)
+{
+    size_t n = 0, hlen, flen = strlen(from), tlen = strlen(to), at, newlen, i, data_at;
+    unsigned char *b = read_file(src, &n), *out;
+    char *hit;
+    int ok;
+    if (b == NULL || n < 8)
+        return 0;
+    for (hlen = 0, i = 0; i < 8; i++)
+        hlen |= (size_t)b[i] << (8 * i);
+    hit = NULL;
+    for (at = 8; at + flen <= 8 + hlen; at++)
+        if (memcmp(b + at, from, flen) == 0) {
+            hit = (char *)b + at;
+            break;
+        }
+    if (hit == NULL) {
+        free(b);
+        return 0;
+    }
+    data_at = 8 + hlen;
+    while (hlen > 0 && b[8 + hlen - 1] == ' ')
+        hlen--; /* old padding */
+    newlen = hlen - flen + tlen;
+    newlen += (8 - newlen % 8) % 8;
+    out = (unsigned char *)xmalloc(n - data_at + newlen + 8);
+    memset(out, ' ', 8 + newlen);
+    for (i = 0; i < 8; i++)
+        out[i] = (unsigned char)((uint64_t)newlen >> (8 * i));
+    memcpy(out + 8, b + 8, at - 8);
+    memcpy(out + at, to, tlen);
+    memcpy(out + at + tlen, b + at + flen, 8 + hlen - at - flen);
+    memcpy(out + 8 + newlen, b + data_at, n - data_at);
+    ok = write_file(dst, out, 8 + newlen + (n - data_at));
+    free(out);
+    free(b);
+    return ok;
+}
+
+static int quiet_progress(const rwcnn_progress *p, void *user)
+{
+    (void)p;
+    (void)user;
+    return 0;
+}
+
+static void test_hostile(void)
+{
+    char data[1100], held[1100], ck[1100], bad[1100], tmp[1200], name[64];
+    rwcnn_model *m = NULL, *loaded = NULL;
+    rwcnn_model_config cfg;
+    rwcnn_train_options o;
+    rwcnn_train_result r;
+    unsigned char crafted[256];
+    size_t at, i, limit;
+    float *img;
+    pid_t child;
+
+    section("hostile inputs");
+    {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        g_rss_start_kb = ru.ru_maxrss;
+    }
+
+    /* Budget: a getter, a floor, a default. */
+    limit = rwcnn_get_memory_limit();
+    CHECK(limit >= ((size_t)1 << 20));
+    CHECK_STATUS(rwcnn_set_memory_limit(1000), ARG);
+    CHECK_MESSAGE("1 MiB");
+    CHECK_OK(rwcnn_set_memory_limit((size_t)4 << 20));
+    CHECK(rwcnn_get_memory_limit() == ((size_t)4 << 20));
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "256,256,M,512";
+    cfg.cut = "conv2_1";
+    HOSTILE(rwcnn_model_create(&cfg, &m), RWCNN_ERR_OUT_OF_MEMORY, "memory limit");
+    CHECK_OK(rwcnn_set_memory_limit(0));
+    CHECK(rwcnn_get_memory_limit() == limit);
+
+    /* Absurd init settings. */
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "4,M,8";
+    cfg.cut = "conv2_1";
+    cfg.scale = RWCNN_SCALE_FIXED;
+    cfg.std = 1e300;
+    HOSTILE(rwcnn_model_create(&cfg, &m), ARG, "std");
+    cfg.std = 0.01;
+    cfg.mean = 1e6;
+    HOSTILE(rwcnn_model_create(&cfg, &m), ARG, "mean");
+
+    /* Non-regular files, refused by name, never a hang. */
+    HOSTILE(rwcnn_model_load("/dev/zero", &loaded), RWCNN_ERR_IO, "character device");
+    tmp_path(tmp, sizeof tmp, "fifo.png");
+    if (mkfifo(tmp, 0600) == 0) {
+        size_t w, h, c;
+        HOSTILE(rwcnn_png_load(tmp, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_IO, "FIFO");
+        HOSTILE(rwcnn_model_load(tmp, &loaded), RWCNN_ERR_IO, "FIFO");
+    }
+
+    /* A 72-byte PNG declaring a 2 GB tEXt chunk. */
+    {
+        static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+        unsigned char ihdr[13] = {0, 0, 0, 4, 0, 0, 0, 4, 8, 2, 0, 0, 0};
+        size_t w, h, c;
+        float out[48];
+        memcpy(crafted, sig, 8);
+        at = 8 + put_chunk(crafted + 8, "IHDR", ihdr, 13);
+        at += put_be32(crafted + at, 0x7fffffffu);
+        memcpy(crafted + at, "tEXtk", 6);
+        at += 6;
+        while (at < 72)
+            crafted[at++] = 'v';
+        HOSTILE(rwcnn_png_load_memory(crafted, at, 3, out, 48, &w, &h, &c), RWCNN_ERR_FORMAT, "tEXt");
+        CHECK_MESSAGE("past the end");
+        HOSTILE(rwcnn_png_load_memory(crafted, at, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT, "tEXt");
+    }
+
+    /* A 12 KB file whose metadata says two 8192-channel 7x7 convs. */
+    {
+        static float z[3000];
+        st_tensor t = {"encoder.conv1_1.weight", 4, {10, 3, 10, 10}, z};
+        const char *meta =
+            "\"format\":\"rwcnn.model\",\"format_version\":\"1\",\"arch\":\"8192,8192k7\",\"width\":\"1.0\","
+            "\"kernel_size\":\"\",\"cut\":\"conv1_2\",\"init\":\"normal\",\"mean\":\"0.0\",\"scale\":"
+            "\"he\",\"std\":\"\",\"seed\":\"0\",\"unpool\":\"switches\",\"decoder\":\"%s\","
+            "\"normalize_input\":\"false\",\"encoder_weights\":\"%s\"";
+        char m1[1024];
+        snprintf(m1, sizeof m1, meta, "random", "stored");
+        write_safetensors(tmp_path(tmp, sizeof tmp, "huge-arch.safetensors"), &t, 1, m1);
+        HOSTILE(rwcnn_model_load(tmp, &loaded), RWCNN_ERR_FORMAT, "encoder.conv1_1");
+        snprintf(m1, sizeof m1, meta, "tied", "seed");
+        write_safetensors(tmp, NULL, 0, m1);
+        HOSTILE(rwcnn_model_load(tmp, &loaded), RWCNN_ERR_OUT_OF_MEMORY, "parameters");
+    }
+
+    /* Training data: three small photos, a FIFO named x.png, a held-out one. */
+    tmp_path(data, sizeof data, "hostile-data");
+    tmp_path(held, sizeof held, "hostile-eval");
+    mkdir(data, 0700);
+    mkdir(held, 0700);
+    img = make_images(1, 3, 24, 24, 5);
+    for (i = 0; i < 3; i++) {
+        snprintf(tmp, sizeof tmp, "%s/p%zu.png", data, i);
+        CHECK_OK(rwcnn_png_save(tmp, img, 3, 24, 24, 8));
+    }
+    snprintf(tmp, sizeof tmp, "%s/e.png", held);
+    CHECK_OK(rwcnn_png_save(tmp, img, 3, 24, 24, 8));
+    snprintf(tmp, sizeof tmp, "%s/x.png", data);
+    CHECK(mkfifo(tmp, 0600) == 0);
+    free(img);
+
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "4,M,8";
+    cfg.cut = "conv2_1";
+    cfg.decoder = RWCNN_DECODER_TRAINED;
+    if (!CHECK_OK(rwcnn_model_create(&cfg, &m)))
+        return;
+    rwcnn_train_options_init(&o);
+    o.data_dir = data;
+    o.eval_dir = held;
+    o.steps = 2;
+    o.batch = 2;
+    o.crop = 16;
+    o.eval_every = 0;
+    o.progress = quiet_progress;
+    o.checkpoint = tmp_path(ck, sizeof ck, "hostile-ck.safetensors");
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    {
+        struct rusage before;
+        getrusage(RUSAGE_SELF, &before);
+        CHECK_OK(rwcnn_train(m, &o, &r)); /* the FIFO is skipped, not waited on */
+        bounded_at("training next to a FIFO", &before, __FILE__, __LINE__);
+    }
+    CHECK(r.steps_done == 2 && r.skipped_files == 1);
+
+    /* Checkpoints edited after writing. */
+    o.resume = 1;
+    o.steps = 5;
+    o.checkpoint = tmp_path(bad, sizeof bad, "hostile-bad.safetensors");
+    {
+        static const struct {
+            const char *from, *to, *cause;
+            rwcnn_status want;
+            int load;
+        } edits[] = {
+            {"\"checkpoint_step\":\"2\"", "\"checkpoint_step\":\"2305843009213693952\"", "checkpoint_step",
+             RWCNN_ERR_FORMAT, 0},
+            {"\"checkpoint_step\":\"2\"", "\"checkpoint_step\":\"9\"", "checkpoint_step", RWCNN_ERR_FORMAT, 0},
+            {"\"optimizer_updates\":\"2\"", "\"optimizer_updates\":\"9223372036854775807\"", "optimizer_updates",
+             RWCNN_ERR_FORMAT, 0},
+            {"\"optimizer.first.decoder.conv1_1.bias\"", "\"optimizer.xirst.decoder.conv1_1.bias\"",
+             "optimizer.xirst.decoder.conv1_1.bias", RWCNN_ERR_FORMAT, 0},
+            {"\"seed\":\"0\"", "\"seed\":\"5\"", "seed", RWCNN_ERR_FORMAT, 1},
+            {"\"arch\":\"4,M,8\"", "\"arch\":\"4,Q,8\"", "arch", RWCNN_ERR_FORMAT, 1},
+        };
+        for (i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+            if (!edit_header(ck, bad, edits[i].from, edits[i].to)) {
+                fail_at(__FILE__, __LINE__, "could not edit %s", edits[i].from);
+                continue;
+            }
+            printf("   %s\n", edits[i].to);
+            if (edits[i].load) /* a different model for a resume: load it instead */
+                HOSTILE(rwcnn_model_load(bad, &loaded), edits[i].want, edits[i].cause);
+            else
+                HOSTILE(rwcnn_train(m, &o, &r), edits[i].want, edits[i].cause);
+        }
+        /* A NaN weight: the first float of the data. */
+        if (edit_header(ck, bad, "\"format\"", "\"format\"")) {
+            size_t n = 0, hlen = 0;
+            unsigned char *b = read_file(bad, &n);
+            if (b != NULL) {
+                for (i = 0; i < 8; i++)
+                    hlen |= (size_t)b[i] << (8 * i);
+                b[8 + hlen] = 0x00;
+                b[8 + hlen + 1] = 0x00;
+                b[8 + hlen + 2] = 0xc0;
+                b[8 + hlen + 3] = 0x7f;
+                write_file(bad, b, n);
+                free(b);
+                HOSTILE(rwcnn_model_load(bad, &loaded), RWCNN_ERR_FORMAT, "non-finite");
+            }
+        }
+    }
+    CHECK(loaded == NULL);
+
+    /* A 1000x2 image resized to a short side of 4096: 100 GB asked, refused. */
+    img = make_images(1, 3, 2, 1000, 6);
+    tmp_path(data, sizeof data, "hostile-wide");
+    mkdir(data, 0700);
+    snprintf(tmp, sizeof tmp, "%s/wide.png", data);
+    CHECK_OK(rwcnn_png_save(tmp, img, 3, 2, 1000, 8));
+    free(img);
+    o.resume = 0;
+    o.steps = 1;
+    o.crop = 64;
+    o.short_side = 4096;
+    o.checkpoint = NULL;
+    HOSTILE(rwcnn_train(m, &o, &r), RWCNN_ERR_OUT_OF_MEMORY, "wide.png");
+
+    /* Atomic writes remove temporaries of dead writers, never live ones. */
+    child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    snprintf(name, sizeof name, "hostile-m.safetensors.tmp-%d-1a2b", (int)child);
+    write_file(tmp_path(tmp, sizeof tmp, name), "partial", 7);
+    snprintf(name, sizeof name, "hostile-m.safetensors.tmp-%d-3c4d", (int)getppid());
+    write_file(tmp_path(bad, sizeof bad, name), "partial", 7);
+    CHECK_OK(rwcnn_model_save(m, tmp_path(ck, sizeof ck, "hostile-m.safetensors")));
+    CHECKF(!file_exists(tmp), "a dead writer's temporary file is still there");
+    CHECKF(file_exists(bad), "a live process's temporary file was removed");
+    rwcnn_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     char probe[1100];
@@ -2144,11 +2660,14 @@ int main(int argc, char **argv)
            first_error ? first_error : "(null)");
 
     printf("rwcnn %s, %d threads, temporary files in %s\n", rwcnn_version(), rwcnn_get_threads(), g_tmp);
+    test_hostile();
     test_version();
     test_status_names();
     test_threads();
     test_last_error_thread_local();
+    test_enum_names();
     test_png_load();
+    test_image_load();
     test_png_save_encode();
     test_metrics();
     test_model_config();

@@ -2,7 +2,7 @@
 /// `serialized()`. Objects keep their members in order (safetensors headers
 /// list tensors in a meaningful order) and never hold two members with the
 /// same key; equality compares members in order.
-public enum JSONValue: Equatable {
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)

@@ -7,7 +7,7 @@
 ///
 /// Colour values are the stored, display-encoded (sRGB-like) values at both
 /// bit depths; no gamma conversion happens anywhere (see `PNG`).
-public struct Image: Equatable {
+public struct Image: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var channels: Int

@@ -65,10 +65,10 @@ public func tensorToImage(_ t: Tensor, bitDepth: Int = 8) throws -> Image {
     return try Image(width: w, height: h, channels: c, bitDepth: bitDepth, samples: samples)
 }
 
-/// Reads a PNG file as a float tensor [C, H, W] in [0, 1]
-/// (`channels` as in `imageToTensor`; the default gives RGB).
+/// Reads a PNG or JPEG file (detected from its bytes) as a float tensor
+/// [C, H, W] in [0, 1] (`channels` as in `imageToTensor`; the default gives RGB).
 public func loadImageTensor(path: String, channels: Int? = 3, maxPixels: Int = PNG.defaultMaxPixels) throws -> Tensor {
-    try imageToTensor(PNG.read(path: path, maxPixels: maxPixels), channels: channels)
+    try imageToTensor(ImageFile.read(path: path, maxPixels: maxPixels), channels: channels)
 }
 
 /// Writes a tensor [C, H, W] as a PNG file (see `tensorToImage`).

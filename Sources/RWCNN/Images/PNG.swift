@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Size and layout of a PNG, read from its header without decoding pixels.
-public struct PNGHeader: Equatable {
+public struct PNGHeader: Equatable, Sendable {
     public var width: Int
     public var height: Int
     /// Channels as `PNG.read` returns them: 1 gray, 2 gray + alpha, 3 RGB,
@@ -37,36 +37,43 @@ public struct PNGHeader: Equatable {
 /// display-encoded. An 8-bit or 16-bit image without alpha reads back
 /// exactly as written.
 ///
-/// Errors: `.io` for files that cannot be opened, read or written,
-/// `.format` (with libpng's message) for data that is not a valid PNG,
-/// `.outOfMemory` when the header asks for more than `maxPixels` pixels,
-/// checked before any pixel buffer is allocated.
+/// Errors: `.io` for files that cannot be opened, read or written (only
+/// regular files are read), `.format` (with libpng's message, or the chunk
+/// walk's) for data that is not a valid PNG, `.outOfMemory` when the header
+/// asks for more than `maxPixels` pixels or the samples exceed the
+/// `MemoryBudget`, checked before any pixel buffer is allocated.
+///
+/// Cost is bounded by the input: chunks are walked before libpng sees them
+/// (a chunk running past the data is refused; text, ICC, EXIF and every
+/// other ancillary chunk but tRNS is dropped unread), and image data too
+/// short to inflate to the header's size is refused. libpng's own user
+/// limits (`png_set_user_limits`, `png_set_chunk_malloc_max`) cannot be set
+/// through the simplified API, whose `png_struct` is private.
 public enum PNG {
     /// Default limit on width x height when reading (64 Mi pixels).
     public static let defaultMaxPixels = 64 << 20
 
-    /// The header of the PNG file at `path`; reads only up to the first image data.
+    /// The header of the PNG file at `path` (a regular file, read whole
+    /// within the memory budget, so that it is walked like `read`'s input).
     public static func header(path: String) throws -> PNGHeader {
-        guard let file = fopen(path, "rb") else {
-            throw RWCNNError.io("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var info = stat()
-        if fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw RWCNNError.io("cannot read \(path): it is a folder")
-        }
-        var image = newImage()
-        defer { png_image_free(&image) }
-        guard png_image_begin_read_from_stdio(&image, file) != 0 else { throw libpngError(image, source: path) }
-        return headerOf(image)
+        let bytes = try readFile(path: path)
+        return try bytes.withUnsafeBytes { try header(bytes: $0, source: path) }
     }
 
     /// The header of the PNG held in `bytes`.
     public static func header(bytes: UnsafeRawBufferPointer) throws -> PNGHeader {
-        var image = newImage()
-        defer { png_image_free(&image) }
-        try beginRead(&image, bytes, source: "PNG data")
-        return headerOf(image)
+        try header(bytes: bytes, source: "PNG data")
+    }
+
+    static func header(bytes: UnsafeRawBufferPointer, source: String) throws -> PNGHeader {
+        let walk = try PNGChunks.walk(bytes, source: source)
+        let plain = PNGChunks.rewritten(bytes, dropping: walk.dropped)
+        return try plain.withUnsafeBytes { plain in
+            var image = newImage()
+            defer { png_image_free(&image) }
+            try beginRead(&image, plain, source: source)
+            return headerOf(image)
+        }
     }
 
     /// Decodes the PNG file at `path` (see the type's notes).
@@ -160,16 +167,19 @@ extension PNG {
         }
     }
 
-    /// Header, pixel limit, then pixels; colour-space chunks hidden first.
+    /// Chunk walk, header, pixel limit, data-size and budget checks, then
+    /// pixels. Every ancillary chunk but tRNS is hidden from libpng first
+    /// (see `PNGChunks.walk`), colour-space chunks included.
     static func decode(_ bytes: UnsafeRawBufferPointer, maxPixels: Int, source: String) throws -> Image {
         guard maxPixels >= 1 else { throw RWCNNError.argument("maxPixels must be at least 1, got \(maxPixels)") }
-        let hidden = PNGChunks.colourSpaceRanges(bytes)
-        if hidden.isEmpty { return try decodeStored(bytes, maxPixels: maxPixels, source: source) }
-        let plain = PNGChunks.rewritten(bytes, dropping: hidden)
-        return try plain.withUnsafeBytes { try decodeStored($0, maxPixels: maxPixels, source: source) }
+        let walk = try PNGChunks.walk(bytes, source: source)
+        if walk.dropped.isEmpty { return try decodeStored(bytes, walk: walk, maxPixels: maxPixels, source: source) }
+        let plain = PNGChunks.rewritten(bytes, dropping: walk.dropped)
+        return try plain.withUnsafeBytes { try decodeStored($0, walk: walk, maxPixels: maxPixels, source: source) }
     }
 
-    private static func decodeStored(_ bytes: UnsafeRawBufferPointer, maxPixels: Int, source: String) throws -> Image {
+    private static func decodeStored(_ bytes: UnsafeRawBufferPointer, walk: PNGChunks.Walk, maxPixels: Int,
+                                     source: String) throws -> Image {
         var png = newImage()
         defer { png_image_free(&png) }
         try beginRead(&png, bytes, source: source)
@@ -179,7 +189,17 @@ extension PNG {
             let size = pixels.overflow ? "more than \(Int.max)" : "\(pixels.partialValue)"
             throw RWCNNError.outOfMemory("\(source): image is \(header.width)x\(header.height) = \(size) pixels, over the limit of \(maxPixels)")
         }
+        // Deflate cannot expand more than 1032:1, so a file whose image data
+        // is too short for its header is refused before the pixels are allocated.
+        if let i = walk.ihdr, let raw = PNGChunks.pixelBytes(width: i.width, height: i.height, bitDepth: i.bitDepth, colourType: i.colourType) {
+            let least = PNGChunks.minimumDeflateBytes(forRaw: raw)
+            guard walk.idatBytes >= least else {
+                throw RWCNNError.format("\(source) is not a valid PNG: its IDAT chunks hold \(walk.idatBytes) bytes, but a \(header.width)x\(header.height) image needs at least \(least) (deflate compresses at most 1032:1); truncated?")
+            }
+        }
         let count = try kernelElementCount([header.height, header.width, header.channels], what: "\(source): PNG samples")
+        // 16-bit samples, plus the 8-bit buffer libpng fills for 8-bit files.
+        try MemoryBudget.check(count: count, size: header.bitDepth == 16 ? 2 : 3, what: "\(source): decoding \(header.width)x\(header.height)x\(header.channels) samples")
         // Ask for the stored layout: drops the colormap flag (palettes expand to RGB(A)).
         png.format = layoutFlags(channels: header.channels) | (header.bitDepth == 16 ? formatLinear : 0)
         var samples: [UInt16]

@@ -3,7 +3,7 @@
 // i*stride ..< i*stride+kernel and columns j*stride ..< j*stride+kernel.
 
 /// Where unpooling puts each value.
-public enum UnpoolMode: String, CaseIterable {
+public enum UnpoolMode: String, CaseIterable, Sendable {
     /// At the position of the max pool's argmax (its switches).
     case switches
     /// In every cell of its window.

@@ -1,37 +1,57 @@
-// The colour change that best explains a reconstruction, for the
-// colour-invariant SSIM. A random decoder keeps positions but scrambles
-// colours (scales, shifts and mixes channels), so per image the affine map
-//     original ≈ A · r + b    (A: C x C, b: C-vector)
-// is fitted by least squares over all pixels and applied before SSIM.
+// The colour change that best explains a reconstruction. A random decoder
+// keeps positions but scrambles colours (scales, shifts and mixes channels),
+// so per image an affine map
+//     original ≈ A · r + b    (A: C x C, or diagonal; b: C-vector)
+// is fitted by least squares and applied. Two criteria choose A:
 //
-// A least-squares fit regresses towards the mean: each fitted channel has
-// the original's mean but its standard deviation shrunk by the multiple
-// correlation, so a weakly correlated reconstruction is fitted by a faint
-// image, and SSIM's contrast term would punish that shrinkage (the score
-// could fall below plain SSIM). Each fitted channel is therefore rescaled to
-// the original channel's mean and standard deviation before clamping; the
-// score then measures where the structure is, given any affine colour change.
+// - `.intensities`: least squares on the raw pixels (with intercept), the
+//   best fit in MSE; it gives the fitted PSNR.
+// - `.detail`: least squares on each channel's detail, the channel minus its
+//   Gaussian local mean over SSIM's own 11 x 11 window, on the pixels where
+//   that window lies inside the image; b then puts the fitted image's mean on
+//   the original's. It gives the colour-invariant SSIM.
 //
-// Least squares with an intercept is the same as least squares on channels
-// centred on their means (the constant column of the normal equations
-// eliminated), which is what is solved here: S X = B with
-// S[j][k] = Σ (r_j - mean r_j)(r_k - mean r_k) and
-// B[j][l] = Σ (r_j - mean r_j)(t_l - mean t_l), summed in Double in a second
-// pass over the pixels so large means do not cancel the variances.
+// Why detail for SSIM: SSIM compares local structure (local means removed)
+// window by window, and random and tied decoders lose low frequencies, so a
+// raw-intensity fit, dominated by them, fits a faint, nearly constant image
+// even when every edge is in place (tied pool2: 0.15 against a plain SSIM of
+// 0.21). The earlier fix, rescaling each fitted channel to the original's
+// standard deviation, amplified the reconstruction's noise by the inverse of
+// a weak correlation and scored that output 0.06. The detail fit keeps
+// exact recolourings exact (detail(A r + b) = A detail(r)) and amplifies
+// nothing: A is the least-squares gain of the shared structure.
+//
+// Both solve S X = B with S[j][k] = <s_j, s_k>, B[j][l] = <s_j, u_l> over the
+// signals s (reconstruction) and u (original): the channels centred on their
+// means, or their details. Sums are in Double.
 
 /// Settings of the colour fit.
 enum ColourFit {
     /// The fit solves a C x C system per image; more channels than this is no
     /// colour image and is refused.
     static let maxChannels = 512
-    /// A channel whose variance is at most this fraction of its mean square
-    /// is constant up to rounding and is left out of the fit.
+    /// A channel whose signal energy per pixel is at most this fraction of
+    /// its mean square is constant (or smooth, for detail) up to rounding and
+    /// is left out of the fit.
     static let constantTolerance = 1e-12
     /// Ridge added to the diagonal of S, relative to its trace: far above
     /// float32 rounding noise (about 1e-14 relative), so duplicate or
     /// collinear channels share their weight instead of fitting noise, and
     /// far below anything that changes a real fit.
     static let ridge = 1e-9
+}
+
+/// Which colour maps a fit may use.
+public enum ColourMapKind: String, CaseIterable {
+    /// A gain and an offset per channel (A diagonal).
+    case perChannel = "per-channel"
+    /// A full C x C matrix mixing the channels, plus an offset.
+    case colourMatrix = "colour-matrix"
+}
+
+/// What the least squares of a colour fit matches (see the top of this file).
+enum ColourFitCriterion {
+    case intensities, detail
 }
 
 /// original ≈ matrix · r + offset for one image: `matrix` is C x C row-major,
@@ -44,10 +64,10 @@ struct ColourMap {
 
 extension Metrics {
     /// Every image of `r` mapped by its own colour fit onto the matching
-    /// image of `target`, each channel moment-matched to the target's and
-    /// clamped to [0, 1]. Each image is fitted by one thread, so the result
-    /// does not depend on the thread count.
-    static func colourFitted(_ r: Tensor, to target: Tensor, _ l: ImagePairLayout) -> Tensor {
+    /// image of `target`, clamped to [0, 1]. Each image is fitted by one
+    /// thread, so the result does not depend on the thread count.
+    static func colourFitted(_ r: Tensor, to target: Tensor, _ l: ImagePairLayout,
+                             kind: ColourMapKind, criterion: ColourFitCriterion) -> Tensor {
         var out = Tensor(zeros: r.shape)
         let planeSize = l.h * l.w, imageSize = l.c * planeSize
         r.data.withUnsafeBufferPointer { x in
@@ -57,14 +77,13 @@ extension Metrics {
                         var plane = [Double](repeating: 0, count: planeSize)
                         for i in images {
                             let at = i * imageSize
-                            let map = fitColourMap(x.baseAddress! + at, t.baseAddress! + at, channels: l.c, planeSize: planeSize)
+                            let map = fitColourMap(x.baseAddress! + at, t.baseAddress! + at, channels: l.c,
+                                                   height: l.h, width: l.w, kind: kind, criterion: criterion)
                             plane.withUnsafeMutableBufferPointer { f in
                                 for channel in 0..<l.c {
-                                    let offset = at + channel * planeSize
                                     applyColourMap(map, channel: channel, x.baseAddress! + at, channels: l.c,
                                                    planeSize: planeSize, into: f.baseAddress!)
-                                    matchMoments(f.baseAddress!, to: t.baseAddress! + offset, planeSize)
-                                    clampToUnitRange(f.baseAddress!, o.baseAddress! + offset, planeSize)
+                                    clampToUnitRange(f.baseAddress!, o.baseAddress! + at + channel * planeSize, planeSize)
                                 }
                             }
                         }
@@ -76,19 +95,26 @@ extension Metrics {
     }
 
     /// The least-squares colour map of one [C, H, W] image `r` onto `t`.
-    /// Constant or non-finite channels of `r` get weight 0; when no channel
-    /// is left, or the system still meets a zero pivot, the map is the
-    /// constant image of the target's channel means.
-    static func fitColourMap(_ r: UnsafePointer<Float>, _ t: UnsafePointer<Float>, channels c: Int, planeSize m: Int) -> ColourMap {
+    /// Channels of `r` without signal (constant, or for `.detail` free of
+    /// detail) or not finite get weight 0; when no channel is left, or the
+    /// system still meets a zero pivot, the map is the constant image of the
+    /// target's channel means.
+    static func fitColourMap(_ r: UnsafePointer<Float>, _ t: UnsafePointer<Float>, channels c: Int,
+                             height h: Int, width w: Int, kind: ColourMapKind = .colourMatrix,
+                             criterion: ColourFitCriterion = .intensities) -> ColourMap {
+        let m = h * w
         let meanR = (0..<c).map { planeMean(r + $0 * m, m) }
         let meanT = (0..<c).map { planeMean(t + $0 * m, m) }
         let constantMap = ColourMap(matrix: [Double](repeating: 0, count: c * c), offset: meanT)
 
+        let rs = (0..<c).map { fitSignal(r + $0 * m, mean: meanR[$0], h: h, w: w, criterion) }
+        let ts = (0..<c).map { fitSignal(t + $0 * m, mean: meanT[$0], h: h, w: w, criterion) }
         var kept = [Int]()
-        var squares = [Double]()  // Σ (r_j - mean r_j)^2 of the kept channels
+        var squares = [Double]()  // <s_j, s_j> of the kept channels
         for j in 0..<c {
-            let square = centredDot(r + j * m, meanR[j], r + j * m, meanR[j], m), variance = square / Double(m)
-            if variance.isFinite, variance > ColourFit.constantTolerance * (variance + meanR[j] * meanR[j]) {
+            let square = dot(rs[j], rs[j]), perPixel = square / Double(rs[j].count)
+            let meanSquare = centredDot(r + j * m, 0, r + j * m, 0, m) / Double(m)
+            if perPixel.isFinite, perPixel > ColourFit.constantTolerance * meanSquare {
                 kept.append(j)
                 squares.append(square)
             }
@@ -96,35 +122,67 @@ extension Metrics {
         let k = kept.count
         if k == 0 { return constantMap }
 
-        // Normal equations over the kept channels, k right-hand sides per
-        // target channel: s (k x k) · x (k x c) = rhs (k x c).
+        var map = constantMap
+        func set(_ l: Int, _ j: Int, _ weight: Double) {
+            map.matrix[l * c + j] = weight
+            map.offset[l] -= weight * meanR[j]
+        }
+        if kind == .perChannel {
+            for (p, j) in kept.enumerated() { set(j, j, dot(rs[j], ts[j]) / squares[p]) }
+            return map
+        }
+        // Normal equations over the kept channels, c right-hand sides:
+        // s (k x k) · x (k x c) = rhs (k x c).
         var s = [Double](repeating: 0, count: k * k)
         var rhs = [Double](repeating: 0, count: k * c)
         for p in 0..<k {
-            let rp = r + kept[p] * m
             s[p * k + p] = squares[p]
             for q in (p + 1)..<k {
-                let v = centredDot(rp, meanR[kept[p]], r + kept[q] * m, meanR[kept[q]], m)
+                let v = dot(rs[kept[p]], rs[kept[q]])
                 s[p * k + q] = v
                 s[q * k + p] = v
             }
-            for l in 0..<c {
-                rhs[p * c + l] = centredDot(rp, meanR[kept[p]], t + l * m, meanT[l], m)
-            }
+            for l in 0..<c { rhs[p * c + l] = dot(rs[kept[p]], ts[l]) }
         }
         let ridge = ColourFit.ridge * squares.reduce(0, +)
         for p in 0..<k { s[p * k + p] += ridge }
         guard solveInPlace(&s, &rhs, size: k, columns: c) else { return constantMap }
-
-        var map = constantMap
         for l in 0..<c {
-            for p in 0..<k {
-                let weight = rhs[p * c + l]
-                map.matrix[l * c + kept[p]] = weight
-                map.offset[l] -= weight * meanR[kept[p]]
-            }
+            for p in 0..<k { set(l, kept[p], rhs[p * c + l]) }
         }
         return map
+    }
+
+    /// The signal one channel contributes to the fit: the plane centred on
+    /// its mean, or its detail (plane minus Gaussian local mean) on the
+    /// pixels at least the window radius from the border.
+    static func fitSignal(_ x: UnsafePointer<Float>, mean: Double, h: Int, w: Int,
+                          _ criterion: ColourFitCriterion) -> [Double] {
+        switch criterion {
+        case .intensities:
+            return (0..<(h * w)).map { Double(x[$0]) - mean }
+        case .detail:
+            let r = SSIMWindow.radius, vh = h - 2 * r, vw = w - 2 * r
+            guard vh > 0, vw > 0 else { return [] }
+            var rows = [Double](repeating: 0, count: h * vw)
+            var out = [Double](repeating: 0, count: vh * vw)
+            let g = SSIMWindow.weights
+            for y in 0..<h {
+                for col in 0..<vw {
+                    var sum = 0.0
+                    for k in 0..<SSIMWindow.size { sum += g[k] * Double(x[y * w + col + k]) }
+                    rows[y * vw + col] = sum
+                }
+            }
+            for y in 0..<vh {
+                for col in 0..<vw {
+                    var sum = 0.0
+                    for k in 0..<SSIMWindow.size { sum += g[k] * rows[(y + k) * vw + col] }
+                    out[y * vw + col] = Double(x[(y + r) * w + col + r]) - sum
+                }
+            }
+            return out
+        }
     }
 
     /// fitted_l = offset_l + Σ_j matrix[l][j] r_j for the one channel l,
@@ -142,41 +200,25 @@ extension Metrics {
         }
     }
 
-    /// Rescales the fitted plane `f` in place to the mean and (population)
-    /// standard deviation of the target plane `t`:
-    /// f' = mean t + (f - mean f) · std t / std f. A fitted plane that is
-    /// constant (variance at most `ColourFit.constantTolerance` of its mean
-    /// square) or not finite has no contrast to rescale and becomes the
-    /// constant mean t.
-    static func matchMoments(_ f: UnsafeMutablePointer<Double>, to t: UnsafePointer<Float>, _ m: Int) {
-        let meanT = planeMean(t, m)
-        let deviationT = (centredDot(t, meanT, t, meanT, m) / Double(m)).squareRoot()
-        var sum = 0.0
-        for i in 0..<m { sum += f[i] }
-        let meanF = sum / Double(m)
-        var squares = 0.0
-        for i in 0..<m {
-            let d = f[i] - meanF
-            squares += d * d
-        }
-        let varianceF = squares / Double(m)
-        guard varianceF.isFinite, varianceF > ColourFit.constantTolerance * (varianceF + meanF * meanF) else {
-            for i in 0..<m { f[i] = meanT }
-            return
-        }
-        let gain = deviationT / varianceF.squareRoot()
-        for i in 0..<m { f[i] = meanT + (f[i] - meanF) * gain }
-    }
-
-    /// out_i = clamp(f_i, 0, 1), rounded to Float.
+    /// out_i = clamp(f_i, 0, 1), rounded to Float (NaN becomes 0).
     static func clampToUnitRange(_ f: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Float>, _ m: Int) {
-        for i in 0..<m { out[i] = Float(min(1, max(0, f[i]))) }
+        for i in 0..<m { out[i] = f[i] >= 0 ? Float(min(1, f[i])) : 0 }
     }
 
     static func planeMean(_ x: UnsafePointer<Float>, _ m: Int) -> Double {
         var sum = 0.0
         for i in 0..<m { sum += Double(x[i]) }
         return sum / Double(m)
+    }
+
+    static func dot(_ x: [Double], _ y: [Double]) -> Double {
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+                var sum = 0.0
+                for i in 0..<min(x.count, y.count) { sum += x[i] * y[i] }
+                return sum
+            }
+        }
     }
 
     /// Σ (x_i - mx)(y_i - my).

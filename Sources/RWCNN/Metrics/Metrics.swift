@@ -41,45 +41,66 @@ public enum Metrics {
     }
 
     /// SSIM of the reconstruction after the colour change that best explains
-    /// it. For each image, the affine colour map original ≈ A · r + b (A a
-    /// C x C matrix that may mix the reconstruction's channels, b a C-vector)
-    /// is fitted by least squares over all pixels and applied; then each
-    /// fitted channel f_c is moment-matched to the original channel o_c,
-    ///     f_c' = mean(o_c) + (f_c - mean(f_c)) · std(o_c) / std(f_c)
-    /// (population standard deviations; a constant fitted channel becomes
-    /// mean(o_c)), clamped to [0, 1] and compared with the original by
-    /// `ssim`. Positions kept with colours rescaled, shifted, inverted,
-    /// permuted or mixed across channels (as a random decoder does) score
-    /// high: an identical, permuted or exactly affinely recoloured
-    /// reconstruction scores 1 when nothing is clamped.
+    /// its structure: positions kept with colours rescaled, shifted,
+    /// inverted, permuted or mixed across channels (as random decoders do)
+    /// score as if the colours were right.
     ///
-    /// Why the moment matching: least squares regresses towards the mean, so
-    /// a weakly correlated reconstruction (a random decoder at a deep layer)
-    /// is fitted by a low-contrast image, and SSIM's contrast term would
-    /// penalise that shrinkage, scoring it even below plain SSIM. With the
-    /// fitted channels restored to the original's contrast, the score
-    /// measures where the structure is, given any affine colour change.
+    /// For each image, the colour matrix A (C x C, mixing the
+    /// reconstruction's channels) is fitted by least squares on detail,
+    ///     min Σ |detail(original) - A · detail(r)|²,
+    /// where detail is a channel minus its Gaussian local mean in SSIM's own
+    /// window (sigma 1.5, 11 x 11), taken on the pixels at least 5 from the
+    /// border; the offset b = mean(original) - A · mean(r) (over all pixels)
+    /// puts the means in place. A · r + b, clamped to [0, 1], is compared
+    /// with the original by `ssim`. Any exact affine recolouring scores 1
+    /// when nothing is clamped; an unrelated image scores what a constant
+    /// image does (the fit finds no shared structure), which depends on the
+    /// original: always report the cross-image baseline (the score between
+    /// the reconstruction of one image and a different original) beside it.
     ///
-    /// The fit solves the normal equations in Double with the intercept
-    /// eliminated (channels centred on their means) by Gaussian elimination
-    /// with partial pivoting. Degenerate cases are settled deterministically:
-    /// a reconstruction channel that is constant (variance at most 1e-12 of
-    /// its mean square) or not finite gets weight 0; a ridge of 1e-9 times the
-    /// trace of the other channels' centred Gram matrix is added to its
-    /// diagonal, so duplicate or collinear channels share their weight; if no
-    /// channel is left (or a pivot is still zero) every channel becomes the
-    /// original's mean. A fitted channel counts as constant by the same 1e-12
-    /// rule. At most 512 channels (`.argument` otherwise).
+    /// Why detail: SSIM compares structure window by window with local
+    /// means removed, while random decoders lose low frequencies. A fit on
+    /// raw intensities is dominated by those and fits a faint image to output
+    /// whose edges are all in place; rescaling that to full contrast
+    /// amplifies noise instead (both scored below plain SSIM).
+    ///
+    /// Degenerate cases are settled deterministically: a reconstruction
+    /// channel without detail (detail energy per pixel at most 1e-12 of its
+    /// mean square) or not finite gets weight 0; a ridge of 1e-9 times the
+    /// trace of the normal matrix is added to its diagonal, so duplicate
+    /// channels share their weight; if no channel is left (or a pivot is
+    /// still zero) every channel becomes the original's mean. Images must be
+    /// at least 11 x 11, with at most 512 channels (`.argument` otherwise).
     public static func colourInvariantSSIM(reconstruction: Tensor, original: Tensor) throws -> Double {
-        let layout = try pairLayout(reconstruction, original, op: "colourInvariantSSIM")
+        let layout = try colourLayout(reconstruction, original, op: "colourInvariantSSIM")
+        let fitted = colourFitted(reconstruction, to: original, layout, kind: .colourMatrix, criterion: .detail)
+        return meanSSIM(fitted, original, layout)
+    }
+
+    /// PSNR (dB, peak 1) of the reconstruction after the least-squares
+    /// affine colour fit on raw pixels, original ≈ A · r + b, with A
+    /// diagonal (`.perChannel`: a gain and an offset per channel) or a full
+    /// C x C matrix (`.colourMatrix`), fitted per image, clamped to [0, 1].
+    /// The best MSE any such recolouring reaches, so a fitted PSNR of
+    /// 10 log10(1 / variance) means the colours explain nothing. Mean over
+    /// images; degenerate channels as in `colourInvariantSSIM`. Images must
+    /// be at least 11 x 11 (as for the other colour figure), at most 512
+    /// channels.
+    public static func fittedPSNR(reconstruction: Tensor, original: Tensor, kind: ColourMapKind) throws -> Double {
+        let layout = try colourLayout(reconstruction, original, op: "fittedPSNR")
+        let fitted = colourFitted(reconstruction, to: original, layout, kind: kind, criterion: .intensities)
+        return try psnr(fitted, original)
+    }
+
+    static func colourLayout(_ r: Tensor, _ o: Tensor, op: String) throws -> ImagePairLayout {
+        let layout = try pairLayout(r, o, op: op)
         guard layout.h >= SSIMWindow.size, layout.w >= SSIMWindow.size else {
-            throw RWCNNError.argument("colourInvariantSSIM: images must be at least \(SSIMWindow.size)x\(SSIMWindow.size), got \(layout.h)x\(layout.w)")
+            throw RWCNNError.argument("\(op): images must be at least \(SSIMWindow.size)x\(SSIMWindow.size), got \(layout.h)x\(layout.w)")
         }
         guard layout.c <= ColourFit.maxChannels else {
-            throw RWCNNError.argument("colourInvariantSSIM: at most \(ColourFit.maxChannels) channels, got \(layout.c)")
+            throw RWCNNError.argument("\(op): at most \(ColourFit.maxChannels) channels, got \(layout.c)")
         }
-        let fitted = colourFitted(reconstruction, to: original, layout)
-        return meanSSIM(fitted, original, layout)
+        return layout
     }
 }
 

@@ -1,6 +1,6 @@
 /// One layer of an encoder stack.
-public struct Layer: Equatable {
-    public enum Kind: Equatable {
+public struct Layer: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
         /// Convolution with "same" padding (kernel / 2), stride 1, followed by ReLU.
         case conv(kernel: Int)
         /// Max pooling, no padding, floor mode.
@@ -21,6 +21,25 @@ public struct Layer: Equatable {
     }
     public var padding: Int { if case .conv(let k) = kind { return k / 2 } else { return 0 } }
     public var stride: Int { if case .pool(_, let s) = kind { return s } else { return 1 } }
+    /// The same layer's names in the conventions users bring, all naming the
+    /// output rwcnn gives at `name` (a conv's output is after its ReLU):
+    /// - conv<b>_<i>: Caffe/Gatys `relu<b>_<i>`, Keras `block<b>_conv<i>`
+    ///   (its convs have the ReLU built in), and torchvision's
+    ///   `features.<r>` where r is the ReLU module, plus `features.<r-1>`,
+    ///   the conv module itself, as torchvision feature extractors call it;
+    /// - pool<b>: Keras `block<b>_pool` and torchvision `features.<p>`.
+    public var aliases: [String] {
+        switch kind {
+        case .conv:
+            let parts = name.dropFirst(4).split(separator: "_")
+            guard parts.count == 2 else { return [] }
+            return ["relu\(parts[0])_\(parts[1])", "block\(parts[0])_conv\(parts[1])",
+                    "features.\(torchIndex + 1)", "features.\(torchIndex)"]
+        case .pool:
+            return ["block\(name.dropFirst(4))_pool", "features.\(torchIndex)"]
+        }
+    }
+
     /// Weight count + bias count (0 for pools).
     public var parameterCount: Int {
         isConv ? outChannels * inChannels * kernel * kernel + outChannels : 0
@@ -38,14 +57,16 @@ public struct Layer: Equatable {
 ///
 /// Layers are named as in VGG: the block number starts at 1 and grows after
 /// each pool; convs within a block count from 1 (`conv2_1`), the pool that
-/// ends block b is `pool<b>`.
+/// ends block b is `pool<b>`. Wherever a layer name is taken, the aliases of
+/// other conventions are too (`relu4_2`, `block4_conv2`, `features.22`; see
+/// `Layer.aliases`).
 ///
 /// ```swift
 /// let vgg = try Architecture(spec: "vgg16")
 /// try vgg.featureShape(at: "pool5", height: 224, width: 224)  // [512, 7, 7]
 /// let small = try Architecture(spec: "32,M,64k5,M", width: 0.5)
 /// ```
-public struct Architecture: Equatable {
+public struct Architecture: Equatable, Sendable {
     public static let presets: [String: String] = [
         "vgg16": "64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M",
         "vgg19": "64,64,M,128,128,M,256,256,256,256,M,512,512,512,512,M,512,512,512,512,M",
@@ -140,13 +161,17 @@ public struct Architecture: Equatable {
 
     public var layerNames: [String] { layers.map(\.name) }
 
-    /// Index of a named layer; the error lists the valid names.
+    /// Index of a layer by its name or one of its aliases (see
+    /// `Layer.aliases`); the error lists the valid names in every convention.
+    /// Every place that takes a layer name resolves it here.
     public func index(of name: String) throws -> Int {
-        guard let i = layers.firstIndex(where: { $0.name == name }) else {
-            throw RWCNNError.argument("unknown layer \"\(name)\"; valid layers: \(layerNames.joined(separator: ", "))")
-        }
-        return i
+        if let i = layers.firstIndex(where: { $0.name == name || $0.aliases.contains(name) }) { return i }
+        let valid = layers.map { ([$0.name] + $0.aliases).joined(separator: " = ") }
+        throw RWCNNError.argument("unknown layer \"\(name)\"; valid layers: \(layerNames.joined(separator: ", ")); the same in other conventions (rwcnn = Caffe/Gatys = Keras = torchvision features modules): \(valid.joined(separator: ", "))")
     }
+
+    /// The rwcnn name (conv<b>_<i> or pool<b>) of a layer given by any of its names.
+    public func canonicalName(of name: String) throws -> String { layers[try index(of: name)].name }
 
     /// Shape [C, H, W] after every layer up to `last` (default: all) for an
     /// input of the given size. Throws if one of those layers' output would

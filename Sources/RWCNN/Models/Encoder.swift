@@ -42,7 +42,11 @@ extension Model {
 
     /// Largest working set (bytes) a pass may take; calls that would need
     /// more fail with `RWCNNError.outOfMemory` instead of exhausting memory.
-    nonisolated(unsafe) public static var workingMemoryLimit = 16 << 30
+    /// The process-wide `MemoryBudget.limit` (values below its minimum are raised to it).
+    public static var workingMemoryLimit: Int {
+        get { MemoryBudget.limit }
+        set { try? MemoryBudget.setLimit(max(newValue, MemoryBudget.minimumLimit)) }
+    }
 
     /// Checks the input size (clear errors for inputs too small for the
     /// pools) and estimates the largest working set of an encoder/decoder

@@ -11,7 +11,10 @@
 /// Reading calls (`encode`, `decode`, `reconstruct`, `featureShape`) may run
 /// concurrently; calls that change the weights (training, loading weights)
 /// need exclusive use.
-public final class Model {
+// Sendable without compiler checks: reading calls only read `config`,
+// `architecture` and `parameters`, and the calls that change them (training,
+// loading weights) are documented to need exclusive use.
+public final class Model: @unchecked Sendable {
     public internal(set) var config: ModelConfig
     public let architecture: Architecture
     /// Index of the cut layer in `architecture.layers`.
@@ -31,6 +34,7 @@ public final class Model {
         self.config = config
         self.architecture = try Architecture(spec: config.arch, width: config.width, kernelSize: config.kernelSize)
         self.cutIndex = try architecture.index(of: config.cut)
+        self.config.cut = architecture.layers[cutIndex].name  // an alias (relu4_2, features.22) becomes conv4_2
         self.parameters = [:]
         for layer in architecture.layers[0...cutIndex] where layer.isConv {
             let k = layer.kernel

@@ -1,5 +1,5 @@
 /// Where the decoder's weights come from.
-public enum DecoderMode: String, CaseIterable {
+public enum DecoderMode: String, CaseIterable, Sendable {
     /// An independent random draw (the configured distribution and scale rule).
     case random
     /// The encoder's own weights: each transposed conv is the adjoint of its conv.
@@ -10,7 +10,7 @@ public enum DecoderMode: String, CaseIterable {
 
 /// Everything needed to build a model; the same config and seed give the
 /// same weights bit for bit.
-public struct ModelConfig: Equatable {
+public struct ModelConfig: Equatable, Sendable {
     /// `vgg16`, `vgg19` or a text spec (see `Architecture`).
     public var arch: String = "vgg16"
     /// The layer the encoder stops at (a conv includes its ReLU).

@@ -9,6 +9,14 @@
 /// | `init`, `scale`, `std`, `mean`, `seed` | weight draw: distribution, scale rule (`he`, `glorot`, `fixed`), fixed std, mean, seed |
 /// | `unpool`, `decoder`, `normalize_input` | decoder setup; `normalize_input` is `true` or `false` |
 /// | `encoder_weights` | `stored` (the file holds them) or `seed` (left out: redrawn from the seed on load) |
+/// | `encoder_fingerprint` | per-field hashes of what draws the encoder (see `encoderFingerprint`) |
+///
+/// Loading trusts nothing before it is checked: the metadata is parsed and
+/// validated (bad values are `.format`), the tensor names and shapes the
+/// architecture implies are computed from the config alone and checked
+/// against the file (missing, unknown, misshapen or non-finite tensors are
+/// `.format`) and the total parameter size against the `MemoryBudget`
+/// (`.outOfMemory`), all before any weight is drawn.
 extension Model {
     public static let fileFormat = "rwcnn.model"
     public static let fileFormatVersion = "1"
@@ -29,7 +37,57 @@ extension Model {
         case .glorot: m["scale"] = "glorot"; m["std"] = ""
         case .fixed(let s): m["scale"] = "fixed"; m["std"] = "\(s)"
         }
+        m["encoder_fingerprint"] = Model.encoderFingerprint(config)
         return m
+    }
+
+    /// The fields that decide the encoder's draw, in fingerprint order.
+    static let fingerprintFields = ["arch", "width", "kernel_size", "init", "scale", "std", "mean", "seed", "unpool"]
+
+    /// A fingerprint of what draws the encoder (and how the decoder undoes
+    /// its pools): for each of `fingerprintFields`, `field:` and the FNV-1a
+    /// 32-bit hash (8 hex digits) of its canonical value, space-separated.
+    /// A decoder-only file or a checkpoint whose metadata was edited after
+    /// writing no longer matches, and the mismatch names the field.
+    public static func encoderFingerprint(_ c: ModelConfig) -> String {
+        canonicalEncoderFields(c).map { name, value in
+            var h: UInt32 = 0x811C_9DC5
+            for b in "\(name)=\(value)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+            let hex = String(h, radix: 16)
+            return "\(name):" + String(repeating: "0", count: 8 - hex.count) + hex
+        }.joined(separator: " ")
+    }
+
+    private static func canonicalEncoderFields(_ c: ModelConfig) -> [(String, String)] {
+        let (scale, std): (String, String)
+        switch c.weightInit.scale {
+        case .he: (scale, std) = ("he", "")
+        case .glorot: (scale, std) = ("glorot", "")
+        case .fixed(let s): (scale, std) = ("fixed", "\(s)")
+        }
+        return [("arch", c.arch), ("width", "\(c.width)"), ("kernel_size", c.kernelSize.map(String.init) ?? ""),
+                ("init", c.weightInit.distribution.rawValue), ("scale", scale), ("std", std),
+                ("mean", "\(c.weightInit.mean)"), ("seed", "\(c.seed)"), ("unpool", c.unpool.rawValue)]
+    }
+
+    /// Compares a stored fingerprint with the config's; `.format` naming
+    /// every field that differs. Files written before fingerprints existed
+    /// have none, and pass (their names, shapes and values are still checked).
+    static func checkFingerprint(_ stored: String?, config: ModelConfig, source: String) throws {
+        guard let stored else { return }
+        let expected = encoderFingerprint(config)
+        guard stored != expected else { return }
+        func parts(_ s: String) -> [String: String] {
+            var d: [String: String] = [:]
+            for item in s.split(separator: " ") {
+                let kv = item.split(separator: ":", maxSplits: 1)
+                if kv.count == 2 { d[String(kv[0])] = String(kv[1]) }
+            }
+            return d
+        }
+        let have = parts(stored), want = parts(expected)
+        let differing = fingerprintFields.filter { have[$0] != want[$0] }
+        throw RWCNNError.format("\(source): metadata \(differing.isEmpty ? "encoder_fingerprint" : differing.joined(separator: ", ")) do\(differing.count == 1 ? "es" : "") not match the encoder fingerprint written with the file (edited after it was saved?); the encoder would be a different draw")
     }
 
     /// The model as a safetensors file in memory: metadata plus every weight,
@@ -61,30 +119,99 @@ extension Model {
         try Model(file: SafetensorsFile.read(path: path), source: path)
     }
 
-    /// Rebuilds a model from a decoded file.
+    /// Rebuilds a model from a decoded file. Everything is checked against
+    /// the architecture the metadata describes before the model is built
+    /// (see the type's notes); then the weights are set.
     public convenience init(file: SafetensorsFile, source: String = "model file") throws {
         let config = try Model.config(fromMetadata: file.metadata, source: source)
-        try self.init(config: config)
         let redraw: Bool
         switch file.metadata["encoder_weights"] ?? "stored" {
         case "stored": redraw = false
         case "seed": redraw = true
         case let v: throw RWCNNError.format("\(source): metadata encoder_weights has bad value \"\(v)\"")
         }
+        try Model.checkFingerprint(file.metadata["encoder_fingerprint"], config: config, source: source)
+        let expected = try Model.expectedTensors(config: config, source: source)
+        try Model.checkTensors(file, expected: expected, redraw: redraw,
+                               checkpoint: file.metadata["checkpoint_step"] != nil, source: source)
+        try self.init(config: config)
         var values: [String: Tensor] = [:]
-        for name in parameterNames where !(redraw && name.hasPrefix("encoder.")) {
-            guard let t = file.tensor(named: name) else {
-                throw RWCNNError.format("\(source): tensor \(name) is missing")
-            }
-            guard t.shape == parameters[name]!.shape else {
-                throw RWCNNError.format("\(source): tensor \(name) has shape \(t.shape), the architecture needs \(parameters[name]!.shape)")
-            }
-            values[name] = t
-        }
+        for (name, t) in file.tensors where !name.hasPrefix("optimizer.") { values[name] = t }
         // Stored encoder weights equal to the seed's draw still count as seeded.
         let seeded = values.allSatisfy { !$0.key.hasPrefix("encoder.") || $0.value == parameters[$0.key] }
         try setParameters(values)
         encoderIsSeeded = seeded
+    }
+
+    /// The parameters (name, shape) a config's model has, in file order,
+    /// computed from its Architecture alone (nothing drawn). Bad arch,
+    /// width, kernel or cut values are `.format` naming the field.
+    static func expectedTensors(config c: ModelConfig, source: String) throws -> [(name: String, shape: [Int])] {
+        let architecture: Architecture
+        let cutIndex: Int
+        do {
+            architecture = try Architecture(spec: c.arch, width: c.width, kernelSize: c.kernelSize)
+        } catch let e as RWCNNError {
+            throw RWCNNError.format("\(source): metadata arch/width/kernel_size are not a valid architecture: \(e.message)")
+        }
+        do {
+            cutIndex = try architecture.index(of: c.cut)
+        } catch let e as RWCNNError {
+            throw RWCNNError.format("\(source): metadata cut is not a layer of the architecture: \(e.message)")
+        }
+        let convs = architecture.layers[0...cutIndex].filter(\.isConv)
+        var out: [(name: String, shape: [Int])] = []
+        for part in ["encoder", "decoder"] where part == "encoder" || c.decoder != .tied {
+            for l in convs {
+                out.append(("\(part).\(l.name).weight", [l.outChannels, l.inChannels, l.kernel, l.kernel]))
+                out.append(("\(part).\(l.name).bias", [part == "encoder" ? l.outChannels : l.inChannels]))
+            }
+        }
+        return out
+    }
+
+    /// Checks a file's tensors against the expected parameters: each one
+    /// present (encoder ones only when stored) with its shape, no tensor the
+    /// model does not have (a checkpoint may add `optimizer.first|second.`
+    /// state of decoder parameters), every value finite, and the model's
+    /// total parameter bytes within the memory budget.
+    static func checkTensors(_ file: SafetensorsFile, expected: [(name: String, shape: [Int])], redraw: Bool,
+                             checkpoint: Bool, source: String) throws {
+        var total = 0
+        var shapes: [String: [Int]] = [:]
+        for (name, shape) in expected {
+            let (sum, o) = total.addingReportingOverflow(try checkedProduct(shape, what: "\(source): parameter \(name)"))
+            guard !o else { throw RWCNNError.outOfMemory("\(source): the architecture's parameter count overflows") }
+            total = sum
+            shapes[name] = shape
+        }
+        let present = Set(file.tensors.map(\.name))
+        for (name, _) in expected where !(redraw && name.hasPrefix("encoder.")) && !present.contains(name) {
+            throw RWCNNError.format("\(source): tensor \(name) is missing")
+        }
+        for (name, t) in file.tensors {
+            let want: [Int]?
+            if name.hasPrefix("optimizer.first.") || name.hasPrefix("optimizer.second.") {
+                let parameter = String(name.drop(while: { $0 != "." }).dropFirst().drop(while: { $0 != "." }).dropFirst())
+                want = checkpoint && parameter.hasPrefix("decoder.") ? shapes[parameter] : nil
+            } else if redraw && name.hasPrefix("encoder.") {
+                throw RWCNNError.format("\(source): tensor \(name) is stored, but metadata encoder_weights is \"seed\" (the encoder is redrawn)")
+            } else {
+                want = shapes[name]
+            }
+            guard let want else {
+                throw RWCNNError.format("\(source): tensor \(name) is not part of this model (arch \(file.metadata["arch"] ?? "?"), cut \(file.metadata["cut"] ?? "?"), decoder \(file.metadata["decoder"] ?? "?"))")
+            }
+            guard t.shape == want else {
+                throw RWCNNError.format("\(source): tensor \(name) has shape \(t.shape), the architecture needs \(want)")
+            }
+            if let bad = t.data.firstIndex(where: { !$0.isFinite }) {
+                throw RWCNNError.format("\(source): tensor \(name) holds a non-finite value (\(t.data[bad]) at index \(bad))")
+            }
+        }
+        // Only the encoder redrawn from the seed is not in the file already.
+        try MemoryBudget.check(count: total, size: MemoryLayout<Float>.stride,
+                               what: "\(source): the model's \(total) parameters")
     }
 
     /// Parses the metadata written by `fileMetadata`.
@@ -119,6 +246,9 @@ extension Model {
         default: throw bad("scale", sc)
         }
         c.weightInit = WeightInit(distribution: dist, scale: scale, mean: mean)
+        do { try c.weightInit.validate() } catch let e as RWCNNError {
+            throw RWCNNError.format("\(source): metadata mean/std: \(e.message)")
+        }
         let s = try field("seed"); guard let seed = UInt64(s) else { throw bad("seed", s) }; c.seed = seed
         let u = try field("unpool"); guard let unpool = UnpoolMode(rawValue: u) else { throw bad("unpool", u) }; c.unpool = unpool
         let dm = try field("decoder"); guard let dec = DecoderMode(rawValue: dm) else { throw bad("decoder", dm) }; c.decoder = dec

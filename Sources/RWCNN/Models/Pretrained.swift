@@ -3,7 +3,8 @@ extension Model {
     /// checkpoint converted to safetensors (names `features.<i>.weight` and
     /// `features.<i>.bias`, as written by scripts/export_torchvision_vgg.py).
     /// Only the layers up to the cut are read; other tensors are ignored.
-    /// Missing tensors and shape mismatches are errors naming the tensor.
+    /// Missing tensors, shape mismatches and non-finite values are `.format`
+    /// errors naming the tensor.
     /// torchvision's models expect ImageNet-normalised input: create the
     /// model with `normalizeInput` for them. Needs exclusive use.
     public func loadTorchvisionEncoder(path: String) throws {
@@ -23,6 +24,9 @@ extension Model {
                 let want = parameters[name]!.shape
                 guard t.shape == want else {
                     throw RWCNNError.format("\(source): tensor \(torchName) has shape \(t.shape); \(layer.name) of \(config.arch) (width \(config.width)) needs \(want)")
+                }
+                if let bad = t.data.firstIndex(where: { !$0.isFinite }) {
+                    throw RWCNNError.format("\(source): tensor \(torchName) holds a non-finite value (\(t.data[bad]) at index \(bad))")
                 }
                 values[name] = t
             }

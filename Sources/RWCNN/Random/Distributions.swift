@@ -25,12 +25,12 @@ import Darwin
 // Reference implementation: scripts/golden_random.py.
 
 /// The shape of a weight distribution; the scale rule sets its standard deviation.
-public enum Distribution: String, CaseIterable {
+public enum Distribution: String, CaseIterable, Sendable {
     case normal, uniform, laplace, logistic
 }
 
 /// How the standard deviation of the initial weights is chosen.
-public enum ScaleRule: Equatable {
+public enum ScaleRule: Equatable, Sendable {
     /// The given standard deviation.
     case fixed(std: Double)
     /// He et al.: sqrt(2 / fanIn).
@@ -51,7 +51,7 @@ public enum ScaleRule: Equatable {
 
 /// A weight initialisation: distribution x scale rule, shifted by `mean`.
 /// All four distributions of one rule have the same variance.
-public struct WeightInit: Equatable {
+public struct WeightInit: Equatable, Sendable {
     public var distribution: Distribution
     public var scale: ScaleRule
     public var mean: Double
@@ -60,6 +60,23 @@ public struct WeightInit: Equatable {
         self.distribution = distribution
         self.scale = scale
         self.mean = mean
+    }
+
+    /// The largest mean magnitude and fixed standard deviation accepted:
+    /// beyond it a draw is absurd (a few layers overflow Float and every
+    /// output is non-finite).
+    public static let maxMagnitude = 100.0
+
+    /// Throws `.argument` for a non-finite or absurd mean or fixed std.
+    public func validate() throws {
+        guard mean.isFinite, abs(mean) <= WeightInit.maxMagnitude else {
+            throw RWCNNError.argument("weight init: mean must be finite and within ±\(WeightInit.maxMagnitude), got \(mean)")
+        }
+        if case .fixed(let s) = scale {
+            guard s.isFinite, s >= 0, s <= WeightInit.maxMagnitude else {
+                throw RWCNNError.argument("weight init: std must be finite and in [0, \(WeightInit.maxMagnitude)], got \(s)")
+            }
+        }
     }
 }
 
@@ -119,29 +136,13 @@ public func drawTensor(shape: [Int], init: WeightInit, fanIn: Int, fanOut: Int,
         }
     }
     let std = `init`.scale.std(fanIn: fanIn, fanOut: fanOut)
-    guard std.isFinite, std >= 0 else {
-        throw RWCNNError.argument("weight init: standard deviation must be finite and non-negative, got \(std)")
+    try `init`.validate()
+    guard std.isFinite, std >= 0, std <= WeightInit.maxMagnitude else {
+        throw RWCNNError.argument("weight init: standard deviation must be finite and in [0, \(WeightInit.maxMagnitude)], got \(std)")
     }
-    guard `init`.mean.isFinite else { throw RWCNNError.argument("weight init: mean must be finite, got \(`init`.mean)") }
-    try checkWeightsFitInMemory(bytes: count, times: MemoryLayout<Float>.stride, what: "weight tensor \(shape)")
+    try MemoryBudget.check(count: count, size: MemoryLayout<Float>.stride, what: "weight tensor \(shape)")
     let values = drawValues(count: count, distribution: `init`.distribution, mean: `init`.mean, std: std,
                             seed: seed, stream: stream)
     return try Tensor(shape: shape, data: values)
 }
 
-/// Throws `.outOfMemory` when count x size bytes exceed the machine's physical
-/// memory, so an absurd shape becomes an error instead of a failed allocation.
-private func checkWeightsFitInMemory(bytes count: Int, times size: Int, what: String) throws {
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
-    var physical = Int.max
-    #if canImport(Glibc)
-    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-    if pages > 0, pageSize > 0 {
-        let (p, o) = pages.multipliedReportingOverflow(by: pageSize)
-        if !o { physical = p }
-    }
-    #endif
-    guard !overflow, bytes <= physical else {
-        throw RWCNNError.outOfMemory("\(what) needs \(overflow ? "more than Int.max" : String(bytes)) bytes, more than this machine's memory")
-    }
-}

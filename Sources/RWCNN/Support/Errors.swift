@@ -1,7 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // LocalizedError, without the rest of Foundation
+#elseif canImport(Foundation)
+import Foundation
+#endif
+
 /// Every failure in the engine is one of these. The C shim maps each case to
 /// an `rwcnn_status` (see include/rwcnn.h) and keeps the message for
 /// `rwcnn_last_error()`.
-public enum RWCNNError: Error, Equatable, CustomStringConvertible {
+public enum RWCNNError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A caller's argument is invalid: a bad shape, size, name or option.
     case argument(String)
     /// A file could not be opened, read, written or renamed.
@@ -24,6 +30,11 @@ public enum RWCNNError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// `localizedDescription` gives the message (not "RWCNNError error 0").
+extension RWCNNError: LocalizedError {
+    public var errorDescription: String? { message }
 }
 
 /// Shape arithmetic that cannot overflow silently: products of dimensions

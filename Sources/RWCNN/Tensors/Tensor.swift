@@ -1,7 +1,7 @@
 /// A dense float32 tensor, row-major (NCHW for images and feature maps),
 /// with value semantics. Hot loops reach the storage through
 /// `withUnsafeBufferPointer` / `withUnsafeMutableBufferPointer`.
-public struct Tensor: Equatable {
+public struct Tensor: Equatable, Sendable {
     public private(set) var shape: [Int]
     public var data: [Float]
 

@@ -18,8 +18,14 @@ enum Checkpoint {
     }
 
     /// Restores weights and optimiser state into `model` and `optimizer`;
-    /// returns (steps done, samples drawn).
-    static func restore(path: String, model: Model, optimizer: inout Optimizer) throws -> (step: Int, samples: Int) {
+    /// returns (steps done, samples drawn). Nothing in the file is trusted
+    /// before it is checked: the counters are bounded (the step by this
+    /// run's `steps`, the updates by the step, the samples by the step and
+    /// the largest batch) and must be integers; the optimiser state must be
+    /// complete for every decoder parameter once updates were made, finite,
+    /// and (Adam's second moments) non-negative. All of these are `.format`.
+    static func restore(path: String, model: Model, optimizer: inout Optimizer,
+                        steps: Int, batchSize: Int) throws -> (step: Int, samples: Int) {
         let file = try SafetensorsFile.read(path: path)
         let saved = try Model.config(fromMetadata: file.metadata, source: path)
         var mine = model.config
@@ -27,29 +33,57 @@ enum Checkpoint {
         guard saved == mine else {
             throw RWCNNError.argument("checkpoint \(path) was made for a different model (\(saved.arch) cut \(saved.cut) seed \(saved.seed)); resume with the same model settings")
         }
-        guard let s = file.metadata["checkpoint_step"], let step = Int(s), step >= 0,
-              let n = file.metadata["checkpoint_samples"], let samples = Int(n), samples >= 0,
-              let u = file.metadata["optimizer_updates"], let updates = Int(u), updates >= 0 else {
-            throw RWCNNError.format("\(path): not a training checkpoint (checkpoint_step, checkpoint_samples or optimizer_updates missing or bad)")
+        func counter(_ key: String, max: Int, _ bound: String) throws -> Int {
+            guard let s = file.metadata[key] else {
+                throw RWCNNError.format("\(path): not a training checkpoint (metadata \(key) is missing)")
+            }
+            guard let v = Int(s), v >= 0, v <= max else {
+                throw RWCNNError.format("\(path): metadata \(key) is \"\(s)\", not an integer in 0...\(max) (\(bound))")
+            }
+            return v
         }
+        let step = try counter("checkpoint_step", max: steps, "at most this run's \(steps) steps")
+        let samples = try counter("checkpoint_samples", max: try sampleNumber(step: step, batchSize: TrainOptions.maxBatchSize),
+                                  "at most \(step) steps of the largest batch")
+        let updates = try counter("optimizer_updates", max: step, "one update per step, \(step) steps done")
         guard file.metadata["optimizer"] == optimizer.kind.rawValue else {
             throw RWCNNError.argument("checkpoint \(path) used optimizer \(file.metadata["optimizer"] ?? "?"), this run \(optimizer.kind.rawValue)")
         }
         let loaded = try Model(file: file, source: path)
         var state = OptimizerState()
         state.updates = updates
+        let parts = optimizer.kind == .adam ? ["first", "second"] : ["first"]
+        if optimizer.kind == .sgd, let extra = file.tensors.first(where: { $0.name.hasPrefix("optimizer.second.") }) {
+            throw RWCNNError.format("\(path): tensor \(extra.name) is Adam state, but the checkpoint's optimizer is sgd")
+        }
         for name in loaded.parameterNames where name.hasPrefix("decoder.") {
-            let shape = loaded.parameters[name]!.shape
-            for (part, store) in [("first", 0), ("second", 1)] {
-                guard let t = file.tensor(named: "optimizer.\(part).\(name)") else { continue }
-                guard t.shape == shape else {
-                    throw RWCNNError.format("\(path): optimizer.\(part).\(name) has shape \(t.shape), expected \(shape)")
+            for part in parts {
+                let key = "optimizer.\(part).\(name)"
+                guard let t = file.tensor(named: key) else {
+                    // State is made on the first update; before it there is none.
+                    guard updates == 0 else {
+                        throw RWCNNError.format("\(path): tensor \(key) is missing: the optimiser state of a checkpoint after \(updates) update(s) must be complete to resume")
+                    }
+                    continue
                 }
-                if store == 0 { state.first[name] = t } else { state.second[name] = t }
+                if part == "second", let bad = t.data.firstIndex(where: { $0 < 0 }) {
+                    throw RWCNNError.format("\(path): tensor \(key) holds a negative second moment (\(t.data[bad]) at index \(bad))")
+                }
+                if part == "first" { state.first[name] = t } else { state.second[name] = t }
             }
         }
         try model.setParameters(loaded.parameters)
         optimizer.state = state
         return (step, samples)
     }
+}
+
+/// The data-order position after `step` steps of `batchSize` samples;
+/// `.argument` if it overflows (the options' bounds keep it far below).
+func sampleNumber(step: Int, batchSize: Int) throws -> Int {
+    let (n, o) = step.multipliedReportingOverflow(by: batchSize)
+    guard !o, step >= 0, batchSize >= 0 else {
+        throw RWCNNError.argument("step \(step) x batch \(batchSize) overflows")
+    }
+    return n
 }

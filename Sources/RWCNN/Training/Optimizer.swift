@@ -1,5 +1,5 @@
 /// Optimiser choice and its hyper-parameters.
-public enum OptimizerKind: String, CaseIterable {
+public enum OptimizerKind: String, CaseIterable, Sendable {
     case adam, sgd
 }
 
@@ -27,7 +27,7 @@ struct Optimizer {
 
     /// One update of every parameter that has a gradient.
     mutating func step(parameters: inout [String: Tensor], gradients: [String: Tensor]) {
-        state.updates += 1
+        state.updates = state.updates < Int.max ? state.updates + 1 : Int.max  // restore bounds it far below
         let t = Double(state.updates)
         let lr = Float(learningRate), wd = Float(weightDecay)
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), mom = Float(momentum)

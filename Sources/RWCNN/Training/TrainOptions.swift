@@ -1,7 +1,7 @@
 /// Settings of one decoder training run. The same options, model and files
 /// give the same run (bit for bit with one thread).
-public struct TrainOptions: Equatable {
-    /// Folder of PNG files, searched recursively (gray and RGBA become RGB).
+public struct TrainOptions: Equatable, Sendable {
+    /// Folder of PNG and JPEG files (*.png, *.jpg, *.jpeg), searched recursively (gray and RGBA become RGB).
     public var dataFolder: String = ""
     /// Held-out folder; if nil, a seeded split by file of `dataFolder`.
     public var evalFolder: String? = nil
@@ -38,12 +38,15 @@ public struct TrainOptions: Equatable {
 
     public init() {}
 
+    /// The largest batch accepted.
+    public static let maxBatchSize = 4096
+
     /// Throws a clear error for any setting out of range.
     func validate() throws {
         func bad(_ m: String) -> RWCNNError { .argument(m) }
         guard !dataFolder.isEmpty else { throw bad("training needs a data folder") }
         guard steps >= 0, steps <= 100_000_000 else { throw bad("steps must be in 0...100000000, got \(steps)") }
-        guard batchSize >= 1, batchSize <= 4096 else { throw bad("batch size must be in 1...4096, got \(batchSize)") }
+        guard batchSize >= 1, batchSize <= TrainOptions.maxBatchSize else { throw bad("batch size must be in 1...\(TrainOptions.maxBatchSize), got \(batchSize)") }
         guard crop >= 11, crop <= 4096 else { throw bad("crop must be in 11...4096 pixels (SSIM needs 11), got \(crop)") }
         guard shortSide >= 0, shortSide <= 16384 else { throw bad("short side must be in 0...16384, got \(shortSide)") }
         guard shortSide == 0 || shortSide >= crop else { throw bad("short side \(shortSide) is smaller than the crop \(crop)") }
@@ -55,12 +58,15 @@ public struct TrainOptions: Equatable {
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weight decay must be >= 0") }
         guard evalEvery >= 0, checkpointEvery >= 0 else { throw bad("evalEvery and checkpointEvery must be >= 0") }
         guard !resume || checkpointPath != nil else { throw bad("resume needs a checkpoint path") }
+        // One batch of crops, and its gradient-sized twin, before any is made.
+        try MemoryBudget.check(count: batchSize * 3 * crop * crop, size: 2 * MemoryLayout<Float>.stride,
+                               what: "a training batch of \(batchSize) crops of \(crop)x\(crop)")
     }
 }
 
 /// What a progress callback is told.
-public struct TrainProgress {
-    public enum Kind: Int { case step = 0, evaluation = 1, warning = 2 }
+public struct TrainProgress: Sendable {
+    public enum Kind: Int, Sendable { case step = 0, evaluation = 1, warning = 2 }
     public var kind: Kind
     /// Steps completed so far, and the run's total.
     public var step: Int
@@ -77,11 +83,11 @@ public struct TrainProgress {
 }
 
 /// The callback's answer.
-public enum TrainControl { case proceed, cancel }
+public enum TrainControl: Sendable { case proceed, cancel }
 
 /// Held-out reconstruction quality: means over the evaluation crops of the
 /// per-image MSE, PSNR (dB, peak 1) and SSIM, on outputs clamped to [0, 1].
-public struct EvalMetrics: Equatable {
+public struct EvalMetrics: Equatable, Sendable {
     public var mse: Double
     public var psnr: Double
     public var ssim: Double
@@ -89,7 +95,7 @@ public struct EvalMetrics: Equatable {
 }
 
 /// The outcome of a run.
-public struct TrainResult {
+public struct TrainResult: Sendable {
     public var stepsDone: Int
     public var finalLoss: Double
     public var eval: EvalMetrics?

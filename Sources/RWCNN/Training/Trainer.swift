@@ -32,18 +32,18 @@ extension Model {
         // Data: files, split, images in memory.
         let (trainFiles, evalFiles) = try trainingFiles(options: options)
         let need = options.resizeWhole ? 1 : options.crop
-        let trainSet = ImageSet(paths: trainFiles, shortSide: options.shortSide, minSide: need)
-        let evalSet = ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: need)
+        let trainSet = try ImageSet(paths: trainFiles, shortSide: options.shortSide, minSide: need)
+        let evalSet = try ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: need)
         let skipped = trainSet.skipped + evalSet.skipped
         for s in skipped {
             let p = TrainProgress(kind: .warning, step: 0, steps: options.steps, message: "skipped \(s.path): \(s.reason)")
             if report(p) == .cancel { throw RWCNNError.cancelled("training cancelled before the first step") }
         }
         guard !trainSet.images.isEmpty else {
-            throw RWCNNError.argument("no usable training image in \(options.dataFolder) (\(trainFiles.count) PNG file(s) found, \(trainSet.skipped.count) skipped)")
+            throw RWCNNError.argument("no usable training image in \(options.dataFolder) (\(trainFiles.count) image file(s) found, \(trainSet.skipped.count) skipped)")
         }
         guard !evalSet.images.isEmpty else {
-            throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) PNG file(s) found, \(evalSet.skipped.count) skipped)")
+            throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(evalSet.skipped.count) skipped)")
         }
         var sampler = try DataSampler(images: trainSet.images, crop: options.crop, resizeWhole: options.resizeWhole,
                                       flip: options.flip, seed: options.seed)
@@ -54,7 +54,8 @@ extension Model {
                                   epsilon: options.epsilon, weightDecay: options.weightDecay)
         var step = 0
         if options.resume, let path = options.checkpointPath {
-            step = try Checkpoint.restore(path: path, model: self, optimizer: &optimizer).step
+            step = try Checkpoint.restore(path: path, model: self, optimizer: &optimizer,
+                                          steps: options.steps, batchSize: options.batchSize).step
         }
         config.decoder = .trained
         let firstStep = step
@@ -64,7 +65,7 @@ extension Model {
         func saveCheckpoint() throws {
             if let path = options.checkpointPath {
                 try Checkpoint.write(model: self, optimizer: optimizer, step: step,
-                                     samples: step * options.batchSize, path: path)
+                                     samples: sampleNumber(step: step, batchSize: options.batchSize), path: path)
             }
         }
         func evaluateNow() throws -> TrainControl {
@@ -79,7 +80,7 @@ extension Model {
         }
 
         while step < options.steps {
-            let batch = try sampler.batch(first: step * options.batchSize, count: options.batchSize)
+            let batch = try sampler.batch(first: sampleNumber(step: step, batchSize: options.batchSize), count: options.batchSize)
             let grads: [String: Tensor]
             (loss, grads) = try reconstructionLossAndGradients(batch)
             guard loss.isFinite else {

@@ -1,12 +1,12 @@
 /// Which files a run trains on and which it is scored on: the eval folder if
 /// one is given, otherwise a seeded split of the data folder (`splitFiles`).
 func trainingFiles(options: TrainOptions) throws -> (train: [String], eval: [String]) {
-    let files = try listPNGFiles(in: options.dataFolder)
+    let files = try listImageFiles(in: options.dataFolder)
     if let folder = options.evalFolder {
-        return (files, try listPNGFiles(in: folder))
+        return (files, try listImageFiles(in: folder))
     }
     guard files.count >= 2 else {
-        throw RWCNNError.argument("\(options.dataFolder) has \(files.count) PNG file(s); a held-out split needs at least 2 (or give an eval folder)")
+        throw RWCNNError.argument("\(options.dataFolder) has \(files.count) image file(s); a held-out split needs at least 2 (or give an eval folder)")
     }
     return splitFiles(files, fraction: options.evalFraction, seed: options.seed)
 }
@@ -17,9 +17,9 @@ func trainingFiles(options: TrainOptions) throws -> (train: [String], eval: [Str
 public func heldOutCrops(options: TrainOptions) throws -> (crops: Tensor, skipped: [(path: String, reason: String)]) {
     try options.validate()
     let evalFiles = try trainingFiles(options: options).eval
-    let set = ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: options.resizeWhole ? 1 : options.crop)
+    let set = try ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: options.resizeWhole ? 1 : options.crop)
     guard !set.images.isEmpty else {
-        throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) PNG file(s) found, \(set.skipped.count) skipped)")
+        throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(set.skipped.count) skipped)")
     }
     return (try evaluationCrops(set.images, crop: options.crop, resizeWhole: options.resizeWhole), set.skipped)
 }

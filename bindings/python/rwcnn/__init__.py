@@ -16,6 +16,8 @@ uint8 arrays are channels-last (H x W, H x W x C or N x H x W x C) as
 scikit-image and Pillow give them; results are float32 CHW / NCHW.
 """
 
+from typing import Optional
+
 from . import _lib
 from ._arrays import to_uint8_hwc
 from ._lib import LibraryNotFoundError
@@ -24,35 +26,38 @@ from .errors import (ArgumentError, CancelledError, Error, FileError, FormatErro
                      OutOfMemoryError)
 from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, save_image
 from .metrics import colour_ssim, mse, psnr, ssim
-from .model import Model, TrainProgress, TrainResult
+from .model import Model, TrainOptions, TrainProgress, TrainResult
+from .study import report, study
 
 __all__ = [
-    "Model", "TrainProgress", "TrainResult",
+    "Model", "TrainOptions", "TrainProgress", "TrainResult",
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
     "display_normalize", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
+    "study", "report",
     "Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",
+    "set_memory_limit", "get_memory_limit",
     "__version__",
 ]
 
-def version():
+def version() -> str:
     """The C library's version string, "MAJOR.MINOR.PATCH"."""
-    return _lib.lib().rwcnn_version().decode("ascii")
+    return str(_lib.lib().rwcnn_version().decode("ascii"))
 
 
-def version_number():
+def version_number() -> int:
     """The C library's version as MAJOR*10000 + MINOR*100 + PATCH."""
-    return _lib.lib().rwcnn_version_number()
+    return int(_lib.lib().rwcnn_version_number())
 
 
-def library_path():
+def library_path() -> str:
     """Where the loaded librwcnn came from (see the lookup order in README)."""
     return _lib.library_path()
 
 
-def set_threads(n):
+def set_threads(n: int) -> None:
     """Bounds the library's worker threads (BLAS included) to n >= 1,
     process-wide. Do not call while other rwcnn calls run. Results do not
     depend on the thread count."""
@@ -60,9 +65,27 @@ def set_threads(n):
         raise ArgumentError("thread count must be an integer, got %r" % (n,))
     if not -2 ** 31 <= n <= 2 ** 31 - 1:
         raise ArgumentError("thread count must be >= 1, got %d" % n)
-    _lib.check(_lib.lib().rwcnn_set_threads(n))
+    _lib.lib().rwcnn_set_threads(n)
 
 
-def get_threads():
+def get_threads() -> int:
     """The current thread bound (defaults to the number of online CPUs)."""
-    return _lib.lib().rwcnn_get_threads()
+    return int(_lib.lib().rwcnn_get_threads())
+
+
+def set_memory_limit(nbytes: Optional[int]) -> None:
+    """Sets the memory budget in bytes (None or 0 restores the default, half
+    of physical memory): any one large allocation above it (file read,
+    decoded image, resize, training batch, model weights, encoder pass)
+    raises OutOfMemoryError before it is made. Process-wide; do not call
+    while other rwcnn calls run."""
+    if nbytes is None:
+        nbytes = 0
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or not 0 <= nbytes < 2 ** 63:
+        raise ArgumentError("memory limit must be a byte count >= 0, got %r" % (nbytes,))
+    _lib.lib().rwcnn_set_memory_limit(nbytes)
+
+
+def get_memory_limit() -> int:
+    """The current memory budget in bytes."""
+    return int(_lib.lib().rwcnn_get_memory_limit())

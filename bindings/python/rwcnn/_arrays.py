@@ -17,7 +17,12 @@ so the caller's array is never modified and never has to be contiguous.
 Results are float32 CHW for a single image and NCHW for a batch.
 """
 
+from typing import Any, Tuple
+
 import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
 
 from .errors import ArgumentError
 
@@ -26,7 +31,7 @@ __all__ = ["as_images", "as_features", "as_image", "restore", "to_uint8_hwc"]
 _FLOAT_KINDS = "f"
 
 
-def _asarray(x, what):
+def _asarray(x: Any, what: str) -> "np.ndarray[Any, Any]":
     if isinstance(x, np.ndarray):
         return x
     try:
@@ -36,7 +41,7 @@ def _asarray(x, what):
                             % (what, type(x).__name__, e)) from None
 
 
-def as_images(x, what="images"):
+def as_images(x: Any, what: str = "images") -> Tuple[FloatArray, bool]:
     """Converts an image or batch to (float32 NCHW C-contiguous copy, batched).
 
     ``batched`` is False when the input was a single image (HW, HWC or CHW);
@@ -75,7 +80,7 @@ def as_images(x, what="images"):
         "or uint8 H x W x C (channels last)" % (what, a.dtype))
 
 
-def as_features(x, what="features"):
+def as_features(x: Any, what: str = "features") -> Tuple[FloatArray, bool]:
     """A feature map or batch (float, C x H x W or N x C x H x W) as
     (float32 NCHW C-contiguous copy, batched)."""
     a = _asarray(x, what)
@@ -92,21 +97,22 @@ def as_features(x, what="features"):
     return np.array(out, dtype=np.float32, order="C", copy=True), batched
 
 
-def as_image(x, what="image"):
+def as_image(x: Any, what: str = "image") -> FloatArray:
     """One image as a float32 CHW C-contiguous copy (a batch of one is
     accepted and unwrapped)."""
     a, batched = as_images(x, what)
     if a.shape[0] != 1:
         raise ArgumentError("%s: expected one image, got a batch of %d" % (what, a.shape[0]))
-    return a[0]
+    image: FloatArray = a[0]
+    return image
 
 
-def restore(out, batched):
+def restore(out: FloatArray, batched: bool) -> FloatArray:
     """NCHW result -> CHW when the input was a single image."""
     return out if batched else out[0]
 
 
-def to_uint8_hwc(x):
+def to_uint8_hwc(x: Any) -> "npt.NDArray[np.uint8]":
     """An image or batch (any form :func:`as_images` takes) as uint8
     channels-last (H x W x C, or N x H x W x C), values clamped to [0, 1] and
     rounded; handy for Pillow (``Image.fromarray(to_uint8_hwc(img))``) and

@@ -7,15 +7,18 @@ the other modules. The library is loaded lazily, on the first call of
 inspected) even where no library is installed.
 
 Library lookup order (the first existing file wins; the error lists every
-place that was tried):
+place that was tried). Only places the user chose or the package owns are
+searched, so a library planted in a shared directory is never loaded:
 
 1. the environment variable ``RWCNN_LIBRARY`` (a path to the library; if it
    is set but wrong, that is an error, no fallback);
 2. next to this package: ``rwcnn/librwcnn.so`` (where ``pip install``
    bundles it);
-3. the repository's build output, found by walking up from the package
-   directory: ``<dir>/.build/release/librwcnn.so`` (swift build) and
-   ``<dir>/build/librwcnn.so`` (CMake);
+3. only when ``RWCNN_DEV=1`` (working from a source checkout): the build
+   output of the repository this package sits in
+   (``<repo>/bindings/python/rwcnn``, ``<repo>`` holding ``Package.swift``):
+   ``<repo>/.build/release/librwcnn.so`` (swift build), then
+   ``<repo>/build/librwcnn.so`` (CMake); never any other parent directory;
 4. the system: ``ctypes.util.find_library("rwcnn")``, then the dynamic
    loader's search path for ``librwcnn.so.0`` and ``librwcnn.so``.
 """
@@ -25,8 +28,12 @@ import ctypes.util
 import os
 import sys
 import threading
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
                     c_size_t, c_uint64, c_void_p)
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # ---- constants (values pinned by the header) -------------------------------
 
@@ -57,6 +64,13 @@ RWCNN_DECODER_TRAINED = 2
 
 RWCNN_OPTIMIZER_ADAM = 0
 RWCNN_OPTIMIZER_SGD = 1
+
+RWCNN_ENUM_DISTRIBUTION = 0
+RWCNN_ENUM_SCALE_RULE = 1
+RWCNN_ENUM_UNPOOL_MODE = 2
+RWCNN_ENUM_DECODER_MODE = 3
+RWCNN_ENUM_OPTIMIZER = 4
+RWCNN_ENUM_PROGRESS_KIND = 5
 
 RWCNN_PROGRESS_STEP = 0
 RWCNN_PROGRESS_EVAL = 1
@@ -172,7 +186,13 @@ c_size_t_p = POINTER(c_size_t)
 c_double_p = POINTER(c_double)
 #: rwcnn_model * (opaque)
 model_p = c_void_p
-status_t = c_int
+
+
+class status_t(c_int):
+    """rwcnn_status. A type of its own (ctypes then hands the result to
+    :func:`_errcheck` as this type) so that every function returning a
+    status raises the matching :class:`rwcnn.Error` by itself."""
+
 
 #: name -> (restype, argtypes) for every function declared in rwcnn.h.
 PROTOTYPES = {
@@ -181,10 +201,19 @@ PROTOTYPES = {
     "rwcnn_version_number": (c_int, []),
     # status and errors
     "rwcnn_status_name": (c_char_p, [c_int]),
+    "rwcnn_enum_name": (c_char_p, [c_int, c_int]),
+    "rwcnn_enum_value": (status_t, [c_int, c_char_p, POINTER(c_int)]),
     "rwcnn_last_error": (c_char_p, []),
     # threads
     "rwcnn_set_threads": (status_t, [c_int]),
     "rwcnn_get_threads": (c_int, []),
+    "rwcnn_set_memory_limit": (status_t, [c_size_t]),
+    "rwcnn_get_memory_limit": (c_size_t, []),
+    # images
+    "rwcnn_image_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
+                                    c_size_t_p, c_size_t_p, c_size_t_p]),
+    "rwcnn_image_load_memory": (status_t, [c_void_p, c_size_t, c_int, c_float_p, c_size_t,
+                                           c_size_t_p, c_size_t_p, c_size_t_p]),
     # PNG
     "rwcnn_png_load": (status_t, [c_char_p, c_int, c_float_p, c_size_t,
                                   c_size_t_p, c_size_t_p, c_size_t_p]),
@@ -203,6 +232,9 @@ PROTOTYPES = {
     "rwcnn_model_layer_count": (status_t, [model_p, c_size_t_p]),
     "rwcnn_model_layer": (status_t, [model_p, c_size_t, c_size_t, c_size_t,
                                      POINTER(c_char_p), c_size_t_p]),
+    "rwcnn_model_layer_aliases": (status_t, [model_p, c_size_t, POINTER(c_char_p)]),
+    "rwcnn_model_serialize": (status_t, [model_p, c_void_p, c_size_t, c_size_t_p]),
+    "rwcnn_model_deserialize": (status_t, [c_void_p, c_size_t, POINTER(model_p)]),
     "rwcnn_model_feature_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
     "rwcnn_model_decoded_shape": (status_t, [model_p, c_size_t, c_size_t, c_size_t_p]),
     "rwcnn_model_encode": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
@@ -247,32 +279,46 @@ class LibraryNotFoundError(ImportError):
     that was tried."""
 
 
-def candidate_paths(start=None):
+def development_mode() -> bool:
+    """Whether RWCNN_DEV=1 asks for the source checkout's build output."""
+    return os.environ.get("RWCNN_DEV") == "1"
+
+
+def repository_root(start: Optional[str] = None) -> Optional[str]:
+    """The source checkout holding the package directory `start`
+    (``<repo>/bindings/python/rwcnn``, ``<repo>/Package.swift`` present), or
+    None. Only this one directory is ever considered, never other parents."""
+    start = os.path.abspath(start or _PACKAGE_DIR)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(start)))
+    if os.path.basename(os.path.dirname(start)) != "python" or not os.path.isfile(
+            os.path.join(repo, "Package.swift")):
+        return None
+    return repo
+
+
+def candidate_paths(start: Optional[str] = None, dev: Optional[bool] = None) -> List[Tuple[str, str]]:
     """Files that the lookup tries, in order, as (description, path) pairs
     (steps 2 and 3 of the lookup order; the environment variable and the
-    system search are handled by :func:`find_library`)."""
+    system search are handled by :func:`find_library`). `dev` defaults to
+    :func:`development_mode`."""
     start = os.path.abspath(start or _PACKAGE_DIR)
     out = [("next to the package", os.path.join(start, name)) for name in _FILE_NAMES]
-    d = os.path.dirname(start)
-    while True:
+    repo = repository_root(start) if (development_mode() if dev is None else dev) else None
+    if repo is not None:
         for sub in (os.path.join(".build", "release"), "build"):
             for name in _FILE_NAMES:
-                out.append(("repository build output", os.path.join(d, sub, name)))
-        parent = os.path.dirname(d)
-        if parent == d:
-            break
-        d = parent
+                out.append(("repository build output (RWCNN_DEV=1)", os.path.join(repo, sub, name)))
     return out
 
 
-def _try_load(path):
+def _try_load(path: str) -> Tuple[Optional[ctypes.CDLL], Optional[str]]:
     try:
         return ctypes.CDLL(path), None
     except OSError as e:  # exists but cannot be loaded (missing dependency, wrong arch)
         return None, str(e)
 
 
-def find_library(start=None, system=True):
+def find_library(start: Optional[str] = None, system: bool = True) -> Tuple[ctypes.CDLL, str]:
     """Loads librwcnn following the lookup order; returns (CDLL, path).
     Raises LibraryNotFoundError naming every place it looked. `start` is
     the directory the file search starts from (default: this package);
@@ -289,6 +335,8 @@ def find_library(start=None, system=True):
             raise LibraryNotFoundError("RWCNN_LIBRARY=%r could not be loaded: %s" % (env, err))
         return dll, env
     tried.append("environment variable RWCNN_LIBRARY (not set)")
+    if not development_mode():
+        tried.append("the source checkout's build output (not searched: set RWCNN_DEV=1)")
     for what, path in candidate_paths(start):
         if os.path.exists(path):
             dll, err = _try_load(path)
@@ -312,7 +360,17 @@ def find_library(start=None, system=True):
         + "\n  ".join(tried))
 
 
-def _declare(dll):
+def _errcheck(result: Any, func: Any, args: Any) -> int:
+    """errcheck of every function returning rwcnn_status: a non-zero status
+    raises the rwcnn.Error subclass with this thread's last error message."""
+    status = result.value if isinstance(result, c_int) else int(result)
+    if status != RWCNN_OK:
+        from .errors import error_for_status
+        raise error_for_status(status, last_error())
+    return status
+
+
+def _declare(dll: ctypes.CDLL) -> None:
     missing = []
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
@@ -322,18 +380,21 @@ def _declare(dll):
             continue
         f.restype = restype
         f.argtypes = argtypes
+        if restype is status_t:
+            f.errcheck = _errcheck
     if missing:
         raise LibraryNotFoundError("the loaded librwcnn lacks %s; is it an older build?"
                                    % ", ".join(missing))
     from ._version import HEADER_VERSION_NUMBER
     n = dll.rwcnn_version_number()
     if n // 100 != HEADER_VERSION_NUMBER // 100:
-        import warnings
-        warnings.warn("librwcnn %s differs in MAJOR.MINOR from the header version this binding "
-                      "was written for (%d.%d)" % (dll.rwcnn_version().decode("ascii", "replace"),
-                                                   HEADER_VERSION_NUMBER // 10000,
-                                                   HEADER_VERSION_NUMBER // 100 % 100),
-                      RuntimeWarning, stacklevel=3)
+        # 0.x: a minor release may change the ABI, so only the same
+        # MAJOR.MINOR is safe to call.
+        raise LibraryNotFoundError(
+            "librwcnn %s is not ABI-compatible with this binding, written for %d.%d.x; use a "
+            "library of the same MAJOR.MINOR" % (dll.rwcnn_version().decode("ascii", "replace"),
+                                                 HEADER_VERSION_NUMBER // 10000,
+                                                 HEADER_VERSION_NUMBER // 100 % 100))
 
 
 _lock = threading.Lock()
@@ -341,7 +402,7 @@ _lib = None
 _path = None
 
 
-def lib():
+def lib() -> Any:
     """The loaded library with every prototype declared (loaded on first use)."""
     global _lib, _path
     if _lib is None:
@@ -354,30 +415,19 @@ def lib():
     return _lib
 
 
-def library_path():
+def library_path() -> str:
     """Path (or loader name) of the library in use; loads it if needed."""
     lib()
-    return _path
+    return _path or ""
 
 
-def last_error():
+def last_error() -> str:
     """rwcnn_last_error() as str."""
     msg = lib().rwcnn_last_error()
     return msg.decode("utf-8", "replace") if msg else ""
 
 
-def check(status, context=None):
-    """Raises the rwcnn.Error subclass for a non-zero status, carrying the
-    library's last error message of this thread."""
-    if status != RWCNN_OK:
-        from .errors import error_for_status
-        message = last_error()
-        if context:
-            message = "%s: %s" % (context, message) if message else context
-        raise error_for_status(status, message)
-
-
-def encode_path(path):
+def encode_path(path: Any) -> bytes:
     """A path (str, bytes or os.PathLike) as bytes for a const char *."""
     try:
         b = os.fsencode(os.fspath(path))
@@ -391,7 +441,7 @@ def encode_path(path):
     return b
 
 
-def encode_str(s, what):
+def encode_str(s: Any, what: str) -> bytes:
     if isinstance(s, bytes):
         b = s
     elif isinstance(s, str):
@@ -405,10 +455,10 @@ def encode_str(s, what):
     return b
 
 
-def float_ptr(array):
+def float_ptr(array: "np.ndarray[Any, Any]") -> Any:
     """float * into a C-contiguous float32 numpy array (which must stay alive)."""
     return array.ctypes.data_as(c_float_p)
 
 
-def size3():
+def size3() -> Any:
     return (c_size_t * 3)()

@@ -19,6 +19,8 @@ Arguments the binding rejects itself (wrong dtype, wrong number of
 dimensions, unknown option names) raise :class:`ArgumentError` too.
 """
 
+from typing import Any, Optional, Tuple
+
 __all__ = ["Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError",
            "CancelledError", "InternalError", "error_for_status", "STATUS_NAMES"]
 
@@ -43,20 +45,21 @@ class Error(Exception):
 
     status = None
 
-    def __init__(self, message="", status=None):
+    def __init__(self, message: str = "", status: Optional[int] = None) -> None:
         if status is not None:
             self.status = status
         self.message = message
         super().__init__(message)
 
     @property
-    def status_name(self):
-        return STATUS_NAMES.get(self.status, "RWCNN_UNKNOWN_STATUS")
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(self.status, "RWCNN_UNKNOWN_STATUS") if self.status is not None \
+            else "RWCNN_UNKNOWN_STATUS"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message or self.status_name
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         return (type(self), (self.message, self.status))
 
 
@@ -70,10 +73,10 @@ class FileError(Error, OSError):
     """RWCNN_ERR_IO: a file could not be opened, read, written or renamed."""
     status = 2
 
-    def __init__(self, message="", status=None):
+    def __init__(self, message: str = "", status: Optional[int] = None) -> None:
         Error.__init__(self, message, status)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return Error.__str__(self)
 
 
@@ -104,7 +107,7 @@ _BY_STATUS = {cls.status: cls for cls in
                InternalError)}
 
 
-def error_for_status(status, message=""):
+def error_for_status(status: int, message: str = "") -> "Error":
     """The exception instance for a non-zero rwcnn_status (Error itself for
     codes this binding does not know)."""
     cls = _BY_STATUS.get(status, Error)

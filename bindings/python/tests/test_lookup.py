@@ -22,17 +22,60 @@ def fake_library(path):
     return path
 
 
-def test_candidate_order(tmp_path):
+def test_candidate_order(monkeypatch, tmp_path):
     pkg = tmp_path / "repo" / "bindings" / "python" / "rwcnn"
     pkg.mkdir(parents=True)
-    paths = [p for _, p in _lib.candidate_paths(str(pkg))]
-    assert paths[0] == str(pkg / "librwcnn.so")
+    (tmp_path / "repo" / "Package.swift").write_text("// swift-tools-version:5.9\n")
     repo = str(tmp_path / "repo")
-    i = paths.index(os.path.join(repo, ".build", "release", "librwcnn.so"))
-    assert paths[i + 1] == os.path.join(repo, "build", "librwcnn.so")
-    # nearer directories come first
-    assert paths.index(os.path.join(repo, "bindings", "build", "librwcnn.so")) < i
-    assert paths[-1] == os.path.join(os.path.abspath(os.sep), "build", "librwcnn.so")
+    monkeypatch.delenv("RWCNN_DEV", raising=False)
+    assert [p for _, p in _lib.candidate_paths(str(pkg))] == [str(pkg / "librwcnn.so")]
+    monkeypatch.setenv("RWCNN_DEV", "1")
+    paths = [p for _, p in _lib.candidate_paths(str(pkg))]
+    assert paths == [str(pkg / "librwcnn.so"),
+                     os.path.join(repo, ".build", "release", "librwcnn.so"),
+                     os.path.join(repo, "build", "librwcnn.so")]
+
+
+def test_planted_parent_library_is_never_loaded(monkeypatch, tmp_path):
+    """A package under <x>/site-packages must not load <x>/build/librwcnn.so
+    (or any other parent's), with or without RWCNN_DEV: only its own
+    repository, and only in development mode."""
+    monkeypatch.delenv("RWCNN_LIBRARY", raising=False)
+    pkg = tmp_path / "x" / "site-packages" / "rwcnn"
+    pkg.mkdir(parents=True)
+    planted = fake_library(str(tmp_path / "x" / "build" / "librwcnn.so"))
+    fake_library(str(tmp_path / "build" / "librwcnn.so"))
+    fake_library(str(tmp_path / "x" / ".build" / "release" / "librwcnn.so"))
+    for dev in ("0", "1"):
+        monkeypatch.setenv("RWCNN_DEV", dev)
+        paths = [p for _, p in _lib.candidate_paths(str(pkg))]
+        assert paths == [str(pkg / "librwcnn.so")], paths
+        with pytest.raises(_lib.LibraryNotFoundError) as ei:
+            _lib.find_library(str(pkg), system=False)
+        assert planted not in str(ei.value)
+
+
+def test_setup_py_bundles_only_what_it_is_told(monkeypatch, tmp_path):
+    """setup.py follows the same rule: RWCNN_LIBRARY, or with RWCNN_DEV=1
+    the repository holding it; never a parent's build/ folder."""
+    import runpy
+    here = tmp_path / "x" / "bindings" / "python"
+    here.mkdir(parents=True)
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "setup.py")
+    shutil.copy(src, here / "setup.py")
+    fake_library(str(tmp_path / "build" / "librwcnn.so"))        # a parent's, planted
+    fake_library(str(tmp_path / "x" / "build" / "librwcnn.so"))  # the repository's, but no Package.swift yet
+    monkeypatch.delenv("RWCNN_LIBRARY", raising=False)
+    monkeypatch.setattr("setuptools.setup", lambda **kw: None)
+
+    def bundled(dev):
+        monkeypatch.setenv("RWCNN_DEV", dev)
+        return runpy.run_path(str(here / "setup.py"))["LIBRARY"]
+
+    assert bundled("0") is None and bundled("1") is None
+    (tmp_path / "x" / "Package.swift").write_text("// swift-tools-version:5.9\n")
+    assert bundled("0") is None
+    assert bundled("1") == str(tmp_path / "x" / "build" / "librwcnn.so")
 
 
 def test_env_variable_must_exist(monkeypatch, tmp_path):
@@ -50,8 +93,10 @@ def test_env_variable_wins(monkeypatch, tmp_path):
 
 def test_repository_build_output_is_found(monkeypatch, tmp_path):
     monkeypatch.delenv("RWCNN_LIBRARY", raising=False)
+    monkeypatch.setenv("RWCNN_DEV", "1")
     pkg = tmp_path / "repo" / "bindings" / "python" / "rwcnn"
     pkg.mkdir(parents=True)
+    (tmp_path / "repo" / "Package.swift").write_text("// swift-tools-version:5.9\n")
     cmake = fake_library(str(tmp_path / "repo" / "build" / "librwcnn.so"))
     assert _lib.find_library(str(pkg), system=False)[1] == cmake
     swift = fake_library(str(tmp_path / "repo" / ".build" / "release" / "librwcnn.so"))

@@ -75,7 +75,7 @@ def test_warnings_for_unreadable_files(data_dir, tmp_path):
     (d / "broken.png").write_bytes(b"not a png")
     seen = []
     with rwcnn.Model(**MODEL) as m:
-        r = m.train(data=str(d), eval=data_dir, steps=2, batch=2, crop=16, progress=False,
+        r = m.train(data=str(d), eval_data=data_dir, steps=2, batch=2, crop=16, progress=False,
                     checkpoint_every=0, callback=seen.append)
     assert r.skipped_files == 1 and len(r.warnings) == 1 and "broken" in r.warnings[0]
     assert any(e.kind == "warning" for e in seen)

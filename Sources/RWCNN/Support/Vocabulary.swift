@@ -1,0 +1,57 @@
+/// The enums of the public API, each value with its name and the number the
+/// C ABI pins for it (include/rwcnn.h): the one table that the C shim, the
+/// Python binding and the CLI translate through. A name's number is its
+/// index in `names`; a new value goes at the end.
+public enum Vocabulary: Int, CaseIterable, Sendable {
+    case distribution = 0, scaleRule = 1, unpoolMode = 2, decoderMode = 3, optimizer = 4, progressKind = 5
+
+    /// What the C header calls the enum, for messages.
+    public var cName: String {
+        switch self {
+        case .distribution: return "rwcnn_distribution"
+        case .scaleRule: return "rwcnn_scale_rule"
+        case .unpoolMode: return "rwcnn_unpool_mode"
+        case .decoderMode: return "rwcnn_decoder_mode"
+        case .optimizer: return "rwcnn_optimizer"
+        case .progressKind: return "rwcnn_progress_kind"
+        }
+    }
+
+    /// Names in number order.
+    public var names: [String] {
+        switch self {
+        case .distribution: return Distribution.allCases.map(\.rawValue)
+        case .scaleRule: return ScaleRule.names
+        case .unpoolMode: return UnpoolMode.allCases.map(\.rawValue)
+        case .decoderMode: return DecoderMode.allCases.map(\.rawValue)
+        case .optimizer: return OptimizerKind.allCases.map(\.rawValue)
+        case .progressKind: return ["step", "eval", "warning"]
+        }
+    }
+
+    /// The name of `value`, or nil when it is not one of this enum's.
+    public func name(of value: Int) -> String? {
+        names.indices.contains(value) ? names[value] : nil
+    }
+
+    /// The number of `name` (case-insensitive); the error lists the names.
+    public func value(of name: String) throws -> Int {
+        guard let i = names.firstIndex(of: name.lowercased()) else {
+            throw RWCNNError.argument("unknown \(cName) \"\(name)\"; valid: \(names.joined(separator: ", "))")
+        }
+        return i
+    }
+
+    /// The Swift value of a C number, for the String-backed enums.
+    public func decode<T: RawRepresentable>(_ value: Int, as _: T.Type, field: String) throws -> T where T.RawValue == String {
+        guard let name = name(of: value), let v = T(rawValue: name) else {
+            throw RWCNNError.argument("\(field) \(value) is not an \(cName) (valid: \(names.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")))")
+        }
+        return v
+    }
+}
+
+extension ScaleRule {
+    /// The scale rules' names in C number order (`fixed` carries its std).
+    public static let names = ["he", "glorot", "fixed"]
+}
