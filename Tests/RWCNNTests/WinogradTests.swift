@@ -126,8 +126,8 @@ final class WinogradTests: XCTestCase {
             XCTAssertEqual(y.shape, [c.n, c.cout, ho, wo])
             let ref = reference(x, w, b, n: c.n, cin: c.cin, h: c.h, wd: c.w, cout: c.cout, pad: c.pad)
             let e = errors(y.data, ref)
-            // The documented bound (Winograd.swift): normwise under 2e-6, elementwise under 7e-6.
-            XCTAssertLessThan(e.norm, 2e-6, "\(c): normwise relative error \(e.norm)")
+            // The documented bound (Winograd.swift): normwise under 3e-6, elementwise under 7e-6.
+            XCTAssertLessThan(e.norm, 3e-6, "\(c): normwise relative error \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\(c): max error relative to max |ref| \(e.max)")
         }
     }
@@ -196,7 +196,7 @@ final class WinogradTests: XCTestCase {
                                           b.data.map(Double.init), stride: 1, padding: p)
             XCTAssertEqual(y.shape, ref.shape)
             let e = errors(y.data, ref.values)
-            XCTAssertLessThan(e.norm, 2e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
+            XCTAssertLessThan(e.norm, 3e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\((n, cin, cout, h, w, p)): elementwise \(e.max)")
         }
     }
@@ -214,7 +214,7 @@ final class WinogradTests: XCTestCase {
                                           nil, stride: 1, padding: p)
             XCTAssertEqual(ref.shape, x.shape)
             let e = errors(g.input!.data, ref.values)
-            XCTAssertLessThan(e.norm, 2e-6, "\((n, cout, cin, h, w, p)): normwise \(e.norm)")
+            XCTAssertLessThan(e.norm, 3e-6, "\((n, cout, cin, h, w, p)): normwise \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\((n, cout, cin, h, w, p)): elementwise \(e.max)")
             // The weight gradient (GEMM) is unchanged by the path of the input gradient.
             let plain = try conv2dBackward(input: x, weight: wt, gradOutput: gy, stride: 1, padding: p,
@@ -241,7 +241,7 @@ final class WinogradTests: XCTestCase {
                                  nil, stride: 1, padding: p)
             XCTAssertEqual(ref.shape, x.shape)
             let e = errors(g.input!.data, ref.values)
-            XCTAssertLessThan(e.norm, 2e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
+            XCTAssertLessThan(e.norm, 3e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\((n, cin, cout, h, w, p)): elementwise \(e.max)")
             let plain = try convTranspose2dBackward(input: x, weight: wt, gradOutput: gy, stride: 1, padding: p,
                                                     context: context(winograd: false))
