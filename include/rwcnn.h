@@ -385,6 +385,26 @@ rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
+/* ---- Front-end helpers: what the CLI does, for C callers ---------------- */
+/* The same core functions as `rwcnn reconstruct`, so a C program and the
+ * CLI give the same pixels for the same photo. */
+
+/** Resizes a CHW float32 image (`channels` x `height` x `width`) so that its
+ *  shorter side is `size` (the longer to round(long * size / short)) with
+ *  the antialiased triangle filter, then crops the central size x size
+ *  square into `out` (capacity >= channels*size*size floats). `out` may not
+ *  overlap `image`. size must be >= 1; values must be finite. */
+rwcnn_status rwcnn_image_resize_crop(const float *image, size_t channels, size_t height,
+                                     size_t width, size_t size, float *out, size_t capacity);
+
+/** In place: maps the model's raw reconstructions (n x channels x height x
+ *  width) to [0, 1] for viewing and scoring, by the rule the CLI uses:
+ *  display normalisation (as rwcnn_display_normalize) for random and tied
+ *  decoders, whose scale is arbitrary; clamping to [0, 1] for a trained
+ *  decoder. */
+rwcnn_status rwcnn_model_display(const rwcnn_model *model, float *images, size_t n,
+                                 size_t channels, size_t height, size_t width);
+
 /* ---- Training the decoder ----------------------------------------------- */
 
 /** Replaces the encoder's weights with torchvision VGG16/VGG19 weights from a

@@ -19,8 +19,10 @@ extension Model {
 
     /// Images from features, given the trace of the encoder pass that made
     /// them (unpool sizes and switches). Returns the raw decoder output.
+    /// Non-finite features are `.argument`.
     public func decode(_ features: Tensor, trace: EncoderTrace) throws -> Tensor {
-        try decodeKeeping(features, trace: trace, keep: false).output
+        try checkFinite(features, what: "features")
+        return try decodeKeeping(features, trace: trace, keep: false).output
     }
 
     /// Images from features alone. Unpooled sizes are taken as the largest
@@ -28,6 +30,7 @@ extension Model {
     /// the encoder's trace and is an error here (use `reconstruct`).
     public func decode(_ features: Tensor) throws -> Tensor {
         let f = try batched(features)
+        try checkFinite(f, what: "features")
         guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv }) else {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }

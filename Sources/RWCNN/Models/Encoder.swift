@@ -23,8 +23,11 @@ extension Model {
         try encodeWithTrace(images).features
     }
 
-    /// Features plus the trace the mirrored decoder needs.
+    /// Features plus the trace the mirrored decoder needs. Images must be
+    /// finite and in [0, 1] (`checkPixelValues`: NaN, infinities and 0..255
+    /// data are `.argument`).
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
+        try checkPixelValues(images)
         let pass = try encoderForward(images, keep: false)
         return (pass.features, pass.trace)
     }

@@ -258,6 +258,10 @@ PROTOTYPES = {
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
     "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
+    # front-end helpers
+    "rwcnn_image_resize_crop": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                           c_float_p, c_size_t]),
+    "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
 }
 
 # ---- lookup --------------------------------------------------------------------
