@@ -12,7 +12,7 @@ struct RWCNNCommand: ParsableCommand {
         random, tied to the encoder, or trained.
         """,
         version: RWCNNVersion.string,
-        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self])
+        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self, SweepCommand.self])
 }
 
 /// Model settings shared by the subcommands.

@@ -2645,6 +2645,9 @@ static void test_hostile(void)
     rwcnn_model_free(m);
 }
 
+/* Training from memory and the encoder trace (issue 9), in a file of their own. */
+#include "capi_surfaces.c"
+
 int main(int argc, char **argv)
 {
     char probe[1100];
@@ -2703,6 +2706,8 @@ int main(int argc, char **argv)
     test_model_files();
     test_torchvision();
     test_training();
+    test_train_from_memory();
+    test_trace();
     test_concurrency();
 
     if (getenv("RWCNN_TEST_KEEP") == NULL)

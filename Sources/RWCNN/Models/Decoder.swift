@@ -20,7 +20,9 @@ extension Model {
     /// Images from features, given the trace of the encoder pass that made
     /// them (unpool sizes and switches). Returns the raw decoder output.
     public func decode(_ features: Tensor, trace: EncoderTrace) throws -> Tensor {
-        try decodeKeeping(features, trace: trace, keep: false).output
+        let f = try batched(features)
+        try check(trace: trace, features: f.shape)
+        return try decodeKeeping(f, trace: trace, keep: false).output
     }
 
     /// Images from features alone. Unpooled sizes are taken as the largest
