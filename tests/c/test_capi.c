@@ -2796,6 +2796,8 @@ done:
     free(shown);
     free(bad);
 }
+/* Training from memory and the encoder trace (issue 9), in a file of their own. */
+#include "capi_surfaces.c"
 
 int main(int argc, char **argv)
 {
@@ -2855,6 +2857,8 @@ int main(int argc, char **argv)
     test_model_files();
     test_torchvision();
     test_training();
+    test_train_from_memory();
+    test_trace();
     test_concurrency();
     test_front_end();
 

@@ -22,7 +22,9 @@ extension Model {
     /// Non-finite features are `.argument`.
     public func decode(_ features: Tensor, trace: EncoderTrace) throws -> Tensor {
         try checkFinite(features, what: "features")
-        return try decodeKeeping(features, trace: trace, keep: false).output
+        let f = try batched(features)
+        try check(trace: trace, features: f.shape)
+        return try decodeKeeping(f, trace: trace, keep: false).output
     }
 
     /// Images from features alone. Unpooled sizes are taken as the largest

@@ -8,8 +8,10 @@ struct EncoderActivations {
 }
 
 /// What the encoder remembers for the decoder: each layer's input shape
-/// (unpooling restores it exactly) and each pool's argmax switches.
-public struct EncoderTrace {
+/// (unpooling restores it exactly) and each pool's argmax switches. Encode
+/// now, decode later: keep the trace of `encodeWithTrace` and hand it to
+/// `decode(_:trace:)`, which checks it against the model and the features.
+public struct EncoderTrace: Equatable, Sendable {
     /// Input shape [N, C, H, W] of each layer up to the cut.
     public var inputShapes: [[Int]] = []
     /// Switches of the pool at a layer index.
