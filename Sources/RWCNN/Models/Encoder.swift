@@ -30,36 +30,58 @@ extension Model {
     /// data are `.argument`).
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
         try checkPixelValues(images)
-        let pass = try encoderForward(images, keep: false)
+        let x = try batched(images)
+        let pass = try plans.with(planKey(.encode, x)) { ws in try encoderForward(x, keep: false, workspace: ws) }
         return (pass.features, pass.trace)
+    }
+
+    /// The plan key of `job` for a batch `x` [N, C, H, W].
+    func planKey(_ job: PlanKey.Job, _ x: Tensor) -> PlanKey {
+        PlanKey(job: job, batch: x.shape[0], height: x.shape[2], width: x.shape[3])
     }
 
     /// One encoder pass over `images` [N, C, H, W] (or [C, H, W]) in [0, 1].
     /// With `keep`, every layer's output is kept, for `encoderBackwardData`.
     func encoderForward(_ images: Tensor, keep: Bool) throws -> EncoderActivations {
+        try encoderForward(images, keep: keep, workspace: nil)
+    }
+
+    /// `encoderForward(_:keep:)` with its buffers from `workspace` when
+    /// given: without `keep`, each layer's input goes back to it as soon as
+    /// the layer has run (the caller's images never do).
+    func encoderForward(_ images: Tensor, keep: Bool, workspace: Workspace?) throws -> EncoderActivations {
         var x = try batched(images)
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
         let context = self.context
         try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
-        if config.normalizeInput { x = try imageNetNormalized(x) }
+        // Whether x is a buffer of this pass (not the caller's images).
+        var owned = false
+        if config.normalizeInput { x = try imageNetNormalized(x); owned = true }
         var pass = EncoderActivations()
         for layer in network.encoder {
             pass.trace.inputShapes.append(x.shape)
+            let y: Tensor
             switch layer {
             case .conv(let conv):
                 let weight = try parameter(conv.weight)
-                x = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
+                y = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
                                      transformed: cachedTransform(layer: conv.index, transposed: false, input: x.shape,
                                                                   weight: weight, context: context),
-                                     context: context)
+                                     context: context, workspace: workspace)
             case .maxPool(let pool):
-                let pooled = try pool.forward(x, context: context)
-                x = pooled.output
+                let pooled = try pool.forward(x, context: context, workspace: workspace)
+                y = pooled.output
                 pass.trace.switches[pool.index] = pooled.switches
             }
-            if keep { pass.outputs.append(x) }
+            if keep {
+                pass.outputs.append(y)
+            } else if owned {
+                workspace?.recycle(x)
+            }
+            x = y
+            owned = true
         }
         pass.features = x
         return pass
