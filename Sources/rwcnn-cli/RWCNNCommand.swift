@@ -12,7 +12,8 @@ struct RWCNNCommand: ParsableCommand {
         random, tied to the encoder, or trained.
         """,
         version: RWCNNVersion.string,
-        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self])
+        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self,
+                      /* image synthesis */ Invert.self, Texture.self, Style.self])
 }
 
 /// Model settings shared by the subcommands.

@@ -28,6 +28,7 @@ from .image import display_normalize, encode_png, image_size, load_image, load_i
 from .metrics import colour_ssim, mse, psnr, ssim
 from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
+from .synthesis import SynthesisProgress, SynthesisResult, invert, style, texture
 
 __all__ = [
     "Model", "TrainOptions", "TrainProgress", "TrainResult",
@@ -35,6 +36,7 @@ __all__ = [
     "display_normalize", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
     "study", "report",
+    "invert", "texture", "style", "SynthesisResult", "SynthesisProgress",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",
