@@ -94,6 +94,22 @@ struct MaxPool2d: Equatable {
     }
 }
 
+/// Average pooling (no switches: every input of a window gets 1/k^2 of its
+/// output's gradient).
+struct AvgPool2d: Equatable {
+    let index: Int
+    let kernel: Int
+    let stride: Int
+
+    func forward(_ x: Tensor) throws -> Tensor {
+        try avgPoolForward(input: x, kernel: kernel, stride: stride)
+    }
+
+    func backwardData(_ gradOutput: Tensor, inputShape: [Int]) throws -> Tensor {
+        try avgPoolBackward(gradOutput: gradOutput, kernel: kernel, stride: stride, inputShape: inputShape)
+    }
+}
+
 /// Unpooling, the decoder's mirror of a pool.
 struct Unpool: Equatable {
     let index: Int
@@ -118,10 +134,11 @@ struct Unpool: Equatable {
     }
 }
 
-/// One encoder layer. (An average pool joins as a third case.)
+/// One encoder layer.
 enum EncoderLayer: Equatable {
     case conv(Conv2d)
     case maxPool(MaxPool2d)
+    case avgPool(AvgPool2d)
 }
 
 /// One decoder layer.
@@ -146,6 +163,8 @@ struct Network: Equatable {
             case .conv(let k):
                 encoder.append(.conv(Conv2d(index: i, weight: "encoder.\(l.name).weight", bias: "encoder.\(l.name).bias",
                                             kernel: k, padding: l.padding, relu: true)))
+            case .pool(let k, let s) where l.pooling == .avg:
+                encoder.append(.avgPool(AvgPool2d(index: i, kernel: k, stride: s)))
             case .pool(let k, let s):
                 encoder.append(.maxPool(MaxPool2d(index: i, kernel: k, stride: s)))
             }
@@ -159,7 +178,12 @@ struct Network: Equatable {
                     index: i, weight: mode == .tied ? "encoder.\(l.name).weight" : "decoder.\(l.name).weight",
                     bias: mode == .tied ? nil : "decoder.\(l.name).bias", padding: l.padding, relu: i != firstConv)))
             case .pool(let k, let s):
-                decoder.append(.unpool(Unpool(index: i, mode: unpool, kernel: k, stride: s)))
+                // An average pool has no argmax: `switches` unpooling mirrors
+                // it by spreading each value over its whole window (`nearest`,
+                // k^2 times the average's adjoint); `nearest` and `zeros` are
+                // as for max pools.
+                let mode = l.pooling == .avg && unpool == .switches ? UnpoolMode.nearest : unpool
+                decoder.append(.unpool(Unpool(index: i, mode: mode, kernel: k, stride: s)))
             }
         }
         self.encoder = encoder

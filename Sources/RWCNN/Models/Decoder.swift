@@ -33,7 +33,7 @@ extension Model {
     public func decode(_ features: Tensor) throws -> Tensor {
         let f = try batched(features)
         try checkFinite(f, what: "features")
-        guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv }) else {
+        guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv && $0.pooling == .max }) else {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }
         let trace = try inferredTrace(featureShape: f.shape)

@@ -29,6 +29,7 @@ from .metrics import colour_ssim, mse, psnr, ssim
 from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
 from .trace import Trace  # issue 9: encode now, decode later
+from .synthesis import SynthesisProgress, SynthesisResult, invert, style, texture
 
 __all__ = [
     "Model", "TrainOptions", "TrainProgress", "TrainResult",
@@ -36,6 +37,7 @@ __all__ = [
     "display_normalize", "resize_crop", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
     "study", "report", "Trace",
+    "invert", "texture", "style", "SynthesisResult", "SynthesisProgress",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",
