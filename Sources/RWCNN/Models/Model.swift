@@ -93,8 +93,10 @@ public final class Model: @unchecked Sendable {
 
     /// Encoder then decoder on a batch [N, C, H, W] (or one image [C, H, W]).
     /// Returns the raw decoder output [N, C, H, W]; random decoders give an
-    /// arbitrary scale and colour (see `displayNormalize`).
+    /// arbitrary scale and colour (see `displayNormalize`). Images must be
+    /// finite and in [0, 1] (`checkPixelValues`).
     public func reconstruct(_ images: Tensor) throws -> Tensor {
+        try checkPixelValues(images)
         let x = try batched(images)
         return try plans.with(planKey(.reconstruct, x)) { ws in
             let pass = try encoderForward(x, keep: false, workspace: ws)
