@@ -154,7 +154,7 @@ struct PreparedData {
     }
 }
 
-/// Checks in-memory images ([3, H, W] each, finite) and resizes them as a
+/// Checks in-memory images ([3, H, W] each, pixel values as `checkPixelValues` wants) and resizes them as a
 /// folder's files are (`shortSide`); too small is an error here, not a skip.
 private func prepared(_ images: [Tensor], what: String, options: TrainOptions, minSide: Int) throws -> [Tensor] {
     guard !images.isEmpty else { throw RWCNNError.argument("no \(what)s given") }
@@ -163,9 +163,7 @@ private func prepared(_ images: [Tensor], what: String, options: TrainOptions, m
         guard image.rank == 3, image.shape[0] == 3 else {
             throw RWCNNError.argument("\(what) \(i) must be [3, H, W] (RGB, channels first), got shape \(image.shape)")
         }
-        if let bad = image.data.firstIndex(where: { !$0.isFinite }) {
-            throw RWCNNError.argument("\(what) \(i) holds a non-finite value (\(image.data[bad]) at index \(bad))")
-        }
+        try checkPixelValues(image, what: "\(what) \(i)")
         var t = image
         if options.shortSide > 0 {
             let h = t.shape[1], w = t.shape[2]
