@@ -39,7 +39,7 @@ struct Info: ParsableCommand {
             let kind: String
             switch layer.kind {
             case .conv(let k): kind = "conv \(k)x\(k)"
-            case .pool(let k, let st): kind = "maxpool \(k)/\(st)"
+            case .pool(let k, let st): kind = "\(layer.pooling == .avg ? "avgpool" : "maxpool") \(k)/\(st)"
             }
             print(pad(layer.name, 10) + pad(kind, 14) + pad(s.map(String.init).joined(separator: "x"), 18)
                   + pad("\(layer.parameterCount)", 12, right: true) + pad("\(total)", 14, right: true)

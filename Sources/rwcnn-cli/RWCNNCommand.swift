@@ -15,7 +15,8 @@ struct RWCNNCommand: ParsableCommand {
         random, tied to the encoder, or trained.
         """,
         version: RWCNNVersion.string,
-        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self])
+        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self, SweepCommand.self,
+                      /* image synthesis */ Invert.self, Texture.self, Style.self])
 
     /// As ArgumentParser's `main`, except that a usage error a subcommand
     /// finds while it runs (a `ValidationError` from `run()`) prints that

@@ -518,8 +518,14 @@ static void test_enum_names(void)
         {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_ADAM, "adam"}, {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_SGD, "sgd"},
         {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_STEP, "step"}, {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_EVAL, "eval"},
         {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_WARNING, "warning"},
+        {RWCNN_ENUM_SYNTHESIS_OPTIMIZER, RWCNN_SYNTHESIS_ADAM, "adam"},
+        {RWCNN_ENUM_SYNTHESIS_OPTIMIZER, RWCNN_SYNTHESIS_LBFGS, "lbfgs"},
+        {RWCNN_ENUM_SYNTHESIS_START, RWCNN_START_NOISE, "noise"}, {RWCNN_ENUM_SYNTHESIS_START, RWCNN_START_CONTENT, "content"},
+        {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_MEAN, "mean"},
+        {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_RELATIVE, "relative"},
+        {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_SCALED, "scaled"}, {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_GATYS, "gatys"},
     };
-    static const int counts[] = {4, 3, 3, 3, 2, 3};
+    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2};
     size_t i;
     int kind, v, got;
     const char *name;
@@ -529,7 +535,7 @@ static void test_enum_names(void)
         CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
                pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
     }
-    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_PROGRESS_KIND; kind++) {
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_GRAM_NORMALIZATION; kind++) {
         for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
             got = -1;
             CHECK_OK(rwcnn_enum_value(kind, name, &got));
@@ -544,11 +550,11 @@ static void test_enum_names(void)
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
     CHECK_MESSAGE("normal, uniform, laplace, logistic");
     CHECK(got == 77);
-    CHECK_STATUS(rwcnn_enum_value(6, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(10, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
-    CHECK(rwcnn_enum_name(6, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+    CHECK(rwcnn_enum_name(10, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
 }
 
 static void test_last_error_thread_local(void)
@@ -2796,6 +2802,123 @@ done:
     free(shown);
     free(bad);
 }
+/* Training from memory and the encoder trace (issue 9), in a file of their own. */
+#include "capi_surfaces.c"
+/* ---- image synthesis (rwcnn_invert / rwcnn_texture / rwcnn_style) ---------- */
+
+static int synthesis_calls;
+
+static int synthesis_progress(const rwcnn_synthesis_progress *p, void *user)
+{
+    size_t i, count = p->n * p->channels * p->height * p->width;
+    synthesis_calls++;
+    if (p->struct_size != sizeof(rwcnn_synthesis_progress) || p->image == NULL || p->step != (size_t)synthesis_calls)
+        return 1;
+    for (i = 0; i < count; i++)
+        if (!(p->image[i] >= 0 && p->image[i] <= 1)) return 1; /* clamped */
+    return synthesis_calls >= *(int *)user; /* cancel after that many */
+}
+
+static void test_synthesis(void)
+{
+    rwcnn_model_config cfg;
+    rwcnn_synthesis_options o;
+    rwcnn_synthesis_result r;
+    rwcnn_model *m = NULL;
+    const size_t h = 16, w = 16, n = 2, count = n * 3 * h * w;
+    float *x = make_images(n, 3, h, w, 5), *out = canary_floats(count), *tex = canary_floats(3 * 20 * 12);
+    double losses[16];
+    const char *layers[] = {"conv1_1", "relu2_1"};
+    const char *bad_layers[] = {"conv1_1", "conv7_7"};
+    const char *deep[] = {"pool2"};
+    double weights[] = {1.0, 0.5}, negative[] = {1.0, -0.5};
+    int stop_after = 1000;
+    section("rwcnn_invert / rwcnn_texture / rwcnn_style");
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "8,A,8,M,8";
+    cfg.cut = "conv2_1";
+    CHECK_OK(rwcnn_model_create(&cfg, &m));
+    rwcnn_synthesis_options_init(NULL);
+    rwcnn_synthesis_options_init(&o);
+    CHECK(o.struct_size == sizeof o && o.steps == 200 && o.optimizer == RWCNN_SYNTHESIS_ADAM && o.clamp == 1 &&
+          o.scales == 1 && o.feature_normalization == RWCNN_FEATURE_RELATIVE && o.gram_normalization == RWCNN_GRAM_SCALED);
+    o.steps = 6;
+    o.losses = losses;
+    o.losses_capacity = 4;
+    o.progress = synthesis_progress;
+    o.user = &stop_after;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    synthesis_calls = 0;
+    CHECK_OK(rwcnn_invert(m, x, n, 3, h, w, "relu2_1", 1.0, &o, out, count, &r));
+    CHECK(synthesis_calls == 6 && r.steps_done == 6 && r.losses_written == 4);
+    CHECK(r.final_loss < r.start_loss && losses[3] < losses[0]);
+    CHECK(touched(out, count, count + CANARY) == 0 && all_finite(out, count));
+    /* defaults for NULL options and result */
+    o.steps = 2;
+    o.progress = NULL;
+    CHECK_OK(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, NULL));
+    /* texture at another size, two layers, weights; then style */
+    CHECK_OK(rwcnn_texture(m, x, 1, 3, h, w, layers, weights, 2, 1, 20, 12, &o, tex, 3 * 20 * 12, &r));
+    CHECK(touched(tex, 3 * 20 * 12, 3 * 20 * 12 + CANARY) == 0 && r.final_loss < r.start_loss);
+    CHECK_OK(rwcnn_style(m, x, n, 3, h, w, x, 1, h, w, "conv2_1", 1.0, layers, NULL, 2, &o, out, count, &r));
+    /* cancel */
+    o.progress = synthesis_progress;
+    stop_after = 1;
+    synthesis_calls = 0;
+    CHECK_STATUS(rwcnn_invert(m, x, n, 3, h, w, "conv2_1", 1.0, &o, out, count, &r), RWCNN_ERR_CANCELLED);
+    CHECK(synthesis_calls == 1);
+    o.progress = NULL;
+    /* bad options, each a clear message */
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, layers, NULL, 0, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("no layers given");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, bad_layers, NULL, 2, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("unknown layer");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, deep, NULL, 1, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("past the model's cut");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, layers, negative, 2, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("must be finite and at least 0");
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", -1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("at least 0");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, layers, NULL, 2, 1, 1, 12, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("too small");
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, 1, 1, "conv2_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("too small");
+    o.steps = 0;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("steps must be");
+    o.steps = 2;
+    o.optimizer = (rwcnn_synthesis_optimizer)7;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("rwcnn_synthesis_optimizer");
+    o.optimizer = RWCNN_SYNTHESIS_LBFGS;
+    o.learning_rate = -1; /* Adam's only: still checked */
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("learning rate");
+    o.learning_rate = 0.05;
+    o.losses = NULL;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("options.losses");
+    o.losses_capacity = 0;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, NULL, 1.0, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_invert(m, NULL, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_invert(NULL, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, NULL, NULL, 2, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_invert(m, x, n, 3, h, w, "conv1_1", 1.0, &o, out, count - 1, &r), RWCNN_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(rwcnn_invert(m, x, (size_t)-1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    o.struct_size = 3;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("struct_size");
+    /* an older, smaller options struct: the fields it lacks take their defaults */
+    o.struct_size = offsetof(rwcnn_synthesis_options, optimizer);
+    o.steps = 1;
+    CHECK_OK(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r));
+    CHECK(r.steps_done == 1);
+    rwcnn_model_free(m);
+    free(x);
+    free(out);
+    free(tex);
+}
 
 int main(int argc, char **argv)
 {
@@ -2855,8 +2978,11 @@ int main(int argc, char **argv)
     test_model_files();
     test_torchvision();
     test_training();
+    test_train_from_memory();
+    test_trace();
     test_concurrency();
     test_front_end();
+    test_synthesis();
 
     if (getenv("RWCNN_TEST_KEEP") == NULL)
         remove_tree(g_tmp);

@@ -19,6 +19,8 @@ from . import _lib
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 _M = TypeVar("_M", bound="Model")
 from ._arrays import FloatArray, as_features, as_images, restore
+from ._train_data import BatchFeed, is_array, is_folder
+from .trace import Trace
 from .errors import ArgumentError, Error
 
 __all__ = ["Model", "TrainOptions", "TrainProgress", "TrainResult", "DISTRIBUTIONS", "SCALE_RULES",
@@ -108,6 +110,26 @@ def _encoder_input(images: Any) -> Tuple[FloatArray, bool]:
             "of shape %s looks channels-last; use a.transpose(2, 0, 1) (or (0, 3, 1, 2) for a "
             "batch), or pass uint8 H x W x C" % (raw.shape,))
     return x, batched
+
+
+def _training_images(images: Any, what: str) -> FloatArray:
+    """Training images or a batch as N x 3 x H x W float32 (gray replicated,
+    alpha dropped, as a folder's files are loaded)."""
+    if isinstance(images, (list, tuple)):
+        try:
+            images = np.stack([np.asarray(i) for i in images])
+        except ValueError:
+            raise ArgumentError("%s: the images of a list must share one shape; resize them to one "
+                                "size first, or save them to a folder" % what) from None
+    x, _ = _encoder_input(images)
+    if x.shape[1] == 1:
+        x = np.repeat(x, 3, axis=1)
+    elif x.shape[1] == 4:
+        x = np.ascontiguousarray(x[:, :3])
+    if x.shape[1] != 3:
+        raise ArgumentError("%s: images must have 3 channels (RGB), 1 (gray) or 4 (alpha "
+                            "dropped), got %d" % (what, x.shape[1]))
+    return x
 
 
 def _nan_to_none(x: Optional[float]) -> Optional[float]:
@@ -573,25 +595,45 @@ class Model:
 
     # -- running --
 
-    def encode(self, images: Any) -> FloatArray:
+    def encode(self, images: Any, trace: bool = False) -> Any:
         """Features at the cut: C x H x W for one image, N x C x H x W for a
-        batch (images as float CHW/NCHW in [0, 1] or uint8 HWC/NHWC)."""
+        batch (images as float CHW/NCHW in [0, 1] or uint8 HWC/NHWC). With
+        ``trace=True``, returns ``(features, Trace)``: the encoder's trace
+        (pool switches, layer sizes) for a later ``decode(features,
+        trace=...)``."""
         x, batched = _encoder_input(images)
         n, c, hh, ww = x.shape
         with self._use() as h:
             fs = self.feature_shape(hh, ww)
             out = np.empty((n,) + fs, np.float32)
-            _lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
-                                          _lib.float_ptr(out), out.size)
-        return restore(out, batched)
+            if not trace:
+                _lib.lib().rwcnn_model_encode(h, _lib.float_ptr(x), n, c, hh, ww,
+                                              _lib.float_ptr(out), out.size)
+                return restore(out, batched)
+            t = _lib.trace_p()
+            _lib.lib().rwcnn_model_encode_trace(h, _lib.float_ptr(x), n, c, hh, ww,
+                                                _lib.float_ptr(out), out.size, ctypes.byref(t))
+            return restore(out, batched), Trace(t.value, batched)
 
-    def decode(self, features: Any) -> FloatArray:
-        """Images from features alone (C x H x W or N x C x H x W float), sized
-        as :meth:`decoded_shape` says; raw output (see display_normalize).
-        With unpool="switches" and a pool before the cut the switches are
-        needed: ArgumentError, use :meth:`reconstruct`."""
+    def decode(self, features: Any, trace: Optional[Trace] = None) -> FloatArray:
+        """Images from features (C x H x W or N x C x H x W float); raw output
+        (see display_normalize). With ``trace`` (from ``encode(...,
+        trace=True)``) the output has the encoded images' size and unpools
+        by their switches; the features must have the trace's shape.
+        Without it, sizes follow :meth:`decoded_shape`, and a model with
+        unpool="switches" and a pool before the cut needs the trace:
+        ArgumentError."""
         f, batched = as_features(features)
         n, c, fh, fw = f.shape
+        if trace is not None:
+            if not isinstance(trace, Trace):
+                raise ArgumentError("trace must be an rwcnn.Trace from encode(..., trace=True), "
+                                    "got %s" % type(trace).__name__)
+            with self._use() as h, trace._use() as t:
+                out = np.empty(trace.image_shape, np.float32)
+                _lib.lib().rwcnn_model_decode_trace(h, t, _lib.float_ptr(f), n, c, fh, fw,
+                                                    _lib.float_ptr(out), out.size)
+            return restore(out, batched)
         with self._use() as h:
             ds = self.decoded_shape(fh, fw)
             out = np.empty((n,) + ds, np.float32)
@@ -675,7 +717,7 @@ class Model:
 
     # -- training --
 
-    def train(self, data: PathLike, eval_data: Optional[PathLike] = None,
+    def train(self, data: Any, eval_data: Any = None,
               steps: Optional[int] = None, batch: Optional[int] = None,
               crop: Optional[int] = None, lr: Optional[float] = None,
               checkpoint: Optional[PathLike] = None, resume: Union[bool, PathLike, None] = None,
@@ -698,9 +740,20 @@ class Model:
         :meth:`TrainOptions.defaults` lists them).
 
         Args:
-            data: folder of PNG and JPEG files (searched recursively).
-            eval_data: folder of held-out images; None holds out
-                eval_fraction of data. (``eval=`` is a deprecated alias.)
+            data: a folder of PNG and JPEG files (searched recursively); or
+                images in memory, an N x 3 x H x W float32 array in [0, 1]
+                or N x H x W x 3 uint8 (or a list of same-shaped images),
+                sampled as a folder's files are (the same images give the
+                same run); or an iterable of batches (batch x 3 x crop x
+                crop, either layout; a DataLoader's (images, labels) pairs
+                and torch tensors work as they are), trained on as given,
+                batch and crop taken from its first batch unless set, read
+                from its start also when resuming; or a callable step ->
+                batch (0-based step index).
+            eval_data: held-out images: a folder (with a data folder), an
+                array (with data in memory; required for batches); None
+                holds out eval_fraction of the data folder or array.
+                (``eval=`` is a deprecated alias.)
             checkpoint: path of the checkpoint (written atomically every
                 checkpoint_every steps, at the end and on cancellation).
             resume: True continues from `checkpoint`; a path is shorthand for
@@ -751,9 +804,6 @@ class Model:
             keep.append(b)
             return b
 
-        o.data_dir = path_arg(data)
-        if eval_data is not None:
-            o.eval_dir = path_arg(eval_data)
         if resume is not None and not isinstance(resume, (bool, int)):
             rpath = os.fspath(resume)
             if checkpoint is not None and os.fspath(checkpoint) != rpath:
@@ -805,6 +855,7 @@ class Model:
             o.checkpoint_every = _size(checkpoint_every, "checkpoint_every")
         if callback is not None and not callable(callback):
             raise ArgumentError("callback must be callable")
+        feed = self._train_data(o, data, eval_data, keep, path_arg, batch is None, crop is None)
 
         if progress is True:
             bar = _ProgressBar(sys.stderr)
@@ -871,6 +922,9 @@ class Model:
             if bar is not None:
                 bar.close()
 
+        if feed is not None:
+            state.interrupted = state.interrupted or feed.interrupted
+            state.exception = state.exception or feed.error
         if state.interrupted:
             raise KeyboardInterrupt("training interrupted after step %d%s" % (
                 state.last_step, "; checkpoint saved to %s" % os.fsdecode(checkpoint) if checkpoint else ""))
@@ -888,6 +942,51 @@ class Model:
             warnings=state.warnings)
 
 
+    @staticmethod
+    def _train_data(o: Any, data: Any, eval_data: Any, keep: List[Any],
+                    path_arg: Callable[[PathLike], bytes], default_batch: bool,
+                    default_crop: bool) -> Optional[BatchFeed]:
+        """Sets the data fields of rwcnn_train_options `o` (data_dir, or
+        images / eval_images / batch_fn); `keep` holds what they point to."""
+        if is_folder(data):
+            o.data_dir = path_arg(data)
+            if eval_data is not None:
+                if not is_folder(eval_data):
+                    raise ArgumentError("eval_data: with a data folder, the held-out images are a "
+                                        "folder too (arrays go with data in memory)")
+                o.eval_dir = path_arg(eval_data)
+            return None
+        if eval_data is not None:
+            if is_folder(eval_data):
+                raise ArgumentError("eval_data: with data in memory, give the held-out images as "
+                                    "an array (rwcnn.load_image reads files)")
+            ev = _training_images(eval_data, "eval_data")
+            keep.append(ev)
+            o.eval_images = _lib.float_ptr(ev)
+            o.eval_count, _, o.eval_height, o.eval_width = ev.shape
+        if is_array(data):
+            x = _training_images(data, "data")
+            keep.append(x)
+            o.images = _lib.float_ptr(x)
+            o.image_count, _, o.image_height, o.image_width = x.shape
+            return None
+        if eval_data is None:
+            raise ArgumentError("training from batches needs held-out images: pass eval_data as "
+                                "an array")
+        feed = BatchFeed(data, lambda b: _training_images(b, "batch"))
+        if feed.call is None and (default_batch or default_crop):
+            n, _, h, w = feed.peek_shape()
+            if h != w:
+                raise ArgumentError("batches must be square (batch x 3 x crop x crop), the first "
+                                    "is %dx%d" % (h, w))
+            if default_batch:
+                o.batch = n
+            if default_crop:
+                o.crop = h
+        fn = feed.c_callback()
+        keep.append(fn)
+        o.batch_fn = fn
+        return feed
 def _config_dict(cfg: Any, keep_std: bool = False) -> Dict[str, Any]:
     """A filled rwcnn_model_config as Model's keyword arguments."""
     scale = _name(_table("SCALE_RULES"), cfg.scale)
