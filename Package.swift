@@ -10,7 +10,9 @@ let here = Context.packageDirectory
 let package = Package(
     name: "rwcnn",
     products: [
-        .library(name: "RWCNN", targets: ["RWCNN"]),
+        // RWCNNErrorText: the LocalizedError conformance (Foundation), apart
+        // from the core so that librwcnn.so stays Foundation-free.
+        .library(name: "RWCNN", targets: ["RWCNN", "RWCNNErrorText"]),
         .library(name: "rwcnn", type: .dynamic, targets: ["RWCNNCAPI"]),
         .executable(name: "rwcnn-cli", targets: ["rwcnn-cli"]),
     ],
@@ -28,10 +30,10 @@ let package = Package(
             name: "RWCNN",
             dependencies: ["CPNG", "CTurboJPEG", .target(name: "CBLAS", condition: linux)],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
+        .target(name: "RWCNNErrorText", dependencies: ["RWCNN"]),
         // The C ABI: @_cdecl exports only. Linked with the Swift runtime
-        // inside and only rwcnn_* symbols visible (exports.map). The core
-        // uses FoundationEssentials (LocalizedError), whose static parts
-        // need their shims named, as for the CLI.
+        // inside and only rwcnn_* symbols visible (exports.map); no
+        // Foundation (the core does not use it).
         .systemLibrary(name: "CRWCNN"),
         .target(
             name: "RWCNNCAPI",
@@ -41,8 +43,6 @@ let package = Package(
                 "-static-stdlib",
                 "-Xlinker", "--version-script=\(here)/Sources/RWCNNCAPI/exports.map",
                 "-Xlinker", "-soname=librwcnn.so.0",
-                "-Xlinker", "--start-group", "-l_FoundationCollections", "-l_FoundationCShims",
-                "-lswiftSynchronization", "-Xlinker", "--end-group",
                 "-Xlinker", "--no-undefined",
             ], .when(platforms: [.linux]))]),
         .executableTarget(
@@ -53,7 +53,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group",
                                            "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization",
                                            "-Xlinker", "--end-group"], .when(platforms: [.linux]))]),
-        .testTarget(name: "RWCNNTests", dependencies: ["RWCNN"], exclude: ["Data"]),
+        .testTarget(name: "RWCNNTests", dependencies: ["RWCNN", "RWCNNErrorText"], exclude: ["Data"]),
     ],
     swiftLanguageVersions: [.v5]
 )

@@ -16,8 +16,14 @@ struct Info: ParsableCommand {
     @Option(help: "Channel multiplier.")
     var width = ModelConfig().width
 
-    @Option(help: "Use this odd kernel size for every conv.")
-    var kernel: Int?
+    @Option(help: "Use this odd kernel size for every conv (C and Python: kernel_size).")
+    var kernelSize: Int?
+
+    @Option(name: .customLong("kernel"), help: ArgumentHelp("Old name of --kernel-size.", visibility: .hidden))
+    var kernelAlias: Int?
+
+    /// --kernel-size, or its old name --kernel.
+    var kernel: Int? { kernelSize ?? kernelAlias }
 
     @Option(help: "Input size (square) for the shapes.")
     var size = 224

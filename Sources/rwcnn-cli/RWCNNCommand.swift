@@ -53,8 +53,14 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Channel multiplier (each conv keeps at least one channel).")
     var width = defaults.width
 
-    @Option(help: "Use this odd kernel size for every conv.")
-    var kernel: Int?
+    @Option(help: "Use this odd kernel size for every conv (C and Python: kernel_size).")
+    var kernelSize: Int?
+
+    @Option(name: .customLong("kernel"), help: ArgumentHelp("Old name of --kernel-size.", visibility: .hidden))
+    var kernelAlias: Int?
+
+    /// --kernel-size, or its old name --kernel.
+    var kernel: Int? { kernelSize ?? kernelAlias }
 
     @Option(help: "Seed of the random weights.")
     var seed = defaults.seed

@@ -98,6 +98,7 @@ public final class Model: @unchecked Sendable {
     public func reconstruct(_ images: Tensor) throws -> Tensor {
         try checkPixelValues(images)
         let x = try batched(images)
+        try checkPixelValues(x)  // finite, in [0, 1] (not 0..255), as for encode
         return try plans.with(planKey(.reconstruct, x)) { ws in
             let pass = try encoderForward(x, keep: false, workspace: ws)
             let output = try decodeKeeping(pass.features, trace: pass.trace, keep: false, workspace: ws).output

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials  // LocalizedError, without the rest of Foundation
-#elseif canImport(Foundation)
-import Foundation
-#endif
-
 /// Every failure in the engine is one of these. The C shim maps each case to
 /// an `rwcnn_status` (see include/rwcnn.h) and keeps the message for
 /// `rwcnn_last_error()`.
@@ -35,10 +29,9 @@ public enum RWCNNError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// `localizedDescription` gives the message (not "RWCNNError error 0").
-extension RWCNNError: LocalizedError {
-    public var errorDescription: String? { message }
-}
+// `localizedDescription` gives the message through the LocalizedError
+// conformance in Sources/RWCNNErrorText (part of the RWCNN product), kept out
+// of this module so that librwcnn.so needs no Foundation.
 
 /// Shape arithmetic that cannot overflow silently: products of dimensions
 /// coming from callers or files go through here.

@@ -259,6 +259,17 @@ def test_cli_init_distribution_is_an_alias_of_distribution(tmp_path):
     assert bad.returncode == 64 and "normal, uniform, laplace, logistic" in bad.stderr
     help_text = subprocess.run([CLI, "features", "--help"], capture_output=True, text=True).stdout
     assert "--distribution" in help_text and "--init-distribution" not in help_text
+    # --kernel-size (kernel_size in C and Python), --kernel its old name.
+    for flag in ("--kernel-size", "--kernel"):
+        out = tmp_path / ("k%s.npy" % flag)
+        subprocess.run([CLI, "features", PHOTO, "--arch", "8,M", "--cut", "pool1", "--size", "24", flag, "5",
+                        "-o", str(out)], check=True, capture_output=True)
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[2], outs[3])
+    assert not np.array_equal(outs[2], outs[0])      # 5x5 kernels differ from 3x3 ones
+    info = subprocess.run([CLI, "info", "--arch", "8,M", "--kernel-size", "5", "--size", "32"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "kernel 5" in info and "--kernel-size" in help_text
 
 
 # ---- CLI usage and help ------------------------------------------------------------------
