@@ -68,7 +68,7 @@ struct SynthesisBench: Equatable {
         guard !times.isEmpty else { throw CLIError("synthesis ended before any step was timed") }
         // Forward + backward to the pixels: about 3 x the forward's convs
         // (the first conv needs no input gradient, counted anyway).
-        let gflop = 2 * (try convFlops(model.architecture, cut: model.cutIndex, size: size)) / 1e9
+        let gflop = 2 * (try model.architecture.encoderFLOPs(cut: model.cutIndex, height: size, width: size)) / 1e9
         return (record, times, fields, gflop, setupRSS)
     }
 

@@ -89,7 +89,7 @@ enum BenchWork: Equatable {
             let x = try Tensor(shape: [batch, 3, size, size], data: (0..<(batch * 3 * size * size)).map { _ in rng.nextUnit() })
             setupRSS = Usage.now().peakRSSMB
             (times, cost) = try timeCalls(timing) { _ = try model.encode(x) }
-            gflop = try convFlops(model.architecture, cut: model.cutIndex, size: size) * Double(batch) / 1e9
+            gflop = try model.architecture.encoderFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
         case let .trainStep(cut, size, batch):
             rec += [("bench", .string("train_step")), ("cut", .string(cut)), ("size", .number(Double(size))),
                     ("batch", .number(Double(batch))), ("unpool", .string("nearest")), ("optimizer", .string("adam")),
@@ -97,7 +97,7 @@ enum BenchWork: Equatable {
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
             setupRSS = Usage.now().peakRSSMB
             (times, cost) = try timeTrainSteps(model, size: size, batch: batch, timing)
-            gflop = try trainFlops(model.architecture, cut: model.cutIndex, size: size) * Double(batch) / 1e9
+            gflop = try model.architecture.trainStepFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
         case .synthesis(let w):
             let r = try w.run(timing)
             rec += r.record
@@ -172,29 +172,6 @@ private func timeTrainSteps(_ model: Model, size: Int, batch: Int,
     }
     guard !times.isEmpty else { throw CLIError("training ended before any step was timed") }
     return (times, fields)
-}
-
-/// 2 x multiply-adds of every conv up to the cut, per image.
-func convFlops(_ a: Architecture, cut: Int, size: Int) throws -> Double {
-    let shapes = try a.shapes(height: size, width: size)
-    var total = 0.0
-    for i in 0...cut where a.layers[i].isConv {
-        let l = a.layers[i], s = shapes[i]
-        total += 2 * Double(l.outChannels * l.inChannels * l.kernel * l.kernel) * Double(s[1] * s[2])
-    }
-    return total
-}
-
-/// FLOPs of one training step per image, counted as the reference harness
-/// does: encoder forward + decoder forward + decoder weight gradients +
-/// decoder input gradients, the last without the deepest layer's (the
-/// features need no gradient) = 4 x encoder convs - the deepest conv.
-func trainFlops(_ a: Architecture, cut: Int, size: Int) throws -> Double {
-    let shapes = try a.shapes(height: size, width: size)
-    guard let deepest = (0...cut).last(where: { a.layers[$0].isConv }) else { return 0 }
-    let l = a.layers[deepest], s = shapes[deepest]
-    let first = 2 * Double(l.outChannels * l.inChannels * l.kernel * l.kernel) * Double(s[1] * s[2])
-    return 4 * (try convFlops(a, cut: cut, size: size)) - first
 }
 
 /// SplitMix64 (Steele, Lea and Flood 2014): seeded noise for inputs and the

@@ -11,10 +11,10 @@ struct Info: ParsableCommand {
         """)
 
     @Option(help: "Architecture: vgg16, vgg19 or a spec such as \"64,64,M,128k5,M\".")
-    var arch = "vgg16"
+    var arch = ModelConfig().arch
 
     @Option(help: "Channel multiplier.")
-    var width = 1.0
+    var width = ModelConfig().width
 
     @Option(help: "Use this odd kernel size for every conv.")
     var kernel: Int?

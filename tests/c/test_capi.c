@@ -2651,6 +2651,159 @@ static void test_hostile(void)
     rwcnn_model_free(m);
 }
 
+/* ---- Front-end helpers, input values, older train options (issue 9) ------ */
+
+static int count_progress(const rwcnn_progress *p, void *user)
+{
+    (void)p;
+    ++*(int *)user;
+    return 0;
+}
+
+static void test_front_end(void)
+{
+    enum { C = 3, H = 24, W = 40, S = 24, N = C * S * S };
+    float *img = make_images(1, C, H, W, 21), *out = canary_floats(N), *flat = floats(3 * 30 * 50);
+    float *raw = floats(C * H * W), *shown = floats(C * H * W), *bad = floats(C * H * W);
+    rwcnn_model *tied = create_model("8,M,16", "pool1", 1, 5, RWCNN_DECODER_TIED, RWCNN_UNPOOL_NEAREST);
+    rwcnn_model *trained = create_model("8,M,16", "pool1", 1, 5, RWCNN_DECODER_TRAINED, RWCNN_UNPOOL_NEAREST);
+    rwcnn_model *m = NULL;
+    rwcnn_train_options o;
+    rwcnn_train_result r;
+    size_t i, c, y, x, fs[3];
+    char data_dir[1100];
+    int calls = 0;
+    float d = 0, lo, hi;
+
+    section("rwcnn_image_resize_crop");
+    /* The short side is already S: the resize is the identity and the
+     * result is the middle S columns, exactly. */
+    CHECK_OK(rwcnn_image_resize_crop(img, C, H, W, S, out, N));
+    for (c = 0; c < C; c++)
+        for (y = 0; y < S; y++)
+            for (x = 0; x < S; x++) {
+                float e = fabsf(out[(c * S + y) * S + x] - img[(c * H + y) * W + x + (W - S) / 2]);
+                d = e > d ? e : d;
+            }
+    CHECKF(d == 0, "resize_crop at the image's own short side differs from its centre crop by %g", (double)d);
+    CHECK(touched(out, N, N + CANARY) == 0);
+    /* A real resize keeps a constant image constant (the weights sum to 1). */
+    for (i = 0; i < 3 * 30 * 50; i++)
+        flat[i] = 0.25f;
+    CHECK_OK(rwcnn_image_resize_crop(flat, 3, 30, 50, 16, out, N));
+    CHECK(max_abs_diff(out, flat, 3 * 16 * 16) <= 1e-6f);
+    CHECK_STATUS(rwcnn_image_resize_crop(NULL, C, H, W, S, out, N), ARG);
+    CHECK_STATUS(rwcnn_image_resize_crop(img, C, H, W, S, NULL, N), ARG);
+    CHECK_STATUS(rwcnn_image_resize_crop(img, C, H, W, 0, out, N), ARG);
+    CHECK_MESSAGE("size");
+    CHECK_STATUS(rwcnn_image_resize_crop(img, 0, H, W, S, out, N), ARG);
+    CHECK_STATUS(rwcnn_image_resize_crop(img, C, H, W, S, out, N - 1), RWCNN_ERR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_SIZE(N);
+    memcpy(bad, img, C * H * W * sizeof(float));
+    bad[7] = NAN;
+    CHECK_STATUS(rwcnn_image_resize_crop(bad, C, H, W, S, out, N), ARG);
+    CHECK_MESSAGE("NaN");
+
+    section("rwcnn_model_display");
+    if (tied == NULL || trained == NULL)
+        goto done;
+    CHECK_STATUS(rwcnn_model_display(NULL, raw, 1, C, H, W), ARG);
+    CHECK_STATUS(rwcnn_model_display(tied, NULL, 1, C, H, W), ARG);
+    /* Tied: min-max normalised over the whole image (naive reference). */
+    CHECK_OK(rwcnn_model_reconstruct(tied, img, 1, C, H, W, raw, C * H * W));
+    memcpy(shown, raw, sizeof(float) * C * H * W);
+    CHECK_OK(rwcnn_model_display(tied, shown, 1, C, H, W));
+    lo = hi = raw[0];
+    for (i = 0; i < C * H * W; i++) {
+        lo = raw[i] < lo ? raw[i] : lo;
+        hi = raw[i] > hi ? raw[i] : hi;
+    }
+    d = 0;
+    for (i = 0; i < C * H * W; i++) {
+        float e = fabsf(shown[i] - (float)(((double)raw[i] - lo) / ((double)hi - lo)));
+        d = e > d ? e : d;
+    }
+    CHECKF(hi > lo && d <= 1e-6f, "tied display differs from min-max normalisation by %g", (double)d);
+    /* Trained: clamped to [0, 1] (naive reference), not normalised. */
+    CHECK_OK(rwcnn_model_reconstruct(trained, img, 1, C, H, W, raw, C * H * W));
+    memcpy(shown, raw, sizeof(float) * C * H * W);
+    CHECK_OK(rwcnn_model_display(trained, shown, 1, C, H, W));
+    d = 0;
+    for (i = 0; i < C * H * W; i++) {
+        float want = raw[i] < 0 ? 0 : raw[i] > 1 ? 1 : raw[i];
+        float e = fabsf(shown[i] - want);
+        d = e > d ? e : d;
+    }
+    CHECKF(d == 0, "trained display differs from clamping by %g", (double)d);
+
+    section("encoder input values: NaN, infinity, 0..255");
+    memcpy(bad, img, C * H * W * sizeof(float));
+    bad[11] = NAN;
+    CHECK_STATUS(rwcnn_model_reconstruct(tied, bad, 1, C, H, W, raw, C * H * W), ARG);
+    CHECK_MESSAGE("NaN");
+    CHECK_OK(rwcnn_model_feature_shape(tied, H, W, fs));
+    CHECK_STATUS(rwcnn_model_encode(tied, bad, 1, C, H, W, shown, C * H * W), ARG);
+    bad[11] = INFINITY;
+    CHECK_STATUS(rwcnn_model_encode(tied, bad, 1, C, H, W, shown, C * H * W), ARG);
+    CHECK_MESSAGE("infinite");
+    for (i = 0; i < C * H * W; i++)
+        bad[i] = img[i] * 255.0f;
+    CHECK_STATUS(rwcnn_model_reconstruct(tied, bad, 1, C, H, W, raw, C * H * W), ARG);
+    CHECK_MESSAGE("0..255");
+    /* Features: finite only (their scale is free). */
+    for (i = 0; i < fs[0] * fs[1] * fs[2]; i++)
+        bad[i] = 1000.0f;
+    CHECK_OK(rwcnn_model_decode(tied, bad, 1, fs[0], fs[1], fs[2], raw, C * H * W));
+    bad[3] = NAN;
+    CHECK_STATUS(rwcnn_model_decode(tied, bad, 1, fs[0], fs[1], fs[2], raw, C * H * W), ARG);
+    CHECK_MESSAGE("features");
+
+    section("rwcnn_train_options as an older, smaller struct");
+    /* Built against a header without `progress` and `user`: those fields
+     * must not be read (here they hold a callback that counts its calls). */
+    snprintf(data_dir, sizeof data_dir, "%s/data/images", g_root);
+    rwcnn_train_options_init(&o);
+    o.data_dir = data_dir;
+    o.steps = 1;
+    o.batch = 1;
+    o.crop = 16;
+    o.eval_every = 0;
+    o.checkpoint_every = 0;
+    o.progress = count_progress;
+    o.user = &calls;
+    o.struct_size = offsetof(rwcnn_train_options, progress);
+    m = create_model("8,M,16", "pool1", 1, 5, RWCNN_DECODER_TRAINED, RWCNN_UNPOOL_NEAREST);
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    if (m != NULL) {
+        CHECK_OK(rwcnn_train(m, &o, &r));
+        CHECK(r.steps_done == 1 && calls == 0);
+        /* The full struct: the callback is called. */
+        o.struct_size = sizeof o;
+        o.steps = 2;
+        CHECK_OK(rwcnn_train(m, &o, &r));
+        CHECK(calls > 0);
+        /* Older still (up to `resume`): resume = 1 past the end is not read,
+         * so no checkpoint is needed. */
+        o.struct_size = offsetof(rwcnn_train_options, resume);
+        o.resume = 1;
+        o.steps = 1;
+        CHECK_OK(rwcnn_train(m, &o, &r));
+    }
+
+done:
+    rwcnn_model_free(m);
+    rwcnn_model_free(tied);
+    rwcnn_model_free(trained);
+    free(img);
+    free(out);
+    free(flat);
+    free(raw);
+    free(shown);
+    free(bad);
+}
+/* Training from memory and the encoder trace (issue 9), in a file of their own. */
+#include "capi_surfaces.c"
 /* ---- image synthesis (rwcnn_invert / rwcnn_texture / rwcnn_style) ---------- */
 
 static int synthesis_calls;
@@ -2825,7 +2978,10 @@ int main(int argc, char **argv)
     test_model_files();
     test_torchvision();
     test_training();
+    test_train_from_memory();
+    test_trace();
     test_concurrency();
+    test_front_end();
     test_synthesis();
 
     if (getenv("RWCNN_TEST_KEEP") == NULL)

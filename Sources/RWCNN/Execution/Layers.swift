@@ -17,9 +17,9 @@ struct Conv2d: Equatable {
 
     /// y = relu?(conv(x, W) + b), bias and ReLU fused into the output stage.
     func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
-                 context: ExecutionContext) throws -> Tensor {
+                 context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try conv2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
-                          transformed: transformed, context: context)
+                          transformed: transformed, context: context, workspace: workspace)
     }
 
     /// The gradient at the layer's pre-activation: `gradOutput` where the
@@ -55,18 +55,25 @@ struct ConvTranspose2d: Equatable {
     let relu: Bool
 
     func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
-                 context: ExecutionContext) throws -> Tensor {
+                 context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try convTranspose2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
-                                   transformed: transformed, context: context)
+                                   transformed: transformed, context: context, workspace: workspace)
     }
 
     /// Weight and bias gradients and, with `needInputGradient`, the gradient
     /// at the input, given the forward input and output (ReLU mask).
     func backward(_ gradOutput: Tensor, input: Tensor, output: Tensor, weight w: Tensor, needInputGradient: Bool,
-                  context: ExecutionContext) throws -> ConvGradients {
-        let g = relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context) : gradOutput
+                  context: ExecutionContext, workspace: Workspace? = nil) throws -> ConvGradients {
+        guard relu else {
+            return try convTranspose2dBackward(input: input, weight: w, gradOutput: gradOutput, stride: 1,
+                                               padding: padding, needInputGradient: needInputGradient,
+                                               context: context, workspace: workspace)
+        }
+        let g = try reluBackward(output: output, gradOutput: gradOutput, context: context, workspace: workspace)
+        defer { workspace?.recycle(g) }
         return try convTranspose2dBackward(input: input, weight: w, gradOutput: g, stride: 1, padding: padding,
-                                           needInputGradient: needInputGradient, context: context)
+                                           needInputGradient: needInputGradient, context: context,
+                                           workspace: workspace)
     }
 }
 
@@ -76,8 +83,8 @@ struct MaxPool2d: Equatable {
     let kernel: Int
     let stride: Int
 
-    func forward(_ x: Tensor, context: ExecutionContext) throws -> PoolOutput {
-        try maxPoolForward(input: x, kernel: kernel, stride: stride, context: context)
+    func forward(_ x: Tensor, context: ExecutionContext, workspace: Workspace? = nil) throws -> PoolOutput {
+        try maxPoolForward(input: x, kernel: kernel, stride: stride, context: context, workspace: workspace)
     }
 
     /// The gradient at the input: each output gradient back at its switch.
@@ -110,18 +117,20 @@ struct Unpool: Equatable {
     let kernel: Int
     let stride: Int
 
-    func forward(_ x: Tensor, outputShape: [Int], switches: [Int32]?, context: ExecutionContext) throws -> Tensor {
+    func forward(_ x: Tensor, outputShape: [Int], switches: [Int32]?, context: ExecutionContext,
+                 workspace: Workspace? = nil) throws -> Tensor {
         guard outputShape.count == 4, outputShape[0] == x.shape[0] else {
             throw RWCNNError.argument("encoder trace does not match the features' batch size")
         }
         return try unpoolForward(input: x, mode: mode, kernel: kernel, stride: stride, outputHeight: outputShape[2],
-                                 outputWidth: outputShape[3], switches: switches, context: context)
+                                 outputWidth: outputShape[3], switches: switches, context: context,
+                                 workspace: workspace)
     }
 
     func backwardData(_ gradOutput: Tensor, inputShape: [Int], switches: [Int32]?,
-                      context: ExecutionContext) throws -> Tensor {
+                      context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try unpoolBackward(gradOutput: gradOutput, mode: mode, kernel: kernel, stride: stride,
-                           inputShape: inputShape, switches: switches, context: context)
+                           inputShape: inputShape, switches: switches, context: context, workspace: workspace)
     }
 }
 

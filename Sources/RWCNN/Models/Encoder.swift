@@ -8,8 +8,10 @@ struct EncoderActivations {
 }
 
 /// What the encoder remembers for the decoder: each layer's input shape
-/// (unpooling restores it exactly) and each pool's argmax switches.
-public struct EncoderTrace {
+/// (unpooling restores it exactly) and each pool's argmax switches. Encode
+/// now, decode later: keep the trace of `encodeWithTrace` and hand it to
+/// `decode(_:trace:)`, which checks it against the model and the features.
+public struct EncoderTrace: Equatable, Sendable {
     /// Input shape [N, C, H, W] of each layer up to the cut.
     public var inputShapes: [[Int]] = []
     /// Switches of the pool at a layer index.
@@ -23,42 +25,69 @@ extension Model {
         try encodeWithTrace(images).features
     }
 
-    /// Features plus the trace the mirrored decoder needs.
+    /// Features plus the trace the mirrored decoder needs. Images must be
+    /// finite and in [0, 1] (`checkPixelValues`: NaN, infinities and 0..255
+    /// data are `.argument`).
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
-        let pass = try encoderForward(images, keep: false)
+        try checkPixelValues(images)
+        let x = try batched(images)
+        let pass = try plans.with(planKey(.encode, x)) { ws in try encoderForward(x, keep: false, workspace: ws) }
         return (pass.features, pass.trace)
+    }
+
+    /// The plan key of `job` for a batch `x` [N, C, H, W].
+    func planKey(_ job: PlanKey.Job, _ x: Tensor) -> PlanKey {
+        PlanKey(job: job, batch: x.shape[0], height: x.shape[2], width: x.shape[3])
     }
 
     /// One encoder pass over `images` [N, C, H, W] (or [C, H, W]) in [0, 1].
     /// With `keep`, every layer's output is kept, for `encoderBackwardData`.
     /// `through`: stop after this encoder layer (default: the cut).
     func encoderForward(_ images: Tensor, keep: Bool, through last: Int? = nil) throws -> EncoderActivations {
+        try encoderForward(images, keep: keep, through: last, workspace: nil)
+    }
+
+    /// `encoderForward(_:keep:through:)` with its buffers from `workspace`
+    /// when given: without `keep`, each layer's input goes back to it as soon
+    /// as the layer has run (the caller's images never do).
+    func encoderForward(_ images: Tensor, keep: Bool, through last: Int? = nil,
+                        workspace: Workspace?) throws -> EncoderActivations {
         var x = try batched(images)
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
         let context = self.context
+        let stop = min(last ?? cutIndex, cutIndex)
         try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context,
-                               through: min(last ?? cutIndex, cutIndex))
-        if config.normalizeInput { x = try imageNetNormalized(x) }
+                               through: stop)
+        // Whether x is a buffer of this pass (not the caller's images).
+        var owned = false
+        if config.normalizeInput { x = try imageNetNormalized(x); owned = true }
         var pass = EncoderActivations()
-        for layer in network.encoder.prefix(min(last ?? cutIndex, cutIndex) + 1) {
+        for layer in network.encoder.prefix(stop + 1) {
             pass.trace.inputShapes.append(x.shape)
+            let y: Tensor
             switch layer {
             case .conv(let conv):
                 let weight = try parameter(conv.weight)
-                x = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
+                y = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
                                      transformed: cachedTransform(layer: conv.index, transposed: false, input: x.shape,
                                                                   weight: weight, context: context),
-                                     context: context)
+                                     context: context, workspace: workspace)
             case .maxPool(let pool):
-                let pooled = try pool.forward(x, context: context)
-                x = pooled.output
+                let pooled = try pool.forward(x, context: context, workspace: workspace)
+                y = pooled.output
                 pass.trace.switches[pool.index] = pooled.switches
             case .avgPool(let pool):
-                x = try pool.forward(x)
+                y = try pool.forward(x)
             }
-            if keep { pass.outputs.append(x) }
+            if keep {
+                pass.outputs.append(y)
+            } else if owned {
+                workspace?.recycle(x)
+            }
+            x = y
+            owned = true
         }
         pass.features = x
         return pass

@@ -65,3 +65,26 @@ extension ScaleRule {
     /// The scale rules' names in C number order (`fixed` carries its std).
     public static let names = ["he", "glorot", "fixed"]
 }
+
+extension ScaleRule {
+    /// This rule's name in `names` ("he", "glorot" or "fixed").
+    public var name: String {
+        switch self {
+        case .he: return "he"
+        case .glorot: return "glorot"
+        case .fixed: return "fixed"
+        }
+    }
+
+    /// The standard deviation of a `.fixed` rule, nil for the others.
+    public var fixedStd: Double? {
+        if case .fixed(let s) = self { return s }
+        return nil
+    }
+}
+
+extension WeightInit {
+    /// The standard deviation a fixed scale rule takes when none is given
+    /// (the C struct's `std`, Python's `std=None`, the CLI's `--scale fixed`).
+    public static let defaultFixedStd = 0.01
+}

@@ -139,6 +139,25 @@ class Progress(Structure):
 ProgressFn = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)
 
 
+# ---- training from memory (issue 9) ----
+class Batch(Structure):
+    """rwcnn_batch"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("step", c_size_t),
+        ("batch", c_size_t),
+        ("channels", c_size_t),
+        ("height", c_size_t),
+        ("width", c_size_t),
+        ("images", POINTER(c_float)),
+        ("capacity", c_size_t),
+    ]
+
+
+#: int (*rwcnn_batch_fn)(const rwcnn_batch *batch, void *user)
+BatchFn = CFUNCTYPE(c_int, POINTER(Batch), c_void_p)
+
+
 class TrainOptions(Structure):
     """rwcnn_train_options"""
     _fields_ = [
@@ -166,6 +185,16 @@ class TrainOptions(Structure):
         ("resume", c_int),
         ("progress", ProgressFn),
         ("user", c_void_p),
+        ("images", POINTER(c_float)),
+        ("image_count", c_size_t),
+        ("image_height", c_size_t),
+        ("image_width", c_size_t),
+        ("eval_images", POINTER(c_float)),
+        ("eval_count", c_size_t),
+        ("eval_height", c_size_t),
+        ("eval_width", c_size_t),
+        ("batch_fn", BatchFn),
+        ("batch_user", c_void_p),
     ]
 
 
@@ -266,6 +295,8 @@ c_size_t_p = POINTER(c_size_t)
 c_double_p = POINTER(c_double)
 #: rwcnn_model * (opaque)
 model_p = c_void_p
+#: rwcnn_trace * (opaque)
+trace_p = c_void_p
 
 
 class status_t(c_int):
@@ -323,6 +354,13 @@ PROTOTYPES = {
                                       c_float_p, c_size_t]),
     "rwcnn_model_reconstruct": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t,
                                            c_size_t, c_float_p, c_size_t]),
+    # encode now, decode later (issue 9)
+    "rwcnn_model_encode_trace": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t,
+                                            c_size_t, c_float_p, c_size_t, POINTER(trace_p)]),
+    "rwcnn_model_decode_trace": (status_t, [model_p, trace_p, c_float_p, c_size_t, c_size_t,
+                                            c_size_t, c_size_t, c_float_p, c_size_t]),
+    "rwcnn_trace_shapes": (status_t, [trace_p, c_size_t_p, c_size_t_p]),
+    "rwcnn_trace_free": (None, [trace_p]),
     # metrics and display
     "rwcnn_display_normalize": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
     "rwcnn_mse": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
@@ -337,6 +375,10 @@ PROTOTYPES = {
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
     "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
+    # front-end helpers
+    "rwcnn_image_resize_crop": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                           c_float_p, c_size_t]),
+    "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
     # image synthesis
     "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
     "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
