@@ -412,16 +412,30 @@ rwcnn_status rwcnn_psnr(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channels, size_t height,
                         size_t width, double *out);
 
-/** Colour-invariant structure score: SSIM after an affine colour map (a
- *  channels x channels matrix plus an offset, per image) of `reconstruction`
- *  onto `original`, the matrix fitted by least squares on detail (each
- *  channel minus its Gaussian local mean in SSIM's window) and the offset
- *  matching the means, clamped to [0,1]: positions kept with colours
- *  changed, scaled or mixed score high; an unrelated image scores what a
- *  constant one does (compare with a cross-image baseline). */
+/* ---- Colour-fitted figures (issue 11; docs/METRICS.md) ----------------- */
+
+/** Colour-invariant structure score, per image the highest SSIM against
+ *  `original` of three versions of `reconstruction`: itself (so never below
+ *  plain SSIM), and the affine colour map (a channels x channels matrix plus
+ *  an offset, clamped to [0,1]) fitted by least squares on raw pixels, or on
+ *  detail (each channel minus its Gaussian local mean in SSIM's window, the
+ *  offset matching the means); the mean over images. Positions kept with
+ *  colours changed, scaled or mixed score high; an unrelated image scores
+ *  about what a constant one does (compare with a cross-image baseline).
+ *  Images at least 11x11, at most 512 channels. */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
+/** PSNR (dB, peak 1) of `reconstruction` after the least-squares affine
+ *  colour map onto `original` on raw pixels, fitted per image and clamped to
+ *  [0,1]: with colour_matrix = 0 a gain and an offset per channel, with 1 a
+ *  full channels x channels matrix plus an offset (any other value is
+ *  RWCNN_ERR_ARGUMENT); the mean over images. The best MSE any such
+ *  recolouring reaches, so never below plain PSNR. Same shapes and limits as
+ *  rwcnn_colour_ssim. */
+rwcnn_status rwcnn_fitted_psnr(const float *reconstruction, const float *original, size_t n,
+                               size_t channels, size_t height, size_t width, int colour_matrix,
+                               double *out);
 /* ---- Front-end helpers: what the CLI does, for C callers ---------------- */
 /* The same core functions as `rwcnn reconstruct`, so a C program and the
  * CLI give the same pixels for the same photo. */

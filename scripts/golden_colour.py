@@ -11,10 +11,14 @@ Definitions (what Sources/RWCNN/Metrics/ColourFit.swift must agree with):
   3.5: the 11 x 11 window of SSIM), on the pixels at least 5 from the border,
   where the window lies inside the image (scipy.ndimage.gaussian_filter; the
   border mode does not reach those pixels).
-* colour-invariant SSIM: per image, the 3 x 3 matrix A minimising
-  sum |detail(o) - A detail(r)|^2 (numpy.linalg.lstsq, no intercept), the
-  offset b = mean(o) - A mean(r) over all pixels; SSIM(clip(A r + b, 0, 1), o)
-  with scikit-image's Gaussian settings.
+* colour-invariant SSIM: per image, the highest of three SSIMs against o
+  (scikit-image's Gaussian settings):
+  - SSIM(r, o), the plain SSIM;
+  - SSIM(clip(A r + b, 0, 1), o) with A, b the raw least-squares fit of the
+    fitted PSNR's colour matrix below;
+  - SSIM(clip(A r + b, 0, 1), o) with the 3 x 3 matrix A minimising
+    sum |detail(o) - A detail(r)|^2 (numpy.linalg.lstsq, no intercept) and
+    the offset b = mean(o) - A mean(r) over all pixels.
 * fitted PSNR: per image, least squares o ~ A r + b on the raw pixels, with A a
   full 3 x 3 matrix ("colour matrix", lstsq on the design [r, 1]) or diagonal
   ("per channel", one lstsq [r_c, 1] per channel); PSNR(clip(A r + b, 0, 1), o).
@@ -22,6 +26,11 @@ Definitions (what Sources/RWCNN/Metrics/ColourFit.swift must agree with):
 Images are photos from data/images read with Pillow (8-bit values / 255, RGB),
 cropped as stated, and exact recolourings of them computed in float64 and
 rounded once to float32, which the Swift test repeats operation for operation.
+The trained-decoder cases reconstruct a crop with the shipped decoders of
+data/decoders through the rwcnn Python package (the engine makes the input;
+the scores are computed here), clamped to [0, 1]; the Swift test rebuilds
+them with the Swift module, so they agree to the engine's float rounding
+across thread counts. Without the built library those cases are skipped.
 """
 
 import os
@@ -52,6 +61,10 @@ def detail(x):
 
 
 def colour_ssim(r, o):
+    return max(ssim(r, o), ssim(raw_fitted(r, o, per_channel=False), o), ssim(detail_fitted(r, o), o))
+
+
+def detail_fitted(r, o):
     c = r.shape[0]
     dr, do = detail(r).reshape(c, -1).T, detail(o).reshape(c, -1).T
     a, *_ = np.linalg.lstsq(dr, do, rcond=None)            # do ~ dr @ a, a = A^T
@@ -59,10 +72,11 @@ def colour_ssim(r, o):
     o64 = o.reshape(c, -1).T.astype(np.float64)
     b = o64.mean(0) - r64.mean(0) @ a
     fitted = (r64 @ a + b).T.reshape(r.shape)
-    return ssim(np.clip(fitted, 0, 1).astype(np.float32), o)
+    return np.clip(fitted, 0, 1).astype(np.float32)
 
 
-def fitted_psnr(r, o, per_channel):
+def raw_fitted(r, o, per_channel):
+    """clip(A r + b, 0, 1) for the least-squares fit on raw pixels, as float32 [C, H, W]."""
     c = r.shape[0]
     r64 = r.reshape(c, -1).T.astype(np.float64)
     o64 = o.reshape(c, -1).T.astype(np.float64)
@@ -77,8 +91,12 @@ def fitted_psnr(r, o, per_channel):
         design = np.concatenate([r64, ones], axis=1)
         coef, *_ = np.linalg.lstsq(design, o64, rcond=None)
         fitted = design @ coef
-    fitted = np.clip(fitted, 0, 1).astype(np.float32).astype(np.float64)
-    return float(-10 * np.log10(np.mean((fitted - o64) ** 2)))
+    return np.clip(fitted, 0, 1).astype(np.float32).T.reshape(r.shape)
+
+
+def fitted_psnr(r, o, per_channel):
+    fitted = raw_fitted(r, o, per_channel).astype(np.float64)
+    return float(-10 * np.log10(np.mean((fitted - o.astype(np.float64)) ** 2)))
 
 
 # Recolourings, shared with the Swift test.
@@ -118,9 +136,29 @@ def main():
         ("astronautGrayTimesThree", astronaut, gray_times_three),
         ("astronautOneFlatChannel", astronaut, one_flat),
     ]
+    cases += trained_cases()
     for name, o, r in cases:
         print("(\"%s\", %.10f, %.10f, %.10f, %.10f),"
               % (name, ssim(r, o), colour_ssim(r, o), fitted_psnr(r, o, True), fitted_psnr(r, o, False)))
+
+
+def trained_cases():
+    """The shipped pool1 and pool2 decoders on a 128 x 128 crop of the astronaut."""
+    try:
+        import sys
+        sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+        os.environ.setdefault("RWCNN_LIBRARY", os.path.join(ROOT, ".build", "release", "librwcnn.so"))
+        import rwcnn
+    except Exception as err:  # no built library: print the other cases only
+        print("# trained-decoder cases skipped: %s" % err)
+        return []
+    o = photo("astronaut", 100, 180, 128)
+    out = []
+    for cut in ["pool1", "pool2"]:
+        with rwcnn.Model.load(os.path.join(ROOT, "data", "decoders", "vgg16_seed0_%s.safetensors" % cut)) as m:
+            r = np.clip(m.reconstruct(o), 0, 1).astype(np.float32)
+        out.append(("astronautTrained" + cut.capitalize(), o, r))
+    return out
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ const void *rwcnn_header_check_table(size_t *count)
         rwcnn_status (*psnr)(const float *, const float *, size_t, size_t, size_t, size_t, double *);
         rwcnn_status (*ssim)(const float *, const float *, size_t, size_t, size_t, size_t, double *);
         rwcnn_status (*colour_ssim)(const float *, const float *, size_t, size_t, size_t, size_t, double *);
+        rwcnn_status (*fitted_psnr)(const float *, const float *, size_t, size_t, size_t, size_t, int, double *);
         rwcnn_status (*model_load_torchvision)(rwcnn_model *, const char *);
         void (*train_options_init)(rwcnn_train_options *);
         rwcnn_status (*train)(rwcnn_model *, const rwcnn_train_options *, rwcnn_train_result *);
@@ -51,7 +52,7 @@ const void *rwcnn_header_check_table(size_t *count)
         rwcnn_model_load, rwcnn_model_get_config, rwcnn_model_layer_count, rwcnn_model_layer,
         rwcnn_model_feature_shape, rwcnn_model_decoded_shape, rwcnn_model_encode,
         rwcnn_model_decode, rwcnn_model_reconstruct,
-        rwcnn_display_normalize, rwcnn_mse, rwcnn_psnr, rwcnn_ssim, rwcnn_colour_ssim,
+        rwcnn_display_normalize, rwcnn_mse, rwcnn_psnr, rwcnn_ssim, rwcnn_colour_ssim, rwcnn_fitted_psnr,
         rwcnn_model_load_torchvision, rwcnn_train_options_init, rwcnn_train,
     };
     /* The enums' pinned values. */

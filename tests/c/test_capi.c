@@ -1113,6 +1113,103 @@ static void test_metrics(void)
     free(a);
 }
 
+/* ---- Colour-fitted figures (issue 11) ---------------------------------------- */
+
+/* A size x size crop at (top, left) of a bundled RGB photo, CHW floats. */
+static float *photo_crop(const char *name, size_t top, size_t left, size_t size)
+{
+    char path[1100];
+    size_t w = 0, h = 0, c = 0, y, x, k;
+    float *full, *out;
+    if (rwcnn_png_load(photo(path, sizeof path, name), 3, NULL, 0, &w, &h, &c) != RWCNN_OK || c != 3 ||
+        top + size > h || left + size > w) {
+        fprintf(stderr, "cannot crop %s\n", name);
+        exit(2);
+    }
+    full = floats(3 * w * h);
+    out = floats(3 * size * size);
+    if (rwcnn_png_load(path, 3, full, 3 * w * h, &w, &h, &c) != RWCNN_OK) {
+        fprintf(stderr, "cannot load %s\n", name);
+        exit(2);
+    }
+    for (k = 0; k < 3; k++)
+        for (y = 0; y < size; y++)
+            for (x = 0; x < size; x++)
+                out[(k * size + y) * size + x] = full[(k * h + top + y) * w + left + x];
+    free(full);
+    return out;
+}
+
+/* Golden values from scripts/golden_colour.py (numpy, scipy, scikit-image),
+ * the cases of Tests/RWCNNTests/ColourFitTests.swift on 96 x 96 crops. */
+static void test_colour_fitted(void)
+{
+    enum { S = 96, COUNT = 3 * S * S };
+    static const double mixing[3][3] = {{0.2, 0.7, -0.3}, {-0.6, 0.1, 0.5}, {0.4, -0.2, 0.9}};
+    static const double shifts[3] = {0.3, 0.4, -0.1};
+    float *astronaut = photo_crop("astronaut.png", 100, 180, S), *coffee = photo_crop("coffee.png", 60, 150, S);
+    float *mixed = floats(COUNT), *pair_r = floats(2 * COUNT), *pair_o = floats(2 * COUNT);
+    double v = 0, plain = 0;
+    size_t i, k;
+
+    section("rwcnn_fitted_psnr, rwcnn_colour_ssim (golden)");
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < S * S; i++)
+            mixed[k * S * S + i] = (float)(mixing[k][0] * astronaut[i] + mixing[k][1] * astronaut[S * S + i] +
+                                           mixing[k][2] * astronaut[2 * S * S + i] + shifts[k]);
+    /* coffee as a reconstruction of the astronaut: an unrelated photo. */
+    CHECK_OK(rwcnn_colour_ssim(coffee, astronaut, 1, 3, S, S, &v));
+    CHECKF(fabs(v - 0.3067537876) < 1e-6, "colour ssim of an unrelated photo %.10f, golden 0.3067537876", v);
+    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 0, &v));
+    CHECKF(fabs(v - 11.8532146750) < 1e-6, "fitted psnr per channel %.10f, golden 11.8532146750", v);
+    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 1, &v));
+    CHECKF(fabs(v - 12.0391188932) < 1e-6, "fitted psnr 3x3 %.10f, golden 12.0391188932", v);
+    CHECK_OK(rwcnn_fitted_psnr(astronaut, coffee, 1, 3, S, S, 1, &v));
+    CHECKF(fabs(v - 13.3146682125) < 1e-6, "fitted psnr 3x3 (coffee original) %.10f, golden 13.3146682125", v);
+    /* A colour-mixed copy: the 3x3 fit undoes it, the per-channel one cannot. */
+    CHECK_OK(rwcnn_fitted_psnr(mixed, astronaut, 1, 3, S, S, 0, &v));
+    CHECKF(fabs(v - 17.4025103707) < 1e-6, "fitted psnr per channel of a mixed copy %.10f, golden 17.4025103707", v);
+    CHECK_OK(rwcnn_fitted_psnr(mixed, astronaut, 1, 3, S, S, 1, &v));
+    CHECKF(v > 100, "fitted psnr 3x3 of a mixed copy %g, expected > 100 (exact)", v);
+    CHECK_OK(rwcnn_colour_ssim(mixed, astronaut, 1, 3, S, S, &v));
+    CHECKF(fabs(v - 1.0) < 1e-6, "colour ssim of a mixed copy %.10f, golden 1", v);
+    /* Never below plain: fitted PSNR >= PSNR, colour SSIM >= SSIM. */
+    CHECK_OK(rwcnn_psnr(coffee, astronaut, 1, 3, S, S, &plain));
+    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 0, &v));
+    CHECKF(v >= plain, "fitted psnr %g below plain psnr %g", v, plain);
+    /* A batch is the mean of its images' figures. */
+    memcpy(pair_r, coffee, COUNT * sizeof(float));
+    memcpy(pair_r + COUNT, mixed, COUNT * sizeof(float));
+    memcpy(pair_o, astronaut, COUNT * sizeof(float));
+    memcpy(pair_o + COUNT, astronaut, COUNT * sizeof(float));
+    CHECK_OK(rwcnn_colour_ssim(pair_r, pair_o, 2, 3, S, S, &v));
+    CHECKF(fabs(v - (0.3067537876 + 1) / 2) < 1e-6, "batch colour ssim %.10f", v);
+    CHECK_OK(rwcnn_fitted_psnr(pair_r, pair_o, 2, 3, S, S, 0, &v));
+    CHECKF(fabs(v - (11.8532146750 + 17.4025103707) / 2) < 1e-6, "batch fitted psnr %.10f", v);
+
+    /* Bad arguments; *out untouched. */
+    v = 42.0;
+    CHECK_STATUS(rwcnn_fitted_psnr(NULL, astronaut, 1, 3, S, S, 1, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, NULL, 1, 3, S, S, 1, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 1, NULL), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 2, &v), ARG);
+    CHECKF(strstr(rwcnn_last_error(), "colour_matrix") != NULL, "message: %s", rwcnn_last_error());
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, -1, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 0, 3, S, S, 1, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 0, S, S, 1, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, 10, 10, 1, &v), ARG);   /* SSIM's 11x11 */
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, (size_t)-1, 3, S, S, 1, &v), ARG);
+    CHECK_STATUS2(rwcnn_fitted_psnr(coffee, astronaut, (size_t)1 << 40, 3, S, S, 1, &v), ARG, RWCNN_ERR_OUT_OF_MEMORY);
+    CHECK_STATUS2(rwcnn_fitted_psnr(coffee, astronaut, (size_t)1 << 62, (size_t)1 << 62, S, S, 0, &v), ARG,
+                  RWCNN_ERR_OUT_OF_MEMORY);
+    CHECK(v == 42.0);
+    free(pair_o);
+    free(pair_r);
+    free(mixed);
+    free(coffee);
+    free(astronaut);
+}
+
 /* ---- Models ------------------------------------------------------------------- */
 
 static rwcnn_model *create_model(const char *arch, const char *cut, double width, uint64_t seed,
@@ -2970,6 +3067,7 @@ int main(int argc, char **argv)
     test_image_load();
     test_png_save_encode();
     test_metrics();
+    test_colour_fitted();
     test_model_config();
     test_model_queries();
     test_encode_decode();

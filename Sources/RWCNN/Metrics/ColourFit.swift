@@ -5,21 +5,24 @@
 // is fitted by least squares and applied. Two criteria choose A:
 //
 // - `.intensities`: least squares on the raw pixels (with intercept), the
-//   best fit in MSE; it gives the fitted PSNR.
+//   best fit in MSE; it gives the fitted PSNR, and is one candidate of the
+//   colour-invariant SSIM.
 // - `.detail`: least squares on each channel's detail, the channel minus its
 //   Gaussian local mean over SSIM's own 11 x 11 window, on the pixels where
 //   that window lies inside the image; b then puts the fitted image's mean on
-//   the original's. It gives the colour-invariant SSIM.
+//   the original's. The other candidate of the colour-invariant SSIM.
 //
-// Why detail for SSIM: SSIM compares local structure (local means removed)
-// window by window, and random and tied decoders lose low frequencies, so a
-// raw-intensity fit, dominated by them, fits a faint, nearly constant image
-// even when every edge is in place (tied pool2: 0.15 against a plain SSIM of
-// 0.21). The earlier fix, rescaling each fitted channel to the original's
-// standard deviation, amplified the reconstruction's noise by the inverse of
-// a weak correlation and scored that output 0.06. The detail fit keeps
-// exact recolourings exact (detail(A r + b) = A detail(r)) and amplifies
-// nothing: A is the least-squares gain of the shared structure.
+// Why two (docs/METRICS.md has the measurements): random and tied decoders
+// lose low frequencies, so a raw fit, dominated by them, fits a faint,
+// nearly constant image to output whose edges are all in place (tied pool2:
+// 0.18 against a plain SSIM of 0.22; detail fit 0.29). A trained decoder
+// gets the low frequencies right; there the detail fit, whose channel mix
+// is poorly determined (the detail of R, G and B is nearly collinear), puts
+// wrong colours into SSIM's local means (shipped pool1 decoder: luminance
+// term 0.99 -> 0.92, SSIM 0.81 -> 0.76), while the raw fit stays near the
+// identity. Metrics.colourInvariantSSIM takes the best of both and of the
+// unchanged reconstruction. (Rescaling a fit to the original's standard
+// deviation, the first version, amplified noise and scored tied pool2 0.06.)
 //
 // Both solve S X = B with S[j][k] = <s_j, s_k>, B[j][l] = <s_j, u_l> over the
 // signals s (reconstruction) and u (original): the channels centred on their

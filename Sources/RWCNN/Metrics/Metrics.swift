@@ -43,38 +43,48 @@ public enum Metrics {
     /// SSIM of the reconstruction after the colour change that best explains
     /// its structure: positions kept with colours rescaled, shifted,
     /// inverted, permuted or mixed across channels (as random decoders do)
-    /// score as if the colours were right.
+    /// score as if the colours were right (docs/METRICS.md).
     ///
-    /// For each image, the colour matrix A (C x C, mixing the
-    /// reconstruction's channels) is fitted by least squares on detail,
-    ///     min Σ |detail(original) - A · detail(r)|²,
-    /// where detail is a channel minus its Gaussian local mean in SSIM's own
-    /// window (sigma 1.5, 11 x 11), taken on the pixels at least 5 from the
-    /// border; the offset b = mean(original) - A · mean(r) (over all pixels)
-    /// puts the means in place. A · r + b, clamped to [0, 1], is compared
-    /// with the original by `ssim`. Any exact affine recolouring scores 1
-    /// when nothing is clamped; an unrelated image scores what a constant
-    /// image does (the fit finds no shared structure), which depends on the
-    /// original: always report the cross-image baseline (the score between
-    /// the reconstruction of one image and a different original) beside it.
-    ///
-    /// Why detail: SSIM compares structure window by window with local
-    /// means removed, while random decoders lose low frequencies. A fit on
-    /// raw intensities is dominated by those and fits a faint image to output
-    /// whose edges are all in place; rescaling that to full contrast
-    /// amplifies noise instead (both scored below plain SSIM).
+    /// Per image, the highest SSIM against the original of three versions
+    /// of the reconstruction, each an affine colour map A · r + b (A: C x C)
+    /// clamped to [0, 1]:
+    /// - none: the reconstruction itself (its plain SSIM), so the score is
+    ///   never below plain SSIM;
+    /// - the least-squares fit on raw pixels, min Σ |original - A r - b|²,
+    ///   right when the low frequencies (SSIM's local means) are in place,
+    ///   as a trained decoder's are;
+    /// - the least-squares fit on detail, min Σ |detail(original) - A ·
+    ///   detail(r)|², where detail is a channel minus its Gaussian local mean
+    ///   in SSIM's own window (sigma 1.5, 11 x 11) on the pixels at least 5
+    ///   from the border, and b = mean(original) - A · mean(r) over all
+    ///   pixels: right when only edges survive, as with random and tied
+    ///   decoders, whose low frequencies are lost and would make a raw fit
+    ///   a faint, nearly constant image.
+    /// The mean over images of those maxima. Each candidate is a colour map,
+    /// so the score is a lower bound on the best SSIM any affine colour map
+    /// reaches. Any exact affine recolouring scores 1 when nothing is
+    /// clamped; an unrelated image scores about what a constant image does
+    /// (no fit finds shared structure), which depends on the original:
+    /// always report the cross-image baseline (the score between the
+    /// reconstruction of one image and a different original) beside it.
     ///
     /// Degenerate cases are settled deterministically: a reconstruction
-    /// channel without detail (detail energy per pixel at most 1e-12 of its
-    /// mean square) or not finite gets weight 0; a ridge of 1e-9 times the
-    /// trace of the normal matrix is added to its diagonal, so duplicate
-    /// channels share their weight; if no channel is left (or a pivot is
-    /// still zero) every channel becomes the original's mean. Images must be
-    /// at least 11 x 11, with at most 512 channels (`.argument` otherwise).
+    /// channel without signal (energy per pixel at most 1e-12 of its mean
+    /// square) or not finite gets weight 0; a ridge of 1e-9 times the trace
+    /// of the normal matrix is added to its diagonal, so duplicate channels
+    /// share their weight; if no channel is left (or a pivot is still zero)
+    /// the fit makes every channel the original's mean. A reconstruction
+    /// that is not finite has no plain SSIM and leaves the fits to decide.
+    /// Images must be at least 11 x 11, with at most 512 channels
+    /// (`.argument` otherwise).
     public static func colourInvariantSSIM(reconstruction: Tensor, original: Tensor) throws -> Double {
         let layout = try colourLayout(reconstruction, original, op: "colourInvariantSSIM")
-        let fitted = colourFitted(reconstruction, to: original, layout, kind: .colourMatrix, criterion: .detail)
-        return meanSSIM(fitted, original, layout)
+        var best = imageSSIMs(reconstruction, original, layout).map { $0.isFinite ? $0 : -Double.infinity }
+        for criterion in [ColourFitCriterion.intensities, .detail] {
+            let fitted = colourFitted(reconstruction, to: original, layout, kind: .colourMatrix, criterion: criterion)
+            for (i, score) in imageSSIMs(fitted, original, layout).enumerated() { best[i] = max(best[i], score) }
+        }
+        return best.reduce(0, +) / Double(layout.n)
     }
 
     /// PSNR (dB, peak 1) of the reconstruction after the least-squares

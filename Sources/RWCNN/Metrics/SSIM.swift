@@ -28,6 +28,12 @@ enum SSIMWindow {
 extension Metrics {
     /// Mean SSIM over all planes (channels of all images); sizes already checked.
     static func meanSSIM(_ a: Tensor, _ b: Tensor, _ l: ImagePairLayout) -> Double {
+        // Mean over channels, then over images (equal weights, so the plain mean).
+        imageSSIMs(a, b, l).reduce(0, +) / Double(l.n)
+    }
+
+    /// SSIM of each image (the mean over its channels); sizes already checked.
+    static func imageSSIMs(_ a: Tensor, _ b: Tensor, _ l: ImagePairLayout) -> [Double] {
         let planes = l.n * l.c, planeSize = l.h * l.w
         var perPlane = [Double](repeating: 0, count: planes)
         a.data.withUnsafeBufferPointer { x in
@@ -41,8 +47,7 @@ extension Metrics {
                 }
             }
         }
-        // Mean over channels, then over images (equal weights, so the plain mean).
-        return perPlane.reduce(0, +) / Double(planes)
+        return (0..<l.n).map { i in perPlane[(i * l.c)..<((i + 1) * l.c)].reduce(0, +) / Double(l.c) }
     }
 
     /// SSIM of one h x w plane pair, averaged over the valid (cropped) region.

@@ -96,7 +96,8 @@ public enum StudyReport {
         <p>Made by rwcnn \(html(RWCNNVersion.string)) from runs recorded by rwcnn \(html(versions)). \
         Each figure is the mean over the held-out crops (and over seeds, with a whisker from the lowest to the highest seed); \
         random and tied outputs are display-normalised, trained ones clamped to [0, 1]. \
-        Colour-invariant SSIM is SSIM after the 3x3 colour map fitted on detail; its cross-image baseline is the same score \
+        Colour-invariant SSIM is, per image, the best SSIM of the output itself and of its 3x3 colour maps fitted by least \
+        squares on raw pixels or on detail (so never below plain SSIM); its cross-image baseline is the same score \
         between the reconstruction of one held-out image and a different original. Fitted PSNR is the PSNR after the \
         least-squares recolouring (per channel or 3x3 matrix).</p>
         \(body)
@@ -141,7 +142,7 @@ public enum StudyReport {
             out.append(svgPlot(title: "One random layer, n = 27 inputs: cos(x, Wᵀ relu(W x))", yLabel: "cosine",
                                xLabel: "outputs N (log scale)", xLabels: ns, xValues: ns.map { Double($0) ?? 1 },
                                series: [PlotSeries(name: "measured", values: measured),
-                                        PlotSeries(name: "± 1 sd", values: low),
+                                        PlotSeries(name: "± 1 sd", values: low, whiskersOnly: true),
                                         PlotSeries(name: "(1+2n/N)^-1/2", values: predicted, dashed: true)]))
         }
         if study == .random {

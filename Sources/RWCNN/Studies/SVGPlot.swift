@@ -15,33 +15,69 @@ struct PlotSeries {
     var name: String
     var values: [[Double]]
     var dashed = false
+    /// Only the whiskers (a band such as ± 1 sd), no line or markers.
+    var whiskersOnly = false
+}
+
+/// Rough width in pixels of `text` in a sans-serif font of `size` pixels
+/// (0.6 em per character; bold slightly wider): enough to lay out titles
+/// and legends without a font engine.
+func textWidth(_ text: String, size: Double, bold: Bool = false) -> Double {
+    Double(text.count) * size * (bold ? 0.64 : 0.58)
+}
+
+/// Words of `text` in lines at most `width` pixels wide.
+func wrapped(_ text: String, width: Double, size: Double, bold: Bool = false) -> [String] {
+    var lines: [String] = [], current = ""
+    for word in text.split(separator: " ") {
+        let candidate = current.isEmpty ? String(word) : current + " " + word
+        if !current.isEmpty, textWidth(candidate, size: size, bold: bold) > width {
+            lines.append(current)
+            current = String(word)
+        } else {
+            current = candidate
+        }
+    }
+    if !current.isEmpty { lines.append(current) }
+    return lines
 }
 
 /// A line plot with markers: the mean of each x position's values joined by
 /// a line, with a whisker from their minimum to their maximum when there are
-/// several. `xValues` (positive, log2 axis) or else evenly spaced categories.
+/// several. `xValues` (positive, log2 axis) or else evenly spaced categories,
+/// both inset from the frame so markers and whisker caps stay inside it.
+/// Titles wrap (the plot grows), the legend column is as wide as its
+/// longest name.
 func svgPlot(title: String, yLabel: String, xLabel: String, xLabels: [String], xValues: [Double]? = nil,
              series: [PlotSeries]) -> String {
-    let (width, height) = (560.0, 300.0), (left, right, top, bottom) = (58.0, 130.0, 28.0, 44.0)
-    let plotW = width - left - right, plotH = height - top - bottom
+    let legendWidth = max(90, (series.map { textWidth($0.name, size: 11) }.max() ?? 0) + 44)
+    let left = 58.0, right = legendWidth, bottom = 44.0, plotH = 228.0, plotW = 372.0
+    let width = left + plotW + right
+    let titleLines = wrapped(title, width: width - 16, size: 13, bold: true)
+    let top = 12 + 16 * Double(titleLines.count)
+    let height = top + plotH + bottom
     let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
     let all = series.flatMap { $0.values.flatMap { $0 } }.filter { $0.isFinite }
     var lo = all.min() ?? 0, hi = all.max() ?? 1
     if hi - lo < 1e-9 { lo -= 0.5; hi += 0.5 }
-    let ticks = niceTicks(lo, hi)
-    lo = min(lo, ticks.first ?? lo); hi = max(hi, ticks.last ?? hi)
+    // A margin of 5 % of the range, so markers at the extremes sit inside the frame.
+    let margin = 0.05 * (hi - lo)
+    lo -= margin; hi += margin
+    let ticks = niceTicks(lo, hi).filter { $0 >= lo - 1e-12 * (hi - lo) && $0 <= hi + 1e-12 * (hi - lo) }
     func y(_ v: Double) -> Double { top + plotH * (1 - (v - lo) / (hi - lo)) }
     let n = xLabels.count
     func x(_ i: Int) -> Double {
         if let xs = xValues, xs.count == n, n > 1, let a = xs.first, let b = xs.last, a > 0, b > a {
-            return left + plotW * (log2(xs[i]) - log2(a)) / (log2(b) - log2(a))
+            return left + plotW * (0.04 + 0.92 * (log2(xs[i]) - log2(a)) / (log2(b) - log2(a)))
         }
         return n <= 1 ? left + plotW / 2 : left + plotW * (0.04 + 0.92 * Double(i) / Double(n - 1))
     }
     func f(_ v: Double) -> String { fixed(v, 1) }
     var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(html(title))\">"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
-    s += "<text x=\"\(f(left))\" y=\"17\" font-size=\"13\" font-weight=\"bold\">\(html(title))</text>"
+    for (i, line) in titleLines.enumerated() {
+        s += "<text x=\"8\" y=\"\(f(17 + 16 * Double(i)))\" font-size=\"13\" font-weight=\"bold\">\(html(line))</text>"
+    }
     for t in ticks {
         s += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(f(y(t)))\" y2=\"\(f(y(t)))\" stroke=\"#e4e4e4\"/>"
         s += "<text x=\"\(f(left - 6))\" y=\"\(f(y(t) + 4))\" font-size=\"11\" text-anchor=\"end\">\(tickLabel(t, ticks))</text>"
@@ -67,13 +103,18 @@ func svgPlot(title: String, yLabel: String, xLabel: String, xLabels: [String], x
                 }
             }
         }
+        if line.whiskersOnly { points = [] }
         if points.count > 1 {
             let d = points.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " ")
             s += "<polyline points=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
         }
         for p in points { s += "<circle cx=\"\(f(p.0))\" cy=\"\(f(p.1))\" r=\"3.5\" fill=\"\(colour)\"/>" }
         let ly = top + 10 + Double(k) * 18
-        s += "<line x1=\"\(f(left + plotW + 10))\" x2=\"\(f(left + plotW + 30))\" y1=\"\(f(ly))\" y2=\"\(f(ly))\" stroke=\"\(colour)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+        if line.whiskersOnly {  // a small whisker as its legend mark
+            s += "<line x1=\"\(f(left + plotW + 20))\" x2=\"\(f(left + plotW + 20))\" y1=\"\(f(ly - 6))\" y2=\"\(f(ly + 6))\" stroke=\"\(colour)\" stroke-width=\"1.5\"/>"
+        } else {
+            s += "<line x1=\"\(f(left + plotW + 10))\" x2=\"\(f(left + plotW + 30))\" y1=\"\(f(ly))\" y2=\"\(f(ly))\" stroke=\"\(colour)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+        }
         s += "<text x=\"\(f(left + plotW + 34))\" y=\"\(f(ly + 4))\" font-size=\"11\">\(html(line.name))</text>"
     }
     return s + "</svg>"

@@ -25,7 +25,7 @@ from ._version import __version__
 from .errors import (ArgumentError, BufferTooSmallError, CancelledError, Error, FileError, FormatError, InternalError,
                      OutOfMemoryError)
 from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, resize_crop, save_image
-from .metrics import colour_ssim, mse, psnr, ssim
+from .metrics import colour_ssim, fitted_psnr, mse, psnr, ssim
 from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
 from .trace import Trace  # issue 9: encode now, decode later
@@ -35,7 +35,7 @@ __all__ = [
     "Model", "TrainOptions", "TrainProgress", "TrainResult",
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
     "display_normalize", "resize_crop", "to_uint8_hwc",
-    "mse", "psnr", "ssim", "colour_ssim",
+    "mse", "psnr", "ssim", "colour_ssim", "fitted_psnr",
     "study", "report", "Trace",
     "invert", "texture", "style", "SynthesisResult", "SynthesisProgress",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",

@@ -371,6 +371,9 @@ PROTOTYPES = {
                               c_double_p]),
     "rwcnn_colour_ssim": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t,
                                      c_size_t, c_double_p]),
+    # colour-fitted figures (issue 11)
+    "rwcnn_fitted_psnr": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t,
+                                     c_size_t, c_int, c_double_p]),
     # training
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),

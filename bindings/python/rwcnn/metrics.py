@@ -1,4 +1,5 @@
-"""Reconstruction quality: MSE, PSNR, SSIM and a colour-invariant SSIM.
+"""Reconstruction quality: MSE, PSNR, SSIM, a colour-invariant SSIM and the
+fitted PSNR.
 
 Both arguments are an image or a batch in any form :mod:`rwcnn._arrays`
 accepts (float CHW/NCHW or uint8 HWC/NHWC); they must have the same shape
@@ -13,10 +14,10 @@ from . import _lib
 from ._arrays import as_images
 from .errors import ArgumentError
 
-__all__ = ["mse", "psnr", "ssim", "colour_ssim"]
+__all__ = ["mse", "psnr", "ssim", "colour_ssim", "fitted_psnr"]
 
 
-def _metric(name: str, a: Any, b: Any, what_a: str = "a", what_b: str = "b") -> float:
+def _metric(name: str, a: Any, b: Any, what_a: str = "a", what_b: str = "b", *extra: Any) -> float:
     x, _ = as_images(a, what_a)
     y, _ = as_images(b, what_b)
     if x.shape != y.shape:
@@ -24,7 +25,7 @@ def _metric(name: str, a: Any, b: Any, what_a: str = "a", what_b: str = "b") -> 
                             % (what_a, what_b, x.shape, y.shape))
     n, c, h, w = x.shape
     out = ctypes.c_double()
-    getattr(_lib.lib(), name)(_lib.float_ptr(x), _lib.float_ptr(y), n, c, h, w, ctypes.byref(out))
+    getattr(_lib.lib(), name)(_lib.float_ptr(x), _lib.float_ptr(y), n, c, h, w, *extra, ctypes.byref(out))
     return float(out.value)
 
 
@@ -46,9 +47,22 @@ def ssim(a: Any, b: Any) -> float:
 
 
 def colour_ssim(reconstruction: Any, original: Any) -> float:
-    """SSIM after an affine colour map (a channels x channels matrix plus an
-    offset, per image) of `reconstruction` onto `original`, fitted by least
-    squares on detail (each channel minus its local mean in SSIM's window):
-    positions kept with colours changed, scaled or mixed still score high,
-    an unrelated image scores what a constant one does (see rwcnn.h)."""
+    """Colour-invariant SSIM: per image, the highest SSIM against `original`
+    of `reconstruction` itself and of its affine colour maps (a channels x
+    channels matrix plus an offset) fitted by least squares on raw pixels or
+    on detail (each channel minus its local mean in SSIM's window), clamped
+    to [0, 1]. Never below plain SSIM; positions kept with colours changed,
+    scaled or mixed still score high; an unrelated image scores about what a
+    constant one does (docs/METRICS.md)."""
     return _metric("rwcnn_colour_ssim", reconstruction, original, "reconstruction", "original")
+
+
+def fitted_psnr(reconstruction: Any, original: Any, colour_matrix: bool = True) -> float:
+    """PSNR (dB, peak 1) after the least-squares affine colour map of
+    `reconstruction` onto `original` on raw pixels, per image, clamped to
+    [0, 1]: a full channels x channels matrix plus an offset, or with
+    ``colour_matrix=False`` a gain and an offset per channel."""
+    if not isinstance(colour_matrix, bool):
+        raise ArgumentError("colour_matrix must be True or False, got %r" % (colour_matrix,))
+    return _metric("rwcnn_fitted_psnr", reconstruction, original, "reconstruction", "original",
+                   1 if colour_matrix else 0)
