@@ -13,6 +13,11 @@ enum BenchWork: Equatable {
     /// One decoder training step through `Model.train`: Adam 1e-3,
     /// nearest unpooling, crops of `size` from noise PNGs of that size.
     case trainStep(cut: String, size: Int, batch: Int)
+    /// Time to quality: `steps` decoder training steps at `cut` on the
+    /// photos of a folder (default data/images), batch 16, 64x64 crops,
+    /// Adam 1e-3, seed 0, a seeded quarter of the files held out; the wall
+    /// time from the start of `Model.train` to its end and the held-out PSNR.
+    case quality(cut: String, steps: Int)
 
     /// The standard suite: the work of issue #7's table, as the reference
     /// harness (../shared/bench/side_by_side.py) measures it.
@@ -31,6 +36,7 @@ enum BenchWork: Equatable {
         case .sgemm(let n): return "sgemm:\(n)"
         case let .forward(c, s, b): return "forward:\(c):\(s):\(b)"
         case let .trainStep(c, s, b): return "train:\(c):\(s):\(b)"
+        case let .quality(c, n): return "quality:\(c):\(n)"
         }
     }
 
@@ -40,6 +46,7 @@ enum BenchWork: Equatable {
         case .sgemm(let n): return "sgemm \(n)^3"
         case let .forward(c, s, b): return "forward \(c), \(s)x\(s), batch \(b)"
         case let .trainStep(c, s, b): return "train step \(c), \(s)x\(s), batch \(b), Adam"
+        case let .quality(c, n): return "\(n) training steps at \(c) (time to quality)"
         }
     }
 
@@ -59,8 +66,10 @@ enum BenchWork: Equatable {
             self = .forward(cut: p[1], size: try int(2, 224, "size"), batch: try int(3, 1, "batch"))
         case "train" where p.count >= 2 && p.count <= 4:
             self = .trainStep(cut: p[1], size: try int(2, 64, "size"), batch: try int(3, 16, "batch"))
+        case "quality" where p.count >= 2 && p.count <= 3:
+            self = .quality(cut: p[1], steps: try int(2, 500, "steps"))
         default:
-            throw CLIError("unknown configuration '\(id)'; expected sgemm[:N], forward:CUT[:SIZE[:BATCH]] or train:CUT[:SIZE[:BATCH]] (see --list)")
+            throw CLIError("unknown configuration '\(id)'; expected sgemm[:N], forward:CUT[:SIZE[:BATCH]], train:CUT[:SIZE[:BATCH]] or quality:CUT[:STEPS] (see --list)")
         }
     }
 
@@ -79,6 +88,7 @@ enum BenchWork: Equatable {
             rec += [("bench", .string("forward")), ("cut", .string(cut)), ("size", .number(Double(size))),
                     ("batch", .number(Double(batch))), ("api", .string("Model.encode"))]
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .tied))
+            timing.apply(to: model)
             var rng = SplitMix64(seed: 7)
             let x = try Tensor(shape: [batch, 3, size, size], data: (0..<(batch * 3 * size * size)).map { _ in rng.nextUnit() })
             setupRSS = Usage.now().peakRSSMB
@@ -89,9 +99,20 @@ enum BenchWork: Equatable {
                     ("batch", .number(Double(batch))), ("unpool", .string("nearest")), ("optimizer", .string("adam")),
                     ("lr", .number(1e-3)), ("api", .string("Model.train step callbacks"))]
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
+            timing.apply(to: model)
             setupRSS = Usage.now().peakRSSMB
             (times, cost) = try timeTrainSteps(model, size: size, batch: batch, timing)
             gflop = try trainFlops(model.architecture, cut: model.cutIndex, size: size) * Double(batch) / 1e9
+        case let .quality(cut, steps):
+            rec += [("bench", .string("quality")), ("cut", .string(cut)), ("steps", .number(Double(steps))),
+                    ("batch", .number(16)), ("crop", .number(64)), ("unpool", .string("nearest")),
+                    ("optimizer", .string("adam")), ("lr", .number(1e-3)), ("data", .string(timing.qualityData))]
+            let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
+            setupRSS = Usage.now().peakRSSMB
+            let q = try timeToQuality(model, steps: steps, data: timing.qualityData)
+            (times, cost) = ([q.seconds], q.cost)
+            rec += [("psnr", .number(q.psnr)), ("eval_crops", .number(Double(q.crops)))]
+            gflop = try trainFlops(model.architecture, cut: model.cutIndex, size: 64) * 16 * Double(steps) / 1e9
         }
         let t = TimeSummary(times)
         rec += [("threads", .number(Double(Threads.count))), ("warmup", .number(Double(timing.warmup))),
@@ -104,7 +125,8 @@ enum BenchWork: Equatable {
         rec += [("rss_start_mb", .number(rounded(start.peakRSSMB, 1)))]
         if let s = setupRSS { rec += [("rss_setup_mb", .number(rounded(s, 1)))] }
         rec += [("rss_peak_mb", .number(rounded(end.peakRSSMB, 1))),
-                ("rwcnn", .string(RWCNNVersion.string)), ("loadavg", .string(loadAverage()))]
+                ("rwcnn", .string(RWCNNVersion.string)), ("loadavg", .string(loadAverage())),
+                ("openblas_core", .string(blasCoreName ?? "none"))]
         return rec
     }
 }
@@ -161,6 +183,23 @@ private func timeTrainSteps(_ model: Model, size: Int, batch: Int,
     }
     guard !times.isEmpty else { throw CLIError("training ended before any step was timed") }
     return (times, fields)
+}
+
+/// `steps` training steps on `data` (a seeded quarter held out), timed from
+/// the call of `Model.train` (image loading included) to its return, and
+/// the held-out PSNR at the end (mean over the held-out crops).
+private func timeToQuality(_ model: Model, steps: Int, data: String) throws
+    -> (seconds: Double, psnr: Double, crops: Int, cost: [(String, JSONValue)]) {
+    var o = TrainOptions()
+    o.dataFolder = data; o.evalFraction = 0.25
+    o.steps = steps; o.batchSize = 16; o.crop = 64; o.flip = true; o.seed = 0
+    o.optimizer = .adam; o.learningRate = 1e-3; o.beta1 = 0.9; o.beta2 = 0.999; o.epsilon = 1e-8
+    o.evalEvery = 0; o.checkpointEvery = 0; o.checkpointPath = nil
+    let cost = IntervalCost()
+    let t0 = monotonicSeconds()
+    let result = try model.train(options: o)
+    let seconds = monotonicSeconds() - t0
+    return (seconds, result.eval?.psnr ?? .nan, result.eval?.images ?? 0, cost.fields())
 }
 
 /// 2 x multiply-adds of every conv up to the cut, per image.
