@@ -49,6 +49,15 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Minimum timed seconds per configuration.")
     var minTime = 3.0
 
+    @Flag(help: "Also the time-to-quality rows: 500 decoder training steps at pool1 and pool2 on --quality-data (a seeded quarter held out), wall time and held-out PSNR (minutes).")
+    var quality = false
+
+    @Option(help: "Photos for --quality and quality:CUT ids (default data/images).")
+    var qualityData = "data/images"
+
+    @Option(help: "Winograd's tile threshold with cached weights (KernelTuning.winogradMinTilesCached) for the models measured; to find its break-even (default: the engine's).")
+    var winogradCachedMinTiles: Int?
+
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
@@ -57,6 +66,7 @@ struct Benchmark: ParsableCommand {
         guard minTime >= 0, minTime <= 3600 else { throw ValidationError("--min-time must be in 0...3600 seconds") }
         if let s = size, s < 1 { throw ValidationError("--size must be >= 1") }
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("batch sizes must be >= 1") }
+        if let t = winogradCachedMinTiles, t < 1 { throw ValidationError("--winograd-cached-min-tiles must be >= 1") }
     }
 
     func run() throws {
@@ -67,6 +77,8 @@ struct Benchmark: ParsableCommand {
         try threads.apply()
         var timing = TimingProtocol(warmup: warmup, reps: reps, minTime: minTime)
         if quick { timing = TimingProtocol(warmup: 1, reps: 3, minTime: 0) }
+        timing.qualityData = qualityData
+        timing.winogradCachedMinTiles = winogradCachedMinTiles
         let work = try selection()
 
         if work.count == 1 {
@@ -81,7 +93,9 @@ struct Benchmark: ParsableCommand {
         for w in work {
             if !json { printError("running \(w.id)") }
             let args = ["benchmark", "--only", w.id, "--json", "--threads", String(Threads.count),
-                        "--warmup", String(timing.warmup), "--reps", String(timing.reps), "--min-time", String(timing.minTime)]
+                        "--warmup", String(timing.warmup), "--reps", String(timing.reps), "--min-time", String(timing.minTime),
+                        "--quality-data", timing.qualityData]
+                + (winogradCachedMinTiles.map { ["--winograd-cached-min-tiles", String($0)] } ?? [])
             let (status, out) = try runSelf(args)
             let line = out.split(separator: "\n").last.map(String.init) ?? ""
             if status == 0, let v = try? JSONValue.parse(Array(line.utf8)), case .object(let rec) = v {
@@ -115,7 +129,9 @@ struct Benchmark: ParsableCommand {
             default: add(try BenchWork(id: id))
             }
         }
-        return out.isEmpty ? BenchWork.suite : out
+        if out.isEmpty { BenchWork.suite.forEach(add) }
+        if quality { ["pool1", "pool2"].forEach { add(.quality(cut: $0, steps: 500)) } }
+        return out
     }
 }
 

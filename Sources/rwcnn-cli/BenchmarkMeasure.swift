@@ -12,6 +12,19 @@ struct TimingProtocol {
     var reps = 7
     var minTime = 3.0
     var maxReps = 2000
+    /// Photos of the time-to-quality runs (`--quality-data`).
+    var qualityData = "data/images"
+    /// `KernelTuning.winogradMinTilesCached` for the model (nil: the default),
+    /// to measure the Winograd break-even with cached weights.
+    var winogradCachedMinTiles: Int? = nil
+
+    /// The model's context under this protocol.
+    func apply(to model: Model) {
+        guard let t = winogradCachedMinTiles else { return }
+        var c = ExecutionContext()
+        c.tuning.winogradMinTilesCached = t
+        model.executionContext = c
+    }
 
     /// True once enough calls are timed.
     func done(_ times: [Double]) -> Bool {

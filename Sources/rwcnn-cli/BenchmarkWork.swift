@@ -13,6 +13,11 @@ enum BenchWork: Equatable {
     /// One decoder training step through `Model.train`: Adam 1e-3,
     /// nearest unpooling, crops of `size` from noise PNGs of that size.
     case trainStep(cut: String, size: Int, batch: Int)
+    /// Time to quality: `steps` decoder training steps at `cut` on the
+    /// photos of a folder (default data/images), batch 16, 64x64 crops,
+    /// Adam 1e-3, seed 0, a seeded quarter of the files held out; the wall
+    /// time from the start of `Model.train` to its end and the held-out PSNR.
+    case quality(cut: String, steps: Int)
     /// One Adam step of image synthesis (BenchmarkSynthesis.swift).
     case synthesis(SynthesisBench)
 
@@ -34,6 +39,7 @@ enum BenchWork: Equatable {
         case .sgemm(let n): return "sgemm:\(n)"
         case let .forward(c, s, b): return "forward:\(c):\(s):\(b)"
         case let .trainStep(c, s, b): return "train:\(c):\(s):\(b)"
+        case let .quality(c, n): return "quality:\(c):\(n)"
         case .synthesis(let w): return w.id
         }
     }
@@ -44,6 +50,7 @@ enum BenchWork: Equatable {
         case .sgemm(let n): return "sgemm \(n)^3"
         case let .forward(c, s, b): return "forward \(c), \(s)x\(s), batch \(b)"
         case let .trainStep(c, s, b): return "train step \(c), \(s)x\(s), batch \(b), Adam"
+        case let .quality(c, n): return "\(n) training steps at \(c) (time to quality)"
         case .synthesis(let w): return w.title
         }
     }
@@ -65,8 +72,10 @@ enum BenchWork: Equatable {
             self = .forward(cut: p[1], size: try int(2, 224, "size"), batch: try int(3, 1, "batch"))
         case "train" where p.count >= 2 && p.count <= 4:
             self = .trainStep(cut: p[1], size: try int(2, 64, "size"), batch: try int(3, 16, "batch"))
+        case "quality" where p.count >= 2 && p.count <= 3:
+            self = .quality(cut: p[1], steps: try int(2, 500, "steps"))
         default:
-            throw CLIError("unknown configuration '\(id)'; expected sgemm[:N], forward:CUT[:SIZE[:BATCH]], train:CUT[:SIZE[:BATCH]], invert:LAYER[:SIZE] or texture:LAYER[:SIZE] (see --list)")
+            throw CLIError("unknown configuration '\(id)'; expected sgemm[:N], forward:CUT[:SIZE[:BATCH]], train:CUT[:SIZE[:BATCH]], quality:CUT[:STEPS], invert:LAYER[:SIZE] or texture:LAYER[:SIZE] (see --list)")
         }
     }
 
@@ -85,6 +94,7 @@ enum BenchWork: Equatable {
             rec += [("bench", .string("forward")), ("cut", .string(cut)), ("size", .number(Double(size))),
                     ("batch", .number(Double(batch))), ("api", .string("Model.encode"))]
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .tied))
+            timing.apply(to: model)
             var rng = SplitMix64(seed: 7)
             let x = try Tensor(shape: [batch, 3, size, size], data: (0..<(batch * 3 * size * size)).map { _ in rng.nextUnit() })
             setupRSS = Usage.now().peakRSSMB
@@ -95,9 +105,20 @@ enum BenchWork: Equatable {
                     ("batch", .number(Double(batch))), ("unpool", .string("nearest")), ("optimizer", .string("adam")),
                     ("lr", .number(1e-3)), ("api", .string("Model.train step callbacks"))]
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
+            timing.apply(to: model)
             setupRSS = Usage.now().peakRSSMB
             (times, cost) = try timeTrainSteps(model, size: size, batch: batch, timing)
             gflop = try model.architecture.trainStepFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
+        case let .quality(cut, steps):
+            rec += [("bench", .string("quality")), ("cut", .string(cut)), ("steps", .number(Double(steps))),
+                    ("batch", .number(16)), ("crop", .number(64)), ("unpool", .string("nearest")),
+                    ("optimizer", .string("adam")), ("lr", .number(1e-3)), ("data", .string(timing.qualityData))]
+            let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
+            setupRSS = Usage.now().peakRSSMB
+            let q = try timeToQuality(model, steps: steps, data: timing.qualityData)
+            (times, cost) = ([q.seconds], q.cost)
+            rec += [("psnr", .number(q.psnr)), ("eval_crops", .number(Double(q.crops)))]
+            gflop = try model.architecture.trainStepFLOPs(cut: model.cutIndex, height: 64, width: 64) * 16 * Double(steps) / 1e9
         case .synthesis(let w):
             let r = try w.run(timing)
             rec += r.record
@@ -115,7 +136,8 @@ enum BenchWork: Equatable {
         rec += [("rss_start_mb", .number(rounded(start.peakRSSMB, 1)))]
         if let s = setupRSS { rec += [("rss_setup_mb", .number(rounded(s, 1)))] }
         rec += [("rss_peak_mb", .number(rounded(end.peakRSSMB, 1))),
-                ("rwcnn", .string(RWCNNVersion.string)), ("loadavg", .string(loadAverage()))]
+                ("rwcnn", .string(RWCNNVersion.string)), ("loadavg", .string(loadAverage())),
+                ("openblas_core", .string(blasCoreName ?? "none"))]
         return rec
     }
 }
@@ -172,6 +194,23 @@ private func timeTrainSteps(_ model: Model, size: Int, batch: Int,
     }
     guard !times.isEmpty else { throw CLIError("training ended before any step was timed") }
     return (times, fields)
+}
+
+/// `steps` training steps on `data` (a seeded quarter held out), timed from
+/// the call of `Model.train` (image loading included) to its return, and
+/// the held-out PSNR at the end (mean over the held-out crops).
+private func timeToQuality(_ model: Model, steps: Int, data: String) throws
+    -> (seconds: Double, psnr: Double, crops: Int, cost: [(String, JSONValue)]) {
+    var o = TrainOptions()
+    o.dataFolder = data; o.evalFraction = 0.25
+    o.steps = steps; o.batchSize = 16; o.crop = 64; o.flip = true; o.seed = 0
+    o.optimizer = .adam; o.learningRate = 1e-3; o.beta1 = 0.9; o.beta2 = 0.999; o.epsilon = 1e-8
+    o.evalEvery = 0; o.checkpointEvery = 0; o.checkpointPath = nil
+    let cost = IntervalCost()
+    let t0 = monotonicSeconds()
+    let result = try model.train(options: o)
+    let seconds = monotonicSeconds() - t0
+    return (seconds, result.eval?.psnr ?? .nan, result.eval?.images ?? 0, cost.fields())
 }
 
 /// SplitMix64 (Steele, Lea and Flood 2014): seeded noise for inputs and the

@@ -53,8 +53,14 @@ public struct KernelTuning: Equatable {
     public var winogradMinTiles = 128
     /// The same threshold when the transformed weights are cached (a model's
     /// fixed encoder and tied decoder): only the input and output transforms
-    /// remain as overhead.
-    public var winogradMinTilesCached = 128
+    /// remain as overhead, and they pay at any size measured. CPU per call,
+    /// VGG16 encoder, 2 threads, `rwcnn benchmark --winograd-cached-min-tiles
+    /// N`, interleaved, loaded machine: forward pool3 64x64 batch 1 (layers
+    /// of 64 and 16 tiles) 27 ms at 128, 18 ms at 48, 16.5 ms at 16; pool5
+    /// 224x224 batch 1 (49 and 16 tiles) 0.34 s at 128, 0.32 s at 16; pool5
+    /// 64x64 batch 8 (32 and 8 tiles) 0.28 s at 16, 0.26 s at 4 and 1;
+    /// batch 1 (4 and 1 tiles) 41-42 ms at 16, 4 and 1 alike.
+    public var winogradMinTilesCached = 4
     /// The most floats of transformed Winograd weights a model keeps cached
     /// (8 Mi floats = 32 MiB, through VGG16's conv3 layers); layers beyond it
     /// transform on every call. Kept small because the cache stays for the

@@ -392,6 +392,28 @@ private func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>,
                         let o0 = dst + 6 * k * plane, o1 = o0 + plane, o2 = o1 + plane
                         let o3 = o2 + plane, o4 = o3 + plane, o5 = o4 + plane
                         var tj = 0
+                        // Four tiles at a time: their 6 inputs each, gathered from 16
+                        // consecutive values (a 4x4 transpose) and 2 more, one tile per lane;
+                        // the same arithmetic per lane as the scalar tail below.
+                        while tj &+ 4 <= tilesAcross {
+                            let a = row + 4 * tj, raw = UnsafeRawPointer(a)
+                            let p0 = raw.loadUnaligned(as: SIMD4<Float>.self)
+                            let p1 = raw.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+                            let p2 = raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+                            let p3 = raw.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+                            let d0 = SIMD4(p0[0], p1[0], p2[0], p3[0]), d1 = SIMD4(p0[1], p1[1], p2[1], p3[1])
+                            let d2 = SIMD4(p0[2], p1[2], p2[2], p3[2]), d3 = SIMD4(p0[3], p1[3], p2[3], p3[3])
+                            let d4 = SIMD4(p1[0], p2[0], p3[0], a[16]), d5 = SIMD4(p1[1], p2[1], p3[1], a[17])
+                            let four = SIMD4<Float>(repeating: 4), five = SIMD4<Float>(repeating: 5)
+                            let two = SIMD4<Float>(repeating: 2)
+                            UnsafeMutableRawPointer(o0 + tj).storeBytes(of: four * d0 - five * d2 + d4, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o1 + tj).storeBytes(of: -four * (d1 + d2) + (d3 + d4), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o2 + tj).storeBytes(of: four * (d1 - d2) + (d4 - d3), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o3 + tj).storeBytes(of: two * (d3 - d1) + (d4 - d2), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o4 + tj).storeBytes(of: two * (d1 - d3) + (d4 - d2), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o5 + tj).storeBytes(of: four * d1 - five * d3 + d5, as: SIMD4<Float>.self)
+                            tj &+= 4
+                        }
                         while tj < tilesAcross {
                             let a = row + 4 * tj
                             let d0 = a[0], d1 = a[1], d2 = a[2], d3 = a[3], d4 = a[4], d5 = a[5]
@@ -436,6 +458,25 @@ private func winogradOutputTransform(_ g: WinogradShape, m: UnsafePointer<Float>
                         let i3 = i2 + plane, i4 = i3 + plane, i5 = i4 + plane
                         let row = s + k * rowWidth
                         var tj = 0
+                        // Four tiles at a time, one per lane, their 4 values each put back
+                        // in tile order by a 4x4 transpose (same arithmetic as the tail).
+                        while tj &+ 4 <= tilesAcross {
+                            @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+                                UnsafeRawPointer(p + tj).loadUnaligned(as: SIMD4<Float>.self)
+                            }
+                            let m0 = load(i0), m1 = load(i1), m2 = load(i2), m3 = load(i3), m4 = load(i4), m5 = load(i5)
+                            let p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4
+                            let q0 = m0 + p12 + p34
+                            let q1 = d12 + SIMD4(repeating: 2) * d34
+                            let q2 = p12 + SIMD4(repeating: 4) * p34
+                            let q3 = d12 + SIMD4(repeating: 8) * d34 + m5
+                            let o = UnsafeMutableRawPointer(row + 4 * tj)
+                            o.storeBytes(of: SIMD4(q0[0], q1[0], q2[0], q3[0]), as: SIMD4<Float>.self)
+                            o.storeBytes(of: SIMD4(q0[1], q1[1], q2[1], q3[1]), toByteOffset: 16, as: SIMD4<Float>.self)
+                            o.storeBytes(of: SIMD4(q0[2], q1[2], q2[2], q3[2]), toByteOffset: 32, as: SIMD4<Float>.self)
+                            o.storeBytes(of: SIMD4(q0[3], q1[3], q2[3], q3[3]), toByteOffset: 48, as: SIMD4<Float>.self)
+                            tj &+= 4
+                        }
                         while tj < tilesAcross {
                             let m0 = i0[tj], m1 = i1[tj], m2 = i2[tj], m3 = i3[tj], m4 = i4[tj], m5 = i5[tj]
                             let p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4

@@ -73,3 +73,12 @@ enum BLASKernels {
         return []
     }
 }
+
+/// The OpenBLAS kernel set (`openblas_get_corename`) rwcnn's products run
+/// on, after its correction of the Prescott fallback (which this call
+/// applies if it has not run yet); nil for another BLAS. Benchmarks record
+/// it beside their figures.
+public var blasCoreName: String? {
+    BLASThreads.ensureSingle()
+    return BLASKernels.coreName
+}
