@@ -37,7 +37,7 @@ extension Model {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
         let context = self.context
-        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
+        try checkWorkingMemory(.encode, batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
         if config.normalizeInput { x = try imageNetNormalized(x) }
         var pass = EncoderActivations()
         for layer in network.encoder {
@@ -125,24 +125,6 @@ extension Model {
         guard shape.pays(context.tuning, cached: true), transposed || l.padding <= 1 else { return nil }
         return transforms.weights(.init(layer: layer, transposed: transposed), shape: shape, weight: weight,
                                   limit: context.tuning.winogradCacheFloats, threads: context.threads)
-    }
-
-    /// Checks the input size (clear errors for inputs too small for the
-    /// pools) and estimates the largest working set of an encoder/decoder
-    /// pass: three activations of the widest layer plus one image's im2col.
-    func checkWorkingMemory(batch: Int, height: Int, width: Int, context: ExecutionContext) throws {
-        let shapes = try architecture.shapes(height: height, width: width, through: cutIndex)
-        var worst = 0.0
-        var inShape = [architecture.inputChannels, height, width]
-        for (layer, s) in zip(encoderLayers, shapes) {
-            let act = Double(batch) * Double(max(s[0] * s[1] * s[2], inShape[0] * inShape[1] * inShape[2]))
-            let col = Double(inShape[0] * layer.kernel * layer.kernel) * Double(s[1] * s[2])
-            worst = max(worst, 4 * (3 * act + col))
-            inShape = s
-        }
-        guard worst <= Double(context.memoryBudget) else {
-            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(context.memoryBudget >> 20) MiB limit; use smaller or fewer images")
-        }
     }
 
     /// [C,H,W] -> [1,C,H,W]; [N,C,H,W] unchanged; anything else is an error.

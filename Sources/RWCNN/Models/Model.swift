@@ -93,7 +93,10 @@ public final class Model: @unchecked Sendable {
     /// Returns the raw decoder output [N, C, H, W]; random decoders give an
     /// arbitrary scale and colour (see `displayNormalize`).
     public func reconstruct(_ images: Tensor) throws -> Tensor {
-        let (features, trace) = try encodeWithTrace(images)
+        let x = try batched(images)
+        try checkWorkingMemory(.reconstruct, batch: x.shape[0], height: x.shape[2], width: x.shape[3],
+                               context: context)
+        let (features, trace) = try encodeWithTrace(x)
         return try decode(features, trace: trace)
     }
 

@@ -8,6 +8,8 @@ extension Model {
             throw RWCNNError.argument("a tied decoder has no parameters of its own to differentiate")
         }
         let target = try batched(images)
+        try checkWorkingMemory(.gradients, batch: target.shape[0], height: target.shape[2], width: target.shape[3],
+                               context: context)
         let (features, trace) = try encodeWithTrace(target)
         let (output, cache) = try decodeKeeping(features, trace: trace, keep: true)
         let context = self.context
