@@ -226,7 +226,12 @@ typedef enum rwcnn_enum_kind {
     RWCNN_ENUM_UNPOOL_MODE = 2,
     RWCNN_ENUM_DECODER_MODE = 3,
     RWCNN_ENUM_OPTIMIZER = 4,
-    RWCNN_ENUM_PROGRESS_KIND = 5
+    RWCNN_ENUM_PROGRESS_KIND = 5,
+    /* image synthesis (below) */
+    RWCNN_ENUM_SYNTHESIS_OPTIMIZER = 6,
+    RWCNN_ENUM_SYNTHESIS_START = 7,
+    RWCNN_ENUM_FEATURE_NORMALIZATION = 8,
+    RWCNN_ENUM_GRAM_NORMALIZATION = 9
 } rwcnn_enum_kind;
 
 /** The name of `value` of enum `kind` (a static string), or NULL when there
@@ -355,6 +360,38 @@ rwcnn_status rwcnn_model_reconstruct(const rwcnn_model *model, const float *imag
                                      size_t channels, size_t height, size_t width,
                                      float *out, size_t capacity);
 
+/* ---- Encode now, decode later (issue 9: the encoder's trace) ------------ */
+
+/** The encoder's trace of one encode: every layer's input size and every
+ *  pool's switches (argmax positions), which decoding needs to unpool by
+ *  switches and to give back odd sizes exactly. It holds no reference to the
+ *  model: it may outlive it and decode with any model of the same
+ *  architecture and cut. Read-only once made (concurrent decodes may share it). */
+typedef struct rwcnn_trace rwcnn_trace;
+
+/** As rwcnn_model_encode, and writes the pass's trace to *trace (on success
+ *  only), for rwcnn_model_decode_trace. *trace must be freed with
+ *  rwcnn_trace_free. */
+rwcnn_status rwcnn_model_encode_trace(const rwcnn_model *model, const float *images, size_t n,
+                                      size_t channels, size_t height, size_t width, float *features,
+                                      size_t capacity, rwcnn_trace **trace);
+
+/** Images from features and the trace of the encode that made them (the
+ *  features may be edited, but their shape n x C x fheight x fwidth must be
+ *  the trace's). The output has the traced input's shape (rwcnn_trace_shapes),
+ *  raw as rwcnn_model_decode's. A trace that does not fit the model (other
+ *  architecture or cut) is RWCNN_ERR_ARGUMENT. */
+rwcnn_status rwcnn_model_decode_trace(const rwcnn_model *model, const rwcnn_trace *trace,
+                                      const float *features, size_t n, size_t channels,
+                                      size_t fheight, size_t fwidth, float *images, size_t capacity);
+
+/** The traced pass's input {N, C, H, W} and feature {N, C, h, w} shapes;
+ *  either array may be NULL. */
+rwcnn_status rwcnn_trace_shapes(const rwcnn_trace *trace, size_t input[4], size_t features[4]);
+
+/** Frees a trace; NULL is ignored. */
+void rwcnn_trace_free(rwcnn_trace *trace);
+
 /* ---- Metrics and display ------------------------------------------------ */
 
 /** In place: maps each of the n images to [0, 1] by its own min and max over
@@ -386,6 +423,26 @@ rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channel
  *  constant one does (compare with a cross-image baseline). */
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
+
+/* ---- Front-end helpers: what the CLI does, for C callers ---------------- */
+/* The same core functions as `rwcnn reconstruct`, so a C program and the
+ * CLI give the same pixels for the same photo. */
+
+/** Resizes a CHW float32 image (`channels` x `height` x `width`) so that its
+ *  shorter side is `size` (the longer to round(long * size / short)) with
+ *  the antialiased triangle filter, then crops the central size x size
+ *  square into `out` (capacity >= channels*size*size floats). `out` may not
+ *  overlap `image`. size must be >= 1; values must be finite. */
+rwcnn_status rwcnn_image_resize_crop(const float *image, size_t channels, size_t height,
+                                     size_t width, size_t size, float *out, size_t capacity);
+
+/** In place: maps the model's raw reconstructions (n x channels x height x
+ *  width) to [0, 1] for viewing and scoring, by the rule the CLI uses:
+ *  display normalisation (as rwcnn_display_normalize) for random and tied
+ *  decoders, whose scale is arbitrary; clamping to [0, 1] for a trained
+ *  decoder. */
+rwcnn_status rwcnn_model_display(const rwcnn_model *model, float *images, size_t n,
+                                 size_t channels, size_t height, size_t width);
 
 /* ---- Training the decoder ----------------------------------------------- */
 
@@ -428,12 +485,36 @@ typedef struct rwcnn_progress {
  *  last completed step and returns RWCNN_ERR_CANCELLED. */
 typedef int (*rwcnn_progress_fn)(const rwcnn_progress *progress, void *user);
 
+/* ---- Training from memory (issue 9: images or a batch callback instead of data_dir) ---- */
+
+/** The batch a rwcnn_batch_fn fills. Valid only during the callback. */
+typedef struct rwcnn_batch {
+    size_t struct_size;
+    size_t step;          /**< 0-based index of the step the batch is for (a resumed run starts
+                               after its checkpoint's step) */
+    size_t batch, channels, height, width; /**< the shape to fill: options.batch x 3 x crop x crop */
+    float *images;        /**< batch*channels*height*width floats, CHW per image, in [0, 1]; owned by
+                               the library and valid during the call; preset to NaN, so a value left
+                               unwritten stops the run (RWCNN_ERR_ARGUMENT) */
+    size_t capacity;      /**< floats at `images` */
+} rwcnn_batch;
+
+/** Fills the batch of one step: called on the thread that called rwcnn_train,
+ *  before every step. The samples are trained on as given (no crop, no flip:
+ *  the callback owns its sampling). Return RWCNN_OK when the batch is filled.
+ *  Any other value stops training: the checkpoint (if set) is written for the
+ *  last completed step and rwcnn_train returns that status (RWCNN_ERR_IO,
+ *  _FORMAT, _OUT_OF_MEMORY, _CANCELLED or _ARGUMENT; any other value becomes
+ *  RWCNN_ERR_ARGUMENT), with a message naming the step. The callback must not
+ *  use the model being trained. */
+typedef int (*rwcnn_batch_fn)(const rwcnn_batch *batch, void *user);
+
 /** Training options. Fill with rwcnn_train_options_init, then change fields.
  *  Strings are borrowed for the duration of rwcnn_train. */
 typedef struct rwcnn_train_options {
     size_t struct_size;          /**< sizeof(rwcnn_train_options), set by _init; read as a
                                       prefix, as for rwcnn_model_config */
-    const char *data_dir;        /**< PNG files, searched recursively (required) */
+    const char *data_dir;        /**< PNG and JPEG files, searched recursively; or see `images` and `batch_fn` */
     const char *eval_dir;        /**< held-out PNG files; NULL: seeded split of data_dir */
     double eval_fraction;        /**< share held out when eval_dir is NULL, default 0.2 */
     size_t steps;                /**< default 1000 */
@@ -454,6 +535,18 @@ typedef struct rwcnn_train_options {
     int resume;                  /**< non-zero: continue from `checkpoint` (must exist) */
     rwcnn_progress_fn progress;  /**< may be NULL */
     void *user;                  /**< passed to `progress` */
+    /* Training from memory: set exactly one of data_dir, images and batch_fn. */
+    const float *images;         /**< image_count x 3 x image_height x image_width floats in [0, 1]
+                                      (CHW per image, back to back), used as a folder's files are
+                                      (short_side resize, seeded crops and flips); copied at the start
+                                      of rwcnn_train, borrowed for the call; NULL: none */
+    size_t image_count, image_height, image_width;
+    const float *eval_images;    /**< held-out images, eval_count x 3 x eval_height x eval_width
+                                      floats; with `images`, NULL holds out a seeded eval_fraction by
+                                      image; required with batch_fn; not with data_dir (eval_dir) */
+    size_t eval_count, eval_height, eval_width;
+    rwcnn_batch_fn batch_fn;     /**< fills each step's batch (see rwcnn_batch_fn); NULL: none */
+    void *batch_user;            /**< passed to batch_fn */
 } rwcnn_train_options;
 
 /** Fills `options` with the defaults above. NULL is ignored. */
@@ -482,9 +575,135 @@ typedef struct rwcnn_train_result {
  *  RWCNN_ERR_OUT_OF_MEMORY. On resume the checkpoint's counters are
  *  bounded (step at most `steps`) and its optimiser state must be
  *  complete: RWCNN_ERR_FORMAT otherwise.
- *  `result` may be NULL. Needs exclusive use of the model. */
+ *  `result` may be NULL. Needs exclusive use of the model.
+ *  The samples come from data_dir, from `images` or from batch_fn (see
+ *  rwcnn_train_options): the same images in memory and in a folder (in
+ *  sorted-path order) give the same run. A checkpoint records the data
+ *  source and the sampling and optimiser options; a resume with any of them
+ *  changed is RWCNN_ERR_ARGUMENT naming it (steps, eval_every and
+ *  checkpoint_every may change). */
 rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
                          rwcnn_train_result *result);
+
+/* ---- Image synthesis: invert, texture, style (issue 10) ----------------- */
+/* Optimise the pixels of an image against losses on a model's random
+ * features (He, Wang & Hopcroft, NIPS 2016): invert a layer, synthesise a
+ * texture from Gram matrices, transfer a style. Every layer named must be
+ * at or before the model's cut (create the model with the deepest one as
+ * its cut); names may be aliases ("relu4_2", "block4_conv2"). The calls
+ * only read the model: they may run concurrently on one handle. The same
+ * options give the same image at a fixed thread count. See docs/ENGINE.md,
+ * "Synthesis", for every loss and its normalisation. */
+
+typedef enum rwcnn_synthesis_optimizer {
+    RWCNN_SYNTHESIS_ADAM = 0,   /**< Adam on the pixels, one gradient per step */
+    RWCNN_SYNTHESIS_LBFGS = 1   /**< L-BFGS, one iteration (a strong-Wolfe line search) per step */
+} rwcnn_synthesis_optimizer;
+
+typedef enum rwcnn_synthesis_start {
+    RWCNN_START_NOISE = 0,      /**< seeded white noise, uniform in (0, 1) */
+    RWCNN_START_CONTENT = 1     /**< the content image (rwcnn_style only) */
+} rwcnn_synthesis_start;
+
+typedef enum rwcnn_feature_normalization {
+    RWCNN_FEATURE_MEAN = 0,     /**< sum (F - T)^2 / count */
+    RWCNN_FEATURE_RELATIVE = 1  /**< sum (F - T)^2 / sum T^2 (the default) */
+} rwcnn_feature_normalization;
+
+typedef enum rwcnn_gram_normalization {
+    RWCNN_GRAM_SCALED = 0,      /**< sum ||G - A||^2 / sum ||A||^2 (the default; 1 at a black image) */
+    RWCNN_GRAM_GATYS = 1        /**< sum ||G - A||^2 / (4 C^2) */
+} rwcnn_gram_normalization;
+
+/** What a synthesis progress callback is told after each step. Valid only
+ *  during the callback. */
+typedef struct rwcnn_synthesis_progress {
+    size_t struct_size;
+    size_t step;           /**< steps completed, over all scales */
+    size_t steps;          /**< scales x steps */
+    size_t scale, scales;  /**< current scale (1-based) and their number */
+    double loss;           /**< total loss at the current image */
+    double seconds;        /**< since the call started */
+    const float *image;    /**< the current image(s), n x channels x height x width */
+    size_t n, channels, height, width;
+} rwcnn_synthesis_progress;
+
+/** Called on the calling thread after every step; return non-zero to
+ *  cancel (the call then returns RWCNN_ERR_CANCELLED and writes nothing to
+ *  `out`: keep the image from the callback to save partial work). */
+typedef int (*rwcnn_synthesis_progress_fn)(const rwcnn_synthesis_progress *progress, void *user);
+
+/** Synthesis options. Fill with rwcnn_synthesis_options_init, then change
+ *  fields; read as a prefix of struct_size bytes, as for rwcnn_model_config. */
+typedef struct rwcnn_synthesis_options {
+    size_t struct_size;
+    size_t steps;                        /**< optimiser steps at each scale, default 200 */
+    rwcnn_synthesis_optimizer optimizer; /**< default RWCNN_SYNTHESIS_ADAM */
+    double learning_rate;                /**< Adam's step in pixel units, default 0.05 */
+    int clamp;                           /**< non-zero (default): pixels kept in [0, 1] after each step */
+    size_t scales;                       /**< coarse-to-fine scales, default 1 (final size only) */
+    double scale_factor;                 /**< size ratio between scales, default 2 */
+    uint64_t seed;                       /**< seed of the white-noise start, default 0 */
+    rwcnn_synthesis_start start;         /**< default RWCNN_START_NOISE */
+    double tv_weight, tv_beta;           /**< beta-TV prior, defaults 0 (off) and 2 */
+    double alpha_weight, alpha;          /**< alpha-norm prior (centred at 0.5), defaults 0 (off) and 6 */
+    rwcnn_feature_normalization feature_normalization; /**< default RWCNN_FEATURE_RELATIVE */
+    rwcnn_gram_normalization gram_normalization;       /**< default RWCNN_GRAM_SCALED */
+    rwcnn_synthesis_progress_fn progress; /**< may be NULL */
+    void *user;                          /**< passed to `progress` */
+    double *losses;                      /**< optional loss curve: the total loss at each step
+                                              (Adam: before the step; L-BFGS: after it) */
+    size_t losses_capacity;              /**< entries `losses` holds; the first ones are written */
+} rwcnn_synthesis_options;
+
+/** Fills `options` with the defaults above. NULL is ignored. */
+void rwcnn_synthesis_options_init(rwcnn_synthesis_options *options);
+
+/** Outcome of a synthesis call. Set struct_size = sizeof(rwcnn_synthesis_result). */
+typedef struct rwcnn_synthesis_result {
+    size_t struct_size;
+    size_t steps_done;
+    double start_loss;     /**< total loss at the start image (first scale) */
+    double final_loss;     /**< total loss at the result */
+    double seconds;
+    size_t losses_written; /**< entries written to options->losses */
+} rwcnn_synthesis_result;
+
+/** Reconstructs n images (n x channels x height x width) from their
+ *  features at `layer`: feature loss times `weight` (>= 0) plus the
+ *  priors, from seeded noise. `out` needs n*channels*height*width floats.
+ *  `options` and `result` may be NULL (defaults; no result). No layer, an
+ *  unknown layer or one past the cut, a negative weight, zero steps, an
+ *  image too small for the layer's pools (at any scale) or a bad option is
+ *  RWCNN_ERR_ARGUMENT with a message naming it. */
+rwcnn_status rwcnn_invert(const rwcnn_model *model, const float *images, size_t n, size_t channels,
+                          size_t height, size_t width, const char *layer, double weight,
+                          const rwcnn_synthesis_options *options, float *out, size_t capacity,
+                          rwcnn_synthesis_result *result);
+
+/** Synthesises `count` textures of out_height x out_width whose Gram
+ *  matrices at `layers` (layer_count names, weighted by `weights`, NULL: 1
+ *  each) match those of `source` (one image, or n = count images: texture
+ *  i follows source i). count 0 means n. `out` needs
+ *  count*channels*out_height*out_width floats. Errors as for rwcnn_invert. */
+rwcnn_status rwcnn_texture(const rwcnn_model *model, const float *source, size_t n, size_t channels,
+                           size_t height, size_t width, const char *const *layers, const double *weights,
+                           size_t layer_count, size_t count, size_t out_height, size_t out_width,
+                           const rwcnn_synthesis_options *options, float *out, size_t capacity,
+                           rwcnn_synthesis_result *result);
+
+/** Style transfer: the features of n content images at `content_layer`
+ *  (weight `content_weight`) plus the Grams of `style` (style_n = 1 image
+ *  shared by all, or n) at `style_layers` (weights `style_weights`, NULL: 1
+ *  each). The result has the content's size: `out` needs
+ *  n*channels*height*width floats. Errors as for rwcnn_invert. */
+rwcnn_status rwcnn_style(const rwcnn_model *model, const float *content, size_t n, size_t channels,
+                         size_t height, size_t width, const float *style, size_t style_n,
+                         size_t style_height, size_t style_width, const char *content_layer,
+                         double content_weight, const char *const *style_layers,
+                         const double *style_weights, size_t style_layer_count,
+                         const rwcnn_synthesis_options *options, float *out, size_t capacity,
+                         rwcnn_synthesis_result *result);
 
 #ifdef __cplusplus
 }

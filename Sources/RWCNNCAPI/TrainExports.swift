@@ -20,7 +20,7 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
     v.short_side = d.shortSide
     v.resize_whole = d.resizeWhole ? 1 : 0
     v.flip = d.flip ? 1 : 0
-    v.optimizer = RWCNN_OPTIMIZER_ADAM
+    v.optimizer = rwcnn_optimizer(rawValue: cNumber(.optimizer, d.optimizer.rawValue))
     v.learning_rate = d.learningRate
     v.momentum = d.momentum
     v.beta1 = d.beta1; v.beta2 = d.beta2; v.epsilon = d.epsilon
@@ -28,7 +28,7 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
     v.seed = d.seed
     v.eval_every = d.evalEvery
     v.checkpoint_every = d.checkpointEvery
-    v.resume = 0
+    v.resume = d.resume ? 1 : 0
     o.pointee = v
 }
 
@@ -38,8 +38,10 @@ func trainOptions(_ p: UnsafePointer<rwcnn_train_options>?) throws -> TrainOptio
     rwcnn_train_options_init(&v)
     try readPrefix(p, into: &v, what: "options")
     var o = TrainOptions()
-    o.dataFolder = try string(v.data_dir, "options.data_dir")
-    o.evalFolder = v.eval_dir.map { String(cString: $0) }
+    if v.images == nil && v.batch_fn == nil {  // else training from memory (TrainDataExports.swift)
+        o.dataFolder = try string(v.data_dir, "options.data_dir")
+        o.evalFolder = v.eval_dir.map { String(cString: $0) }
+    }
     o.evalFraction = v.eval_fraction
     o.steps = v.steps; o.batchSize = v.batch; o.crop = v.crop; o.shortSide = v.short_side
     o.resizeWhole = v.resize_whole != 0
@@ -68,10 +70,13 @@ public func rwcnn_train(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_trai
         try readPrefix(options!, into: &prefix, what: "options")
         let callback = prefix.progress
         let user = prefix.user
-        let r = try model.train(options: o) { event in
+        let report: (TrainProgress) -> TrainControl = { event in
             guard let callback else { return .proceed }
             return withProgress(event) { callback($0, user) } != 0 ? .cancel : .proceed
         }
+        let data = try trainingData(prefix)
+        let r = try data.map { try model.train(data: $0, options: o, progress: report) }
+            ?? model.train(options: o, progress: report)
         guard let result else { return }
         var v = rwcnn_train_result()
         v.struct_size = MemoryLayout<rwcnn_train_result>.size

@@ -31,6 +31,8 @@ public final class Model: @unchecked Sendable {
     public var executionContext: ExecutionContext? = nil
     /// Winograd weights of the fixed filters, reused across calls.
     let transforms = TransformCache()
+    /// Planned workspaces by job and size, reused across calls and steps.
+    let plans = PlanPool()
     /// The encoder and decoder as typed layers, built once.
     let network: Network
 
@@ -91,13 +93,18 @@ public final class Model: @unchecked Sendable {
 
     /// Encoder then decoder on a batch [N, C, H, W] (or one image [C, H, W]).
     /// Returns the raw decoder output [N, C, H, W]; random decoders give an
-    /// arbitrary scale and colour (see `displayNormalize`).
+    /// arbitrary scale and colour (see `displayNormalize`). Images must be
+    /// finite and in [0, 1] (`checkPixelValues`).
     public func reconstruct(_ images: Tensor) throws -> Tensor {
+        try checkPixelValues(images)
         let x = try batched(images)
-        try checkWorkingMemory(.reconstruct, batch: x.shape[0], height: x.shape[2], width: x.shape[3],
-                               context: context)
-        let (features, trace) = try encodeWithTrace(x)
-        return try decode(features, trace: trace)
+        return try plans.with(planKey(.reconstruct, x)) { ws in
+            let pass = try encoderForward(x, keep: false, workspace: ws)
+            let output = try decodeKeeping(pass.features, trace: pass.trace, keep: false, workspace: ws).output
+            ws.recycle(pass.features)
+            for s in pass.trace.switches.values { ws.recycle(s) }
+            return output
+        }
     }
 
     /// Replaces named weights (loading a file, training). Shapes must match.

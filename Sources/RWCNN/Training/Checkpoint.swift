@@ -4,7 +4,8 @@
 /// `checkpoint_step` (steps done = data-order position / batch size),
 /// `checkpoint_samples` (samples drawn), `optimizer`, `optimizer_updates`.
 enum Checkpoint {
-    static func write(model: Model, optimizer: Optimizer, step: Int, samples: Int, path: String) throws {
+    static func write(model: Model, optimizer: Optimizer, step: Int, samples: Int, record: RunRecord,
+                      path: String) throws {
         var extra: [(name: String, tensor: Tensor)] = []
         for name in optimizer.state.first.keys.sorted() {
             extra.append((name: "optimizer.first.\(name)", tensor: optimizer.state.first[name]!))
@@ -14,6 +15,7 @@ enum Checkpoint {
         }
         let meta = ["checkpoint_step": "\(step)", "checkpoint_samples": "\(samples)",
                     "optimizer": optimizer.kind.rawValue, "optimizer_updates": "\(optimizer.state.updates)"]
+            .merging(record.metadata) { a, _ in a }
         try model.fileContents(extraMetadata: meta, extraTensors: extra).write(path: path)
     }
 
@@ -25,7 +27,7 @@ enum Checkpoint {
     /// complete for every decoder parameter once updates were made, finite,
     /// and (Adam's second moments) non-negative. All of these are `.format`.
     static func restore(path: String, model: Model, optimizer: inout Optimizer,
-                        steps: Int, batchSize: Int) throws -> (step: Int, samples: Int) {
+                        steps: Int, batchSize: Int, record: RunRecord) throws -> (step: Int, samples: Int) {
         let file = try SafetensorsFile.read(path: path)
         let saved = try Model.config(fromMetadata: file.metadata, source: path)
         var mine = model.config
@@ -33,6 +35,7 @@ enum Checkpoint {
         guard saved == mine else {
             throw RWCNNError.argument("checkpoint \(path) was made for a different model (\(saved.arch) cut \(saved.cut) seed \(saved.seed)); resume with the same model settings")
         }
+        try record.check(against: file.metadata, path: path)
         func counter(_ key: String, max: Int, _ bound: String) throws -> Int {
             guard let s = file.metadata[key] else {
                 throw RWCNNError.format("\(path): not a training checkpoint (metadata \(key) is missing)")

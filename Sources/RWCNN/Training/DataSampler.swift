@@ -61,9 +61,15 @@ func seededPermutation(_ n: Int, seed: UInt64, stream: UInt64) -> [Int] {
 /// Seeded split by file: a permutation of the sorted paths from stream
 /// "data.split"; the first ceil(fraction * n) files (at least one) are held out.
 func splitFiles(_ paths: [String], fraction: Double, seed: UInt64) -> (train: [String], eval: [String]) {
-    let order = seededPermutation(paths.count, seed: seed, stream: streamID(forName: "data.split"))
-    let nEval = min(paths.count - 1, max(1, Int((fraction * Double(paths.count)).rounded(.up))))
+    let (train, eval) = splitIndices(paths.count, fraction: fraction, seed: seed)
+    return (train.map { paths[$0] }, eval.map { paths[$0] })
+}
+
+/// The split of `splitFiles` on indices 0..<n (in-memory images are split
+/// as a folder of the same images in the same order is).
+func splitIndices(_ n: Int, fraction: Double, seed: UInt64) -> (train: [Int], eval: [Int]) {
+    let order = seededPermutation(n, seed: seed, stream: streamID(forName: "data.split"))
+    let nEval = min(n - 1, max(1, Int((fraction * Double(n)).rounded(.up))))
     let evalIdx = Set(order.prefix(nEval))
-    return (paths.indices.filter { !evalIdx.contains($0) }.map { paths[$0] },
-            paths.indices.filter { evalIdx.contains($0) }.map { paths[$0] })
+    return ((0..<n).filter { !evalIdx.contains($0) }, (0..<n).filter { evalIdx.contains($0) })
 }

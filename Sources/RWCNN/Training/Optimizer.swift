@@ -33,13 +33,12 @@ struct Optimizer {
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), mom = Float(momentum)
         let c1 = Float(1 - pow(beta1, t)), c2 = Float(1 - pow(beta2, t))
         for name in gradients.keys.sorted() {
-            // Taken out of their dictionaries, the buffers are uniquely
-            // referenced and change in place (no copy of every weight and
-            // moment per step); SGD keeps no second moment.
+            // Taken out of their dictionaries while updated, so each buffer is
+            // uniquely held and changes in place (no copy of any weight or moment).
             guard let g = gradients[name], var w = parameters.removeValue(forKey: name) else { continue }
             var m = state.first.removeValue(forKey: name) ?? Tensor(checkedZeros: w.shape)
             var v = kind == .adam ? state.second.removeValue(forKey: name) ?? Tensor(checkedZeros: w.shape)
-                                  : Tensor(checkedZeros: [0])
+                                  : Tensor(checkedZeros: [1])
             let n = w.count
             w.data.withUnsafeMutableBufferPointer { wp in
                 g.data.withUnsafeBufferPointer { gp in

@@ -42,9 +42,16 @@ public struct TrainOptions: Equatable, Sendable {
     public static let maxBatchSize = 4096
 
     /// Throws a clear error for any setting out of range.
-    func validate() throws {
+    /// `folder`: the run reads `dataFolder` (false for `TrainingData` from memory).
+    func validate(folder: Bool = true) throws {
         func bad(_ m: String) -> RWCNNError { .argument(m) }
-        guard !dataFolder.isEmpty else { throw bad("training needs a data folder") }
+        if folder {
+            guard !dataFolder.isEmpty else { throw bad("training needs a data folder") }
+        } else {
+            guard dataFolder.isEmpty, evalFolder == nil else {
+                throw bad("the options name a data folder (\(dataFolder.isEmpty ? evalFolder ?? "" : dataFolder)) and the run has its own training data; give one source")
+            }
+        }
         guard steps >= 0, steps <= 100_000_000 else { throw bad("steps must be in 0...100000000, got \(steps)") }
         guard batchSize >= 1, batchSize <= TrainOptions.maxBatchSize else { throw bad("batch size must be in 1...\(TrainOptions.maxBatchSize), got \(batchSize)") }
         guard crop >= 11, crop <= 4096 else { throw bad("crop must be in 11...4096 pixels (SSIM needs 11), got \(crop)") }

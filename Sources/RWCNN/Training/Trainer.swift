@@ -23,6 +23,24 @@ extension Model {
     public func train(options: TrainOptions,
                       progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
         try options.validate()
+        return try train(data: .folder(options.dataFolder, eval: options.evalFolder), checkedOptions: options,
+                         progress: progress)
+    }
+
+    /// As `train(options:progress:)`, on the samples of `data` (a folder,
+    /// images in memory or a batch callback; see `TrainingData`); the
+    /// options' `dataFolder` and `evalFolder` must then be unset. A
+    /// checkpoint records the source, and a resume from another one (or
+    /// with other sampling or optimiser options) is refused naming it.
+    @discardableResult
+    public func train(data: TrainingData, options: TrainOptions,
+                      progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
+        try options.validate(folder: false)
+        return try train(data: data, checkedOptions: options, progress: progress)
+    }
+
+    private func train(data source: TrainingData, checkedOptions options: TrainOptions,
+                       progress: ((TrainProgress) -> TrainControl)?) throws -> TrainResult {
         guard config.decoder != .tied else {
             throw RWCNNError.argument("a tied decoder shares the encoder's weights and cannot be trained; create the model with decoder 'trained' (or 'random')")
         }
@@ -32,25 +50,14 @@ extension Model {
         let report = progress ?? { _ in .proceed }
         let started = monotonicSeconds()
 
-        // Data: files, split, images in memory.
-        let (trainFiles, evalFiles) = try trainingFiles(options: options)
-        let need = options.resizeWhole ? 1 : options.crop
-        let trainSet = try ImageSet(paths: trainFiles, shortSide: options.shortSide, minSide: need)
-        let evalSet = try ImageSet(paths: evalFiles, shortSide: options.shortSide, minSide: need)
-        let skipped = trainSet.skipped + evalSet.skipped
-        for s in skipped {
-            let p = TrainProgress(kind: .warning, step: 0, steps: options.steps, message: "skipped \(s.path): \(s.reason)")
+        // Data: the source made ready (files loaded, images checked, held-out crops cut).
+        var data = try PreparedData(source, options: options) { path, reason in
+            let p = TrainProgress(kind: .warning, step: 0, steps: options.steps, message: "skipped \(path): \(reason)")
             if report(p) == .cancel { throw RWCNNError.cancelled("training cancelled before the first step") }
         }
-        guard !trainSet.images.isEmpty else {
-            throw RWCNNError.argument("no usable training image in \(options.dataFolder) (\(trainFiles.count) image file(s) found, \(trainSet.skipped.count) skipped\(trainSet.skippedSummary))")
-        }
-        guard !evalSet.images.isEmpty else {
-            throw RWCNNError.argument("no usable evaluation image (\(evalFiles.count) image file(s) found, \(evalSet.skipped.count) skipped\(evalSet.skippedSummary))")
-        }
-        var sampler = try DataSampler(images: trainSet.images, crop: options.crop, resizeWhole: options.resizeWhole,
-                                      flip: options.flip, seed: options.seed)
-        let evalCrops = try evaluationCrops(evalSet.images, crop: options.crop, resizeWhole: options.resizeWhole)
+        let skipped = data.skipped
+        let evalCrops = data.evalCrops
+        let record = RunRecord(options: options, data: data)
 
         var optimizer = Optimizer(kind: options.optimizer, learningRate: options.learningRate,
                                   momentum: options.momentum, beta1: options.beta1, beta2: options.beta2,
@@ -58,7 +65,7 @@ extension Model {
         var step = 0
         if options.resume, let path = options.checkpointPath {
             step = try Checkpoint.restore(path: path, model: self, optimizer: &optimizer,
-                                          steps: options.steps, batchSize: options.batchSize).step
+                                          steps: options.steps, batchSize: options.batchSize, record: record).step
         }
         config.decoder = .trained
         let firstStep = step
@@ -68,7 +75,7 @@ extension Model {
         func saveCheckpoint() throws {
             if let path = options.checkpointPath {
                 try Checkpoint.write(model: self, optimizer: optimizer, step: step,
-                                     samples: sampleNumber(step: step, batchSize: options.batchSize), path: path)
+                                     samples: sampleNumber(step: step, batchSize: options.batchSize), record: record, path: path)
             }
         }
         func evaluateNow() throws -> TrainControl {
@@ -83,13 +90,23 @@ extension Model {
         }
 
         while step < options.steps {
-            let batch = try sampler.batch(first: sampleNumber(step: step, batchSize: options.batchSize), count: options.batchSize)
-            let grads: [String: Tensor]
-            (loss, grads) = try reconstructionLossAndGradients(batch)
-            guard loss.isFinite else {
-                throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
+            let batch: Tensor
+            do {
+                batch = try data.batch(step: step, options: options)
+            } catch {
+                try saveCheckpoint()  // a failing batch source loses nothing already trained
+                throw error
             }
-            optimizer.step(parameters: &parameters, gradients: grads)
+            // The step's plan: every activation and gradient buffer is reused from the previous step.
+            loss = try plans.with(planKey(.trainStep, batch)) { ws in
+                let (loss, grads) = try lossAndGradients(batch, workspace: ws)
+                guard loss.isFinite else {
+                    throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
+                }
+                optimizer.step(parameters: &parameters, gradients: grads)
+                for g in grads.values { ws.recycle(g) }
+                return loss
+            }
             step += 1
 
             let elapsed = monotonicSeconds() - started
@@ -109,7 +126,7 @@ extension Model {
         try saveCheckpoint()
         if try evaluateNow() == .cancel { try cancelled() }
         return TrainResult(stepsDone: step, finalLoss: loss, eval: lastEval,
-                           seconds: monotonicSeconds() - started, trainImages: trainSet.images.count,
-                           evalImages: evalSet.images.count, skipped: skipped)
+                           seconds: monotonicSeconds() - started, trainImages: data.trainImages,
+                           evalImages: evalCrops.shape[0], skipped: skipped)
     }
 }

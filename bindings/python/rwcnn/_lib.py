@@ -77,6 +77,20 @@ RWCNN_PROGRESS_STEP = 0
 RWCNN_PROGRESS_EVAL = 1
 RWCNN_PROGRESS_WARNING = 2
 
+# image synthesis (invert, texture, style)
+RWCNN_ENUM_SYNTHESIS_OPTIMIZER = 6
+RWCNN_ENUM_SYNTHESIS_START = 7
+RWCNN_ENUM_FEATURE_NORMALIZATION = 8
+RWCNN_ENUM_GRAM_NORMALIZATION = 9
+RWCNN_SYNTHESIS_ADAM = 0
+RWCNN_SYNTHESIS_LBFGS = 1
+RWCNN_START_NOISE = 0
+RWCNN_START_CONTENT = 1
+RWCNN_FEATURE_MEAN = 0
+RWCNN_FEATURE_RELATIVE = 1
+RWCNN_GRAM_SCALED = 0
+RWCNN_GRAM_GATYS = 1
+
 # C enums are int-sized on every ABI rwcnn supports.
 c_enum = c_int
 
@@ -125,6 +139,25 @@ class Progress(Structure):
 ProgressFn = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)
 
 
+# ---- training from memory (issue 9) ----
+class Batch(Structure):
+    """rwcnn_batch"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("step", c_size_t),
+        ("batch", c_size_t),
+        ("channels", c_size_t),
+        ("height", c_size_t),
+        ("width", c_size_t),
+        ("images", POINTER(c_float)),
+        ("capacity", c_size_t),
+    ]
+
+
+#: int (*rwcnn_batch_fn)(const rwcnn_batch *batch, void *user)
+BatchFn = CFUNCTYPE(c_int, POINTER(Batch), c_void_p)
+
+
 class TrainOptions(Structure):
     """rwcnn_train_options"""
     _fields_ = [
@@ -152,6 +185,16 @@ class TrainOptions(Structure):
         ("resume", c_int),
         ("progress", ProgressFn),
         ("user", c_void_p),
+        ("images", POINTER(c_float)),
+        ("image_count", c_size_t),
+        ("image_height", c_size_t),
+        ("image_width", c_size_t),
+        ("eval_images", POINTER(c_float)),
+        ("eval_count", c_size_t),
+        ("eval_height", c_size_t),
+        ("eval_width", c_size_t),
+        ("batch_fn", BatchFn),
+        ("batch_user", c_void_p),
     ]
 
 
@@ -172,12 +215,77 @@ class TrainResult(Structure):
     ]
 
 
+# image synthesis
+
+
+class SynthesisProgress(Structure):
+    """rwcnn_synthesis_progress"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("step", c_size_t),
+        ("steps", c_size_t),
+        ("scale", c_size_t),
+        ("scales", c_size_t),
+        ("loss", c_double),
+        ("seconds", c_double),
+        ("image", POINTER(c_float)),
+        ("n", c_size_t),
+        ("channels", c_size_t),
+        ("height", c_size_t),
+        ("width", c_size_t),
+    ]
+
+
+#: int (*rwcnn_synthesis_progress_fn)(const rwcnn_synthesis_progress *progress, void *user)
+SynthesisProgressFn = CFUNCTYPE(c_int, POINTER(SynthesisProgress), c_void_p)
+
+
+class SynthesisOptions(Structure):
+    """rwcnn_synthesis_options"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("steps", c_size_t),
+        ("optimizer", c_enum),
+        ("learning_rate", c_double),
+        ("clamp", c_int),
+        ("scales", c_size_t),
+        ("scale_factor", c_double),
+        ("seed", c_uint64),
+        ("start", c_enum),
+        ("tv_weight", c_double),
+        ("tv_beta", c_double),
+        ("alpha_weight", c_double),
+        ("alpha", c_double),
+        ("feature_normalization", c_enum),
+        ("gram_normalization", c_enum),
+        ("progress", SynthesisProgressFn),
+        ("user", c_void_p),
+        ("losses", POINTER(c_double)),
+        ("losses_capacity", c_size_t),
+    ]
+
+
+class SynthesisResult(Structure):
+    """rwcnn_synthesis_result"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("steps_done", c_size_t),
+        ("start_loss", c_double),
+        ("final_loss", c_double),
+        ("seconds", c_double),
+        ("losses_written", c_size_t),
+    ]
+
+
 #: The struct mirrors by C type name (used by the layout test).
 STRUCTS = {
     "rwcnn_model_config": ModelConfig,
     "rwcnn_progress": Progress,
     "rwcnn_train_options": TrainOptions,
     "rwcnn_train_result": TrainResult,
+    "rwcnn_synthesis_progress": SynthesisProgress,
+    "rwcnn_synthesis_options": SynthesisOptions,
+    "rwcnn_synthesis_result": SynthesisResult,
 }
 
 # ---- prototypes --------------------------------------------------------------
@@ -187,6 +295,8 @@ c_size_t_p = POINTER(c_size_t)
 c_double_p = POINTER(c_double)
 #: rwcnn_model * (opaque)
 model_p = c_void_p
+#: rwcnn_trace * (opaque)
+trace_p = c_void_p
 
 
 class status_t(c_int):
@@ -244,6 +354,13 @@ PROTOTYPES = {
                                       c_float_p, c_size_t]),
     "rwcnn_model_reconstruct": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t,
                                            c_size_t, c_float_p, c_size_t]),
+    # encode now, decode later (issue 9)
+    "rwcnn_model_encode_trace": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t,
+                                            c_size_t, c_float_p, c_size_t, POINTER(trace_p)]),
+    "rwcnn_model_decode_trace": (status_t, [model_p, trace_p, c_float_p, c_size_t, c_size_t,
+                                            c_size_t, c_size_t, c_float_p, c_size_t]),
+    "rwcnn_trace_shapes": (status_t, [trace_p, c_size_t_p, c_size_t_p]),
+    "rwcnn_trace_free": (None, [trace_p]),
     # metrics and display
     "rwcnn_display_normalize": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
     "rwcnn_mse": (status_t, [c_float_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
@@ -258,6 +375,23 @@ PROTOTYPES = {
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
     "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
+    # front-end helpers
+    "rwcnn_image_resize_crop": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                           c_float_p, c_size_t]),
+    "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
+    # image synthesis
+    "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
+    "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
+                                c_double, POINTER(SynthesisOptions), c_float_p, c_size_t,
+                                POINTER(SynthesisResult)]),
+    "rwcnn_texture": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                 POINTER(c_char_p), c_double_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                 POINTER(SynthesisOptions), c_float_p, c_size_t,
+                                 POINTER(SynthesisResult)]),
+    "rwcnn_style": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_float_p,
+                               c_size_t, c_size_t, c_size_t, c_char_p, c_double, POINTER(c_char_p),
+                               c_double_p, c_size_t, POINTER(SynthesisOptions), c_float_p, c_size_t,
+                               POINTER(SynthesisResult)]),
 }
 
 # ---- lookup --------------------------------------------------------------------

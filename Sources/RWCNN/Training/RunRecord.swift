@@ -1,0 +1,41 @@
+/// What decides a run's samples and updates, written into its checkpoints
+/// as metadata `train.<name>` (names as in the C options struct). A resume
+/// with any of them changed, the data source included, is refused with a
+/// message naming it: the resumed run would not continue the interrupted
+/// one. `steps`, `eval_every`, `checkpoint_every` and the checkpoint path
+/// may change. Checkpoints written before this record (none of the keys)
+/// resume unchecked.
+struct RunRecord: Equatable {
+    var fields: [(name: String, value: String)]
+
+    init(options o: TrainOptions, data: PreparedData) {
+        fields = data.identity.map { (name: $0.key, value: $0.value) } + [
+            ("batch", "\(o.batchSize)"), ("crop", "\(o.crop)"), ("short_side", "\(o.shortSide)"),
+            ("resize_whole", "\(o.resizeWhole)"), ("flip", "\(o.flip)"), ("optimizer", o.optimizer.rawValue),
+            ("learning_rate", "\(o.learningRate)"), ("momentum", "\(o.momentum)"), ("beta1", "\(o.beta1)"),
+            ("beta2", "\(o.beta2)"), ("epsilon", "\(o.epsilon)"), ("weight_decay", "\(o.weightDecay)"),
+            ("seed", "\(o.seed)"),
+        ]
+    }
+
+    static func == (a: RunRecord, b: RunRecord) -> Bool {
+        a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    var metadata: [String: String] {
+        Dictionary(uniqueKeysWithValues: fields.map { ("train.\($0.name)", $0.value) })
+    }
+
+    /// Throws `.argument` naming the first field a checkpoint's metadata
+    /// records differently.
+    func check(against metadata: [String: String], path: String) throws {
+        guard metadata.keys.contains(where: { $0.hasPrefix("train.") }) else { return }
+        for (name, value) in fields {
+            let saved = metadata["train.\(name)"] ?? "(not recorded)"
+            guard saved == value else {
+                let what = name == "data" ? "data source" : name == "eval" ? "held-out data" : name
+                throw RWCNNError.argument("checkpoint \(path) was made with \(what) \(saved); this run has \(what) \(value): resume with the same \(what) (only steps, eval_every and checkpoint_every may change), or start a new run without resume")
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+"""`rwcnn sweep GRID.json`: --count, --list (against itertools.product), one
+run per --index with its metrics checked against numpy on the same crops,
+and clear errors."""
+
+import itertools
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import rwcnn
+from conftest import REPO, small_photo
+
+pytestmark = pytest.mark.usefixtures("lib")
+
+GRID = {"cut": ["pool1", "pool2"], "width": [0.125, 0.25], "init": ["normal", "uniform"], "seed": [0, 3]}
+
+
+def sweep(*args, cwd=None):
+    from rwcnn.study import cli_path
+    return subprocess.run([cli_path(), "sweep"] + list(args), capture_output=True, text=True, cwd=cwd,
+                          timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def grid_file(tmp_path_factory, photos):
+    d = tmp_path_factory.mktemp("sweep")
+    train, held = d / "train", d / "held"
+    train.mkdir()
+    held.mkdir()
+    for i, path in enumerate(photos[:6]):
+        rwcnn.save_image(str((train if i < 4 else held) / ("%d.png" % i)), small_photo(path, 32))
+    grid = {"data": str(train), "eval_data": str(held),
+            "base": {"steps": 3, "batch": 2, "crop": 32, "decoder": "random"}, "grid": GRID}
+    path = d / "grid.json"
+    path.write_text(json.dumps(grid))
+    return str(path), str(held)
+
+
+def test_count_list_and_order(grid_file):
+    path, _ = grid_file
+    r = sweep(path, "--count")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "16"
+    r = sweep(path, "--list")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    expected = list(itertools.product(*GRID.values()))   # the last key varies fastest
+    assert [l["index"] for l in lines] == list(range(16))
+    for line, combo in zip(lines, expected):
+        assert tuple(line["settings"][k] for k in GRID) == combo
+        assert line["settings"]["steps"] == 3
+
+
+def test_one_run_per_index_scores_the_held_out_crops(grid_file, tmp_path):
+    path, held = grid_file
+    r = sweep(path, "--index", "13", "--threads", "1", "--out", str(tmp_path / "decoders"))
+    assert r.returncode == 0, r.stderr
+    (line,) = [json.loads(l) for l in r.stdout.splitlines()]
+    s = line["settings"]
+    assert line["index"] == 13 and (s["cut"], s["width"], s["init"], s["seed"]) == ("pool2", 0.25, "normal", 3)
+    # The random decoder's scores, recomputed with numpy-side metrics on the same 32x32 crops.
+    images = np.stack([rwcnn.load_image(os.path.join(held, n)) for n in sorted(os.listdir(held))])
+    with rwcnn.Model(cut="pool2", width=0.25, init="normal", seed=3, decoder="random") as m:
+        out = rwcnn.display_normalize(m.reconstruct(images))
+    mse = np.mean((out.astype(np.float64) - images) ** 2, axis=(1, 2, 3))
+    assert line["metrics"]["images"] == 2
+    assert line["metrics"]["mse"] == pytest.approx(float(mse.mean()), rel=1e-5)
+    assert line["metrics"]["psnr"] == pytest.approx(float(np.mean(10 * np.log10(1 / mse))), rel=1e-5)
+    assert os.path.isfile(line["decoder_file"])
+
+
+def test_a_trained_run_and_errors(grid_file, tmp_path):
+    path, _ = grid_file
+    grid = json.load(open(path))
+    grid["base"]["decoder"] = "trained"
+    grid["grid"] = {"cut": ["pool1"]}
+    p = tmp_path / "trained.json"
+    p.write_text(json.dumps(grid))
+    r = sweep(str(p), "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    (line,) = [json.loads(l) for l in r.stdout.splitlines()]
+    assert line["final_loss"] > 0 and 0 < line["metrics"]["psnr"] < 60
+    r = sweep(path, "--index", "16")
+    assert r.returncode != 0 and "outside 0...15" in r.stderr
+    grid["grid"] = {"colour": ["red"]}
+    p.write_text(json.dumps(grid))
+    r = sweep(str(p), "--count")
+    assert r.returncode != 0 and "unknown setting" in r.stderr
