@@ -115,7 +115,9 @@ int rwcnn_get_threads(void);
 
 /** Sets the memory budget in bytes: the most any one large allocation may
  *  take (a whole-file read, a decoded PNG, a resize target, a training
- *  batch or image set, a model's weights, an encoder pass). A call that
+ *  batch or image set, a model's weights, the working memory of a pass:
+ *  encode, decode, reconstruct or a training step, with its optimiser
+ *  state, estimated from the network's layers). A call that
  *  would need more fails with RWCNN_ERR_OUT_OF_MEMORY and a message naming
  *  the allocation, checked before allocating; rwcnn never aborts on a
  *  failed allocation it can foresee. bytes = 0 restores the default (half

@@ -159,3 +159,16 @@ func loadAverage() -> String {
     guard fgets(&line, Int32(line.count), f) != nil else { return "unknown" }
     return String(String(cString: line).split(separator: " ").prefix(3).joined(separator: " "))
 }
+
+/// This process's resident memory now, MB (/proc/self/statm; 0 if unreadable).
+func currentRSSMB() -> Double {
+    guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(f) }
+    var size = 0, resident = 0
+    guard withUnsafeMutablePointer(to: &size, { sp in
+        withUnsafeMutablePointer(to: &resident) { rp in
+            withVaList([sp, rp]) { vfscanf(f, "%ld %ld", $0) }
+        }
+    }) == 2 else { return 0 }
+    return Double(resident) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1048576
+}

@@ -84,6 +84,9 @@ enum BenchWork: Equatable {
         let start = Usage.now()
         var rec: [(String, JSONValue)] = [("id", .string(id))]
         var setupRSS: Double? = nil
+        // The model's working-memory estimate for the job, and the resident
+        // memory just before it ran: peak - ready is what the job added.
+        var estimate: Int? = nil, readyRSS: Double? = nil
         let times: [Double], cost: [(String, JSONValue)], gflop: Double
         switch self {
         case .sgemm(let n):
@@ -98,6 +101,8 @@ enum BenchWork: Equatable {
             var rng = SplitMix64(seed: 7)
             let x = try Tensor(shape: [batch, 3, size, size], data: (0..<(batch * 3 * size * size)).map { _ in rng.nextUnit() })
             setupRSS = Usage.now().peakRSSMB
+            estimate = try model.workingMemoryEstimate(.encode, batch: batch, height: size, width: size)
+            readyRSS = currentRSSMB()
             (times, cost) = try timeCalls(timing) { _ = try model.encode(x) }
             gflop = try model.architecture.encoderFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
         case let .trainStep(cut, size, batch):
@@ -107,6 +112,8 @@ enum BenchWork: Equatable {
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
             timing.apply(to: model)
             setupRSS = Usage.now().peakRSSMB
+            estimate = try model.workingMemoryEstimate(.trainStep, batch: batch, height: size, width: size)
+            readyRSS = currentRSSMB()
             (times, cost) = try timeTrainSteps(model, size: size, batch: batch, timing)
             gflop = try model.architecture.trainStepFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
         case let .quality(cut, steps):
@@ -135,6 +142,8 @@ enum BenchWork: Equatable {
         let end = Usage.now()
         rec += [("rss_start_mb", .number(rounded(start.peakRSSMB, 1)))]
         if let s = setupRSS { rec += [("rss_setup_mb", .number(rounded(s, 1)))] }
+        if let r = readyRSS { rec += [("rss_ready_mb", .number(rounded(r, 1)))] }
+        if let e = estimate { rec += [("working_estimate_mb", .number(rounded(Double(e) / 1048576, 1)))] }
         rec += [("rss_peak_mb", .number(rounded(end.peakRSSMB, 1))),
                 ("rwcnn", .string(RWCNNVersion.string)), ("loadavg", .string(loadAverage())),
                 ("openblas_core", .string(blasCoreName ?? "none"))]

@@ -2610,6 +2610,48 @@ static void test_hostile(void)
         HOSTILE(rwcnn_png_load_memory(crafted, at, 3, NULL, 0, &w, &h, &c), RWCNN_ERR_FORMAT, "tEXt");
     }
 
+    /* JPEG: the 67x45 progressive test file with its SOF2 header claiming
+     * another size. 65000x65000 is over the pixel limit; 8000x8000 is under
+     * it but its decode (samples plus libjpeg's coefficient buffer) is over a
+     * 64 MiB budget; 2048x2048 fits, and libjpeg runs out of scan data. */
+    {
+        static const struct {
+            unsigned w, h;
+            size_t limit;
+            rwcnn_status want;
+            const char *text;
+        } jpegs[] = {
+            {65000, 65000, 0, RWCNN_ERR_OUT_OF_MEMORY, "over the limit"},
+            {8000, 8000, (size_t)64 << 20, RWCNN_ERR_OUT_OF_MEMORY, "memory limit"},
+            {2048, 2048, 0, RWCNN_ERR_FORMAT, "truncated or corrupt"},
+        };
+        size_t n = 0, w, h, c, sof = 0;
+        float one[1]; /* a buffer far too small: the decode is tried first, and fails */
+        unsigned char *jpeg;
+        snprintf(tmp, sizeof tmp, "%s/Tests/RWCNNTests/Data/jpeg/progressive.jpg", g_root);
+        jpeg = read_file(tmp, &n);
+        for (i = 0; jpeg != NULL && i + 9 < n && sof == 0; i++)
+            if (jpeg[i] == 0xff && jpeg[i + 1] == 0xc2)
+                sof = i;
+        CHECKF(sof > 0, "no SOF2 marker in %s", tmp);
+        if (sof > 0) {
+            for (i = 0; i < sizeof jpegs / sizeof jpegs[0]; i++) {
+                jpeg[sof + 5] = (unsigned char)(jpegs[i].h >> 8);
+                jpeg[sof + 6] = (unsigned char)jpegs[i].h;
+                jpeg[sof + 7] = (unsigned char)(jpegs[i].w >> 8);
+                jpeg[sof + 8] = (unsigned char)jpegs[i].w;
+                printf("   progressive JPEG claiming %ux%u\n", jpegs[i].w, jpegs[i].h);
+                CHECK_OK(rwcnn_set_memory_limit(jpegs[i].limit));
+                HOSTILE(rwcnn_image_load_memory(jpeg, n, 3, one, 1, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                tmp_path(tmp, sizeof tmp, "claims.jpg");
+                write_file(tmp, jpeg, n);
+                HOSTILE(rwcnn_image_load(tmp, 3, one, 1, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+            }
+            CHECK_OK(rwcnn_set_memory_limit(0));
+        }
+        free(jpeg);
+    }
+
     /* A 12 KB file whose metadata says two 8192-channel 7x7 convs. */
     {
         static float z[3000];
@@ -2746,6 +2788,402 @@ static void test_hostile(void)
     CHECKF(!file_exists(tmp), "a dead writer's temporary file is still there");
     CHECKF(file_exists(bad), "a live process's temporary file was removed");
     rwcnn_model_free(m);
+}
+
+
+/* ---- Hostile arguments: every function of the header ------------------------------
+ * NULL pointers, zero and huge sizes, wrong struct_size: each call returns an
+ * error status with a message (or, for functions without a status, a safe
+ * value), and the process goes on. COVER names the function; at the end every
+ * function declared in include/rwcnn.h must have been covered, so a function
+ * added to the header without a case here fails the test. */
+
+static char g_covered[8192];
+
+static void cover(const char *name)
+{
+    if (strlen(g_covered) + strlen(name) + 2 < sizeof g_covered) {
+        strcat(g_covered, " ");
+        strcat(g_covered, name);
+        strcat(g_covered, " ");
+    }
+}
+#define COVER(fn) cover(#fn)
+
+/* Any error status (not OK) with a message. */
+#define REFUSED(expr)                                                                                        \
+    do {                                                                                                     \
+        rwcnn_status got_ = (expr);                                                                          \
+        const char *msg_ = rwcnn_last_error();                                                               \
+        if (got_ == RWCNN_OK || msg_ == NULL || msg_[0] == '\0')                                             \
+            fail_at(__FILE__, __LINE__, "%s returned %s (message \"%s\"), expected a refusal", #expr,        \
+                    rwcnn_status_name((int)got_), msg_ ? msg_ : "(null)");                                   \
+        else                                                                                                 \
+            g_passed++;                                                                                      \
+    } while (0)
+
+static void test_hostile_arguments(void)
+{
+    const size_t huge = (size_t)-1, big = (size_t)1 << 40;
+    char path[1100], text[1100], *at;
+    float img[3 * 32 * 32], out[3 * 32 * 32];
+    double d;
+    size_t w, h, c, n, shape[3], limit;
+    int v;
+    const char *name;
+    rwcnn_model *m = NULL, *m2 = NULL;
+    rwcnn_model_config cfg, got;
+    rwcnn_train_options o;
+    rwcnn_train_result r;
+    unsigned char bytes[64];
+    FILE *f;
+
+    section("hostile arguments: every function of the header");
+    memset(img, 0, sizeof img);
+    memset(bytes, 0, sizeof bytes);
+
+    COVER(rwcnn_version);
+    CHECK(rwcnn_version() != NULL);
+    COVER(rwcnn_version_number);
+    CHECK(rwcnn_version_number() > 0);
+    COVER(rwcnn_status_name);
+    CHECK(rwcnn_status_name(-1) != NULL && rwcnn_status_name(1 << 30) != NULL);
+    COVER(rwcnn_last_error);
+    CHECK(rwcnn_last_error() != NULL);
+    COVER(rwcnn_set_threads);
+    COVER(rwcnn_get_threads);
+    v = rwcnn_get_threads();
+    REFUSED(rwcnn_set_threads(-5));
+    CHECK(rwcnn_get_threads() == v);
+    CHECK_STATUS2(rwcnn_set_threads(1 << 30), RWCNN_OK, ARG);
+    CHECK(rwcnn_get_threads() >= 1);
+    CHECK_OK(rwcnn_set_threads(v));
+    COVER(rwcnn_set_memory_limit);
+    COVER(rwcnn_get_memory_limit);
+    limit = rwcnn_get_memory_limit();
+    REFUSED(rwcnn_set_memory_limit(1));
+    CHECK(rwcnn_get_memory_limit() == limit);
+    CHECK_OK(rwcnn_set_memory_limit(huge)); /* no limit */
+    CHECK_OK(rwcnn_set_memory_limit(0));
+    CHECK(rwcnn_get_memory_limit() == limit);
+
+    photo(path, sizeof path, "astronaut.png");
+    COVER(rwcnn_image_load);
+    COVER(rwcnn_png_load);
+    REFUSED(rwcnn_image_load(NULL, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_image_load(path, 3, NULL, 0, NULL, &h, &c));
+    REFUSED(rwcnn_image_load(path, 3, NULL, 0, &w, NULL, &c));
+    REFUSED(rwcnn_image_load(path, 7, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_image_load(path, -1, out, huge, &w, &h, &c));
+    REFUSED(rwcnn_image_load(path, 3, out, 1, &w, &h, &c));
+    REFUSED(rwcnn_image_load("", 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_png_load(NULL, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_png_load(path, 3, NULL, 0, NULL, NULL, NULL));
+    REFUSED(rwcnn_png_load(path, 2, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_png_load(path, 3, out, 1, &w, &h, &c));
+    COVER(rwcnn_image_load_memory);
+    COVER(rwcnn_png_load_memory);
+    REFUSED(rwcnn_image_load_memory(NULL, 10, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_image_load_memory(bytes, 0, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_image_load_memory(bytes, huge, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_image_load_memory(bytes, sizeof bytes, 3, NULL, 0, NULL, &h, &c));
+    REFUSED(rwcnn_png_load_memory(NULL, 10, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_png_load_memory(bytes, 0, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_png_load_memory(bytes, huge, 3, NULL, 0, &w, &h, &c));
+    REFUSED(rwcnn_png_load_memory(bytes, sizeof bytes, 9, NULL, 0, &w, &h, &c));
+
+    tmp_path(text, sizeof text, "hostile-args.png");
+    COVER(rwcnn_png_save);
+    REFUSED(rwcnn_png_save(NULL, img, 3, 32, 32, 8));
+    REFUSED(rwcnn_png_save(text, NULL, 3, 32, 32, 8));
+    REFUSED(rwcnn_png_save(text, img, 0, 32, 32, 8));
+    REFUSED(rwcnn_png_save(text, img, 3, 0, 32, 8));
+    REFUSED(rwcnn_png_save(text, img, 3, huge, huge, 8));
+    REFUSED(rwcnn_png_save(text, img, 3, 32, big, 8));
+    REFUSED(rwcnn_png_save(text, img, 2, 32, 32, 8));
+    REFUSED(rwcnn_png_save(text, img, 3, 32, 32, 12));
+    COVER(rwcnn_png_encode);
+    REFUSED(rwcnn_png_encode(NULL, 3, 32, 32, 8, NULL, 0, &n));
+    REFUSED(rwcnn_png_encode(img, 3, 32, 32, 8, NULL, 0, NULL));
+    REFUSED(rwcnn_png_encode(img, 0, 32, 32, 8, NULL, 0, &n));
+    REFUSED(rwcnn_png_encode(img, 3, huge, huge, 8, NULL, 0, &n));
+    REFUSED(rwcnn_png_encode(img, 3, 32, 32, 3, NULL, 0, &n));
+    REFUSED(rwcnn_png_encode(img, 3, 32, 32, 8, bytes, 1, &n));
+
+    COVER(rwcnn_enum_name);
+    CHECK(rwcnn_enum_name(-1, 0) == NULL || rwcnn_enum_name(-1, 0)[0] != '\0' || 1);
+    name = rwcnn_enum_name(1 << 30, -(1 << 30));
+    (void)name; /* NULL or a string, never a crash */
+    COVER(rwcnn_enum_value);
+    REFUSED(rwcnn_enum_value(0, NULL, &v));
+    REFUSED(rwcnn_enum_value(0, "normal", NULL));
+    REFUSED(rwcnn_enum_value(-7, "normal", &v));
+    REFUSED(rwcnn_enum_value(0, "", &v));
+
+    COVER(rwcnn_model_config_init);
+    rwcnn_model_config_init(NULL); /* ignored */
+    COVER(rwcnn_model_create);
+    REFUSED(rwcnn_model_create(NULL, &m));
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "8,M,16";
+    cfg.cut = "conv2_1";
+    cfg.decoder = RWCNN_DECODER_TIED;
+    REFUSED(rwcnn_model_create(&cfg, NULL));
+    cfg.struct_size = 0;
+    REFUSED(rwcnn_model_create(&cfg, &m));
+    CHECK_MESSAGE("struct_size");
+    cfg.struct_size = 3;
+    REFUSED(rwcnn_model_create(&cfg, &m));
+    cfg.struct_size = sizeof cfg;
+    cfg.arch = NULL;
+    REFUSED(rwcnn_model_create(&cfg, &m));
+    cfg.arch = "8,M,16";
+    cfg.cut = NULL;
+    REFUSED(rwcnn_model_create(&cfg, &m));
+    cfg.cut = "conv2_1";
+    cfg.width = -1;
+    REFUSED(rwcnn_model_create(&cfg, &m));
+    cfg.width = 1;
+    CHECK(m == NULL);
+    if (!CHECK_OK(rwcnn_model_create(&cfg, &m)))
+        return;
+    COVER(rwcnn_model_free);
+    rwcnn_model_free(NULL);
+
+    COVER(rwcnn_model_save);
+    REFUSED(rwcnn_model_save(NULL, text));
+    REFUSED(rwcnn_model_save(m, NULL));
+    REFUSED(rwcnn_model_save(m, ""));
+    COVER(rwcnn_model_load);
+    REFUSED(rwcnn_model_load(NULL, &m2));
+    REFUSED(rwcnn_model_load(text, NULL));
+    COVER(rwcnn_model_serialize);
+    REFUSED(rwcnn_model_serialize(NULL, NULL, 0, &n));
+    REFUSED(rwcnn_model_serialize(m, NULL, 0, NULL));
+    REFUSED(rwcnn_model_serialize(m, bytes, 1, &n));
+    COVER(rwcnn_model_deserialize);
+    REFUSED(rwcnn_model_deserialize(NULL, 10, &m2));
+    REFUSED(rwcnn_model_deserialize(bytes, 0, &m2));
+    REFUSED(rwcnn_model_deserialize(bytes, huge, &m2));
+    REFUSED(rwcnn_model_deserialize(bytes, sizeof bytes, NULL));
+    REFUSED(rwcnn_model_deserialize(bytes, sizeof bytes, &m2));
+    CHECK(m2 == NULL);
+
+    COVER(rwcnn_model_get_config);
+    REFUSED(rwcnn_model_get_config(NULL, &got));
+    REFUSED(rwcnn_model_get_config(m, NULL));
+    memset(&got, 0, sizeof got);
+    got.struct_size = 0;
+    REFUSED(rwcnn_model_get_config(m, &got));
+    CHECK_MESSAGE("struct_size");
+    COVER(rwcnn_model_layer_count);
+    REFUSED(rwcnn_model_layer_count(NULL, &n));
+    REFUSED(rwcnn_model_layer_count(m, NULL));
+    COVER(rwcnn_model_layer);
+    REFUSED(rwcnn_model_layer(NULL, 0, 32, 32, &name, shape));
+    REFUSED(rwcnn_model_layer(m, huge, 32, 32, &name, shape));
+    REFUSED(rwcnn_model_layer(m, 0, huge, huge, &name, shape));
+    REFUSED(rwcnn_model_layer(m, 0, 32, 32, NULL, NULL));
+    COVER(rwcnn_model_layer_aliases);
+    REFUSED(rwcnn_model_layer_aliases(NULL, 0, &name));
+    REFUSED(rwcnn_model_layer_aliases(m, huge, &name));
+    REFUSED(rwcnn_model_layer_aliases(m, 0, NULL));
+    COVER(rwcnn_model_feature_shape);
+    REFUSED(rwcnn_model_feature_shape(NULL, 32, 32, shape));
+    REFUSED(rwcnn_model_feature_shape(m, 0, 32, shape));
+    REFUSED(rwcnn_model_feature_shape(m, huge, huge, shape));
+    REFUSED(rwcnn_model_feature_shape(m, 32, 32, NULL));
+    COVER(rwcnn_model_decoded_shape);
+    REFUSED(rwcnn_model_decoded_shape(NULL, 8, 8, shape));
+    REFUSED(rwcnn_model_decoded_shape(m, 0, 8, shape));
+    REFUSED(rwcnn_model_decoded_shape(m, huge, huge, shape));
+    REFUSED(rwcnn_model_decoded_shape(m, 8, 8, NULL));
+
+    COVER(rwcnn_model_encode);
+    REFUSED(rwcnn_model_encode(NULL, img, 1, 3, 32, 32, out, 16 * 16 * 16));
+    REFUSED(rwcnn_model_encode(m, NULL, 1, 3, 32, 32, out, 16 * 16 * 16));
+    REFUSED(rwcnn_model_encode(m, img, 1, 3, 32, 32, NULL, 16 * 16 * 16));
+    REFUSED(rwcnn_model_encode(m, img, 0, 3, 32, 32, out, 16 * 16 * 16));
+    REFUSED(rwcnn_model_encode(m, img, 1, 3, 0, 32, out, 16 * 16 * 16));
+    REFUSED(rwcnn_model_encode(m, img, huge, 3, 32, 32, out, huge));
+    REFUSED(rwcnn_model_encode(m, img, 1, 3, huge, huge, out, huge));
+    REFUSED(rwcnn_model_encode(m, img, big, 3, 32, 32, out, huge));
+    REFUSED(rwcnn_model_encode(m, img, 1, 2, 32, 32, out, 16 * 16 * 16));
+    REFUSED(rwcnn_model_encode(m, img, 1, 3, 32, 32, out, 1));
+    COVER(rwcnn_model_decode);
+    REFUSED(rwcnn_model_decode(NULL, img, 1, 16, 16, 16, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_decode(m, NULL, 1, 16, 16, 16, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_decode(m, img, 1, 16, 16, 16, NULL, 3 * 32 * 32));
+    REFUSED(rwcnn_model_decode(m, img, 0, 16, 16, 16, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_decode(m, img, huge, 16, huge, huge, out, huge));
+    REFUSED(rwcnn_model_decode(m, img, 1, 16, big, big, out, huge));
+    REFUSED(rwcnn_model_decode(m, img, 1, 5, 16, 16, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_decode(m, img, 1, 16, 16, 16, out, 1));
+    COVER(rwcnn_model_reconstruct);
+    REFUSED(rwcnn_model_reconstruct(NULL, img, 1, 3, 32, 32, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_reconstruct(m, NULL, 1, 3, 32, 32, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_reconstruct(m, img, 1, 3, 32, 32, NULL, 3 * 32 * 32));
+    REFUSED(rwcnn_model_reconstruct(m, img, 0, 3, 32, 32, out, 3 * 32 * 32));
+    REFUSED(rwcnn_model_reconstruct(m, img, huge, 3, huge, huge, out, huge));
+    REFUSED(rwcnn_model_reconstruct(m, img, big, 3, 32, 32, out, huge));
+    REFUSED(rwcnn_model_reconstruct(m, img, 1, 3, 32, 32, out, 1));
+
+    COVER(rwcnn_display_normalize);
+    REFUSED(rwcnn_display_normalize(NULL, 1, 3, 32, 32));
+    REFUSED(rwcnn_display_normalize(out, 0, 3, 32, 32));
+    REFUSED(rwcnn_display_normalize(out, huge, huge, huge, huge));
+    REFUSED(rwcnn_display_normalize(out, 1, 3, big, big));
+    COVER(rwcnn_mse);
+    COVER(rwcnn_psnr);
+    COVER(rwcnn_ssim);
+    COVER(rwcnn_colour_ssim);
+    {
+        rwcnn_status (*metrics[4])(const float *, const float *, size_t, size_t, size_t, size_t, double *) = {
+            rwcnn_mse, rwcnn_psnr, rwcnn_ssim, rwcnn_colour_ssim};
+        for (v = 0; v < 4; v++) {
+            REFUSED(metrics[v](NULL, img, 1, 3, 32, 32, &d));
+            REFUSED(metrics[v](img, NULL, 1, 3, 32, 32, &d));
+            REFUSED(metrics[v](img, out, 1, 3, 32, 32, NULL));
+            REFUSED(metrics[v](img, out, 0, 3, 32, 32, &d));
+            REFUSED(metrics[v](img, out, huge, huge, huge, huge, &d));
+            REFUSED(metrics[v](img, out, 1, 3, big, big, &d));
+        }
+    }
+
+    COVER(rwcnn_model_load_torchvision);
+    REFUSED(rwcnn_model_load_torchvision(NULL, text));
+    REFUSED(rwcnn_model_load_torchvision(m, NULL));
+    REFUSED(rwcnn_model_load_torchvision(m, ""));
+
+    COVER(rwcnn_train_options_init);
+    rwcnn_train_options_init(NULL); /* ignored */
+    COVER(rwcnn_train);
+    rwcnn_train_options_init(&o);
+    o.data_dir = g_tmp;
+    o.steps = 1;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    REFUSED(rwcnn_train(NULL, &o, &r));
+    REFUSED(rwcnn_train(m, NULL, &r));
+    o.struct_size = 0;
+    REFUSED(rwcnn_train(m, &o, &r));
+    CHECK_MESSAGE("struct_size");
+    o.struct_size = sizeof o;
+    o.data_dir = NULL;
+    REFUSED(rwcnn_train(m, &o, &r));
+    o.data_dir = g_tmp;
+    o.batch = 0;
+    REFUSED(rwcnn_train(m, &o, &r));
+    rwcnn_train_options_init(&o);
+    o.data_dir = g_tmp;
+    o.batch = (int)(1u << 30);
+    REFUSED(rwcnn_train(m, &o, &r));
+    rwcnn_train_options_init(&o);
+    o.data_dir = g_tmp;
+    r.struct_size = 0;
+    REFUSED(rwcnn_train(m, &o, &r));
+    CHECK_MESSAGE("struct_size");
+
+    COVER(rwcnn_image_resize_crop);
+    REFUSED(rwcnn_image_resize_crop(NULL, 3, 32, 32, 16, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop(img, 3, 32, 32, 16, NULL, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop(img, 0, 32, 32, 16, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop(img, 3, 32, 32, 0, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop(img, 3, huge, huge, 16, out, huge));
+    REFUSED(rwcnn_image_resize_crop(img, 3, 32, 32, big, out, huge));
+    REFUSED(rwcnn_image_resize_crop(img, 3, 32, 32, 16, out, 1));
+    COVER(rwcnn_model_display);
+    REFUSED(rwcnn_model_display(NULL, out, 1, 3, 32, 32));
+    REFUSED(rwcnn_model_display(m, NULL, 1, 3, 32, 32));
+    REFUSED(rwcnn_model_display(m, out, 0, 3, 32, 32));
+    REFUSED(rwcnn_model_display(m, out, huge, huge, huge, huge));
+    REFUSED(rwcnn_model_display(m, out, 1, 3, big, big));
+    {
+        rwcnn_trace *trace = NULL;
+        COVER(rwcnn_model_encode_trace);
+        REFUSED(rwcnn_model_encode_trace(NULL, img, 1, 3, 32, 32, out, 16 * 16 * 16, &trace));
+        REFUSED(rwcnn_model_encode_trace(m, NULL, 1, 3, 32, 32, out, 16 * 16 * 16, &trace));
+        REFUSED(rwcnn_model_encode_trace(m, img, 1, 3, 32, 32, out, 16 * 16 * 16, NULL));
+        REFUSED(rwcnn_model_encode_trace(m, img, 0, 3, 32, 32, out, 16 * 16 * 16, &trace));
+        REFUSED(rwcnn_model_encode_trace(m, img, huge, 3, huge, huge, out, huge, &trace));
+        REFUSED(rwcnn_model_encode_trace(m, img, 1, 3, 32, 32, out, 1, &trace));
+        CHECK(trace == NULL);
+        COVER(rwcnn_model_decode_trace);
+        REFUSED(rwcnn_model_decode_trace(m, NULL, img, 1, 16, 16, 16, out, 3 * 32 * 32));
+        REFUSED(rwcnn_model_decode_trace(NULL, NULL, img, 1, 16, 16, 16, out, 3 * 32 * 32));
+        COVER(rwcnn_trace_shapes);
+        {
+            size_t in4[4], f4[4];
+            REFUSED(rwcnn_trace_shapes(NULL, in4, f4));
+        }
+        COVER(rwcnn_trace_free);
+        rwcnn_trace_free(NULL);
+    }
+    {
+        rwcnn_synthesis_options so;
+        rwcnn_synthesis_result sr;
+        const char *layers[1] = {"conv2_1"};
+        const double weights[1] = {1};
+        COVER(rwcnn_synthesis_options_init);
+        rwcnn_synthesis_options_init(NULL); /* ignored */
+        rwcnn_synthesis_options_init(&so);
+        memset(&sr, 0, sizeof sr);
+        sr.struct_size = sizeof sr;
+        COVER(rwcnn_invert);
+        REFUSED(rwcnn_invert(NULL, img, 1, 3, 32, 32, "conv2_1", 1, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_invert(m, NULL, 1, 3, 32, 32, "conv2_1", 1, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_invert(m, img, 1, 3, 32, 32, NULL, 1, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_invert(m, img, 1, 3, 32, 32, "conv2_1", 1, &so, NULL, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_invert(m, img, 0, 3, 32, 32, "conv2_1", 1, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_invert(m, img, huge, 3, huge, huge, "conv2_1", 1, &so, out, huge, &sr));
+        REFUSED(rwcnn_invert(m, img, 1, 3, 32, 32, "conv2_1", 1, &so, out, 1, &sr));
+        COVER(rwcnn_texture);
+        REFUSED(rwcnn_texture(NULL, img, 1, 3, 32, 32, layers, weights, 1, 1, 32, 32, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_texture(m, NULL, 1, 3, 32, 32, layers, weights, 1, 1, 32, 32, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_texture(m, img, 1, 3, 32, 32, NULL, weights, 1, 1, 32, 32, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_texture(m, img, 1, 3, 32, 32, layers, NULL, 1, 1, 32, 32, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_texture(m, img, 1, 3, 32, 32, layers, weights, 0, 1, 32, 32, &so, out, 3 * 32 * 32, &sr));
+        REFUSED(rwcnn_texture(m, img, 1, 3, 32, 32, layers, weights, 1, huge, huge, huge, &so, out, huge, &sr));
+        REFUSED(rwcnn_texture(m, img, 1, 3, 32, 32, layers, weights, 1, 1, 32, 32, &so, out, 1, &sr));
+        COVER(rwcnn_style);
+        REFUSED(rwcnn_style(NULL, img, 1, 3, 32, 32, img, 1, 32, 32, "conv2_1", 1, layers, weights, 1, &so, out,
+                            3 * 32 * 32, &sr));
+        REFUSED(rwcnn_style(m, NULL, 1, 3, 32, 32, img, 1, 32, 32, "conv2_1", 1, layers, weights, 1, &so, out,
+                            3 * 32 * 32, &sr));
+        REFUSED(rwcnn_style(m, img, 1, 3, 32, 32, NULL, 1, 32, 32, "conv2_1", 1, layers, weights, 1, &so, out,
+                            3 * 32 * 32, &sr));
+        REFUSED(rwcnn_style(m, img, 1, 3, 32, 32, img, 1, 32, 32, "conv2_1", 1, NULL, weights, 1, &so, out,
+                            3 * 32 * 32, &sr));
+        REFUSED(rwcnn_style(m, img, huge, 3, huge, huge, img, huge, huge, huge, "conv2_1", 1, layers, weights, 1,
+                            &so, out, huge, &sr));
+        REFUSED(rwcnn_style(m, img, 1, 3, 32, 32, img, 1, 32, 32, "conv2_1", 1, layers, weights, 1, &so, out, 1,
+                            &sr));
+    }
+    rwcnn_model_free(m);
+
+    /* Every function the header declares has a case above. */
+    snprintf(path, sizeof path, "%s/include/rwcnn.h", g_root);
+    f = fopen(path, "r");
+    CHECKF(f != NULL, "cannot read %s", path);
+    if (f == NULL)
+        return;
+    while (fgets(text, sizeof text, f) != NULL) {
+        char fn[128], key[132];
+        size_t k = 0;
+        if (text[0] == ' ' || text[0] == '*' || text[0] == '#' || text[0] == '/' || strchr(text, '(') == NULL)
+            continue;
+        at = strstr(text, "rwcnn_");
+        while (at != NULL && at[strspn(at, "abcdefghijklmnopqrstuvwxyz_0123456789")] != '(')
+            at = strstr(at + 1, "rwcnn_");
+        if (at == NULL)
+            continue;
+        while (k + 1 < sizeof fn && (at[k] == '_' || (at[k] >= 'a' && at[k] <= 'z') || (at[k] >= '0' && at[k] <= '9')))
+            fn[k] = at[k], k++;
+        fn[k] = '\0';
+        snprintf(key, sizeof key, " %s ", fn);
+        CHECKF(strstr(g_covered, key) != NULL, "%s has no hostile-argument case in test_hostile_arguments", fn);
+    }
+    fclose(f);
 }
 
 /* ---- Front-end helpers, input values, older train options (issue 9) ------ */
@@ -3058,6 +3496,7 @@ int main(int argc, char **argv)
 
     printf("rwcnn %s, %d threads, temporary files in %s\n", rwcnn_version(), rwcnn_get_threads(), g_tmp);
     test_hostile();
+    test_hostile_arguments();
     test_version();
     test_status_names();
     test_threads();

@@ -15,7 +15,7 @@ func writeSeeds(to dir: String) throws {
     }
 
     // PNG: each bundled photo at 32 pixels on the short side, in several layouts.
-    let photos = try listPNGFiles(in: repo + "/data/images")
+    let photos = try listImageFiles(in: repo + "/data/images")
     for (i, path) in photos.enumerated() {
         let rgb = try loadImageTensor(path: path, channels: 3)
         let scale = 32.0 / Double(min(rgb.shape[1], rgb.shape[2]))

@@ -45,6 +45,13 @@ final class TransformCache {
         return u
     }
 
+    /// What the cache holds now (for memory estimates).
+    var state: TransformCacheState {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return TransformCacheState(keys: Set(entries.keys), floats: floats)
+    }
+
     /// Forgets every entry (the weights changed).
     func clear() {
         pthread_mutex_lock(lock)

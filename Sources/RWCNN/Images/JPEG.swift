@@ -38,8 +38,7 @@ public enum JPEG {
             }
             let count = try kernelElementCount([header.height, header.width, header.channels], what: "\(source): JPEG samples")
             let format = header.channels == 1 ? TJPF_GRAY : TJPF_RGB
-            // The 8-bit buffer and the 16-bit samples made from it.
-            try MemoryBudget.check(count: count, size: 3, what: "\(source): decoding \(header.width)x\(header.height)x\(header.channels) samples")
+            try MemoryBudget.check(count: decodingBytes(header), what: "\(source): decoding \(header.width)x\(header.height)x\(header.channels) samples")
             var bytesOut = [UInt8](repeating: 0, count: count)
             let flags = TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS
             let ok = bytesOut.withUnsafeMutableBufferPointer { dst in
@@ -51,6 +50,20 @@ public enum JPEG {
             return try Image(width: header.width, height: header.height, channels: header.channels, bitDepth: 8,
                              samples: bytesOut.map { UInt16($0) })
         }
+    }
+
+    /// Bytes a decode holds at its peak: the 8-bit buffer, plus the larger
+    /// of the 16-bit samples made from it and libjpeg's whole-image
+    /// coefficient buffer (2 bytes per coefficient, every component at full
+    /// resolution, padded to 16-pixel MCUs), which progressive and
+    /// multi-scan files need; baseline files are counted the same, an upper
+    /// bound, since the header does not say which kind a file is.
+    static func decodingBytes(_ header: ImageHeader) -> Int {
+        let samples = Double(header.width) * Double(header.height) * Double(header.channels)
+        let padded = ((Double(header.width) / 16).rounded(.up) * 16) * ((Double(header.height) / 16).rounded(.up) * 16)
+        let coefficients = 2 * padded * Double(header.channels)
+        let bytes = samples + max(2 * samples, coefficients)
+        return bytes < 0x1p62 ? Int(bytes) : 1 << 62
     }
 
     private static func withDecompressor<T>(source: String, _ body: (tjhandle) throws -> T) throws -> T {

@@ -156,35 +156,74 @@ func winogradTransformedWeights(_ s: WinogradShape, filters: WinogradFilters, in
     }
 }
 
+/// How `winogradConvolve` splits one call: output channels in groups (for
+/// untransformed filters), tile rows in blocks, and whether threads take
+/// whole blocks. One home for the layout, so the kernel and the memory
+/// estimate (`WorkingMemory`) agree.
+struct WinogradBlocking {
+    /// Output channels per weight-transform group (all of them for transformed filters).
+    let groupSize: Int
+    let rowsPerBlock: Int
+    let blocks: Int
+    /// Whether each thread runs whole blocks (with its own V and M).
+    let blockParallel: Bool
+    /// Threads that hold a V and an M at once.
+    let workers: Int
+    /// Floats of the weight transform U (0 for transformed filters), of V and of M.
+    let uFloats: Int, vFloats: Int, mFloats: Int
+
+    init(_ s: WinogradShape, transformed: Bool, tuning: KernelTuning, threads: Int) {
+        let cin = s.cin, cout = s.cout, tilesAcross = s.tilesAcross
+        let tileRowCount = s.batch * s.tilesDown
+        // Untransformed filters: output channels in groups whose weight transform
+        // stays under `winogradWeightFloats` (larger scratch comes as fresh pages
+        // from the system on every call, and faulting them in cost more than the
+        // convolution). Each group transforms the input again.
+        var groupSize = cout
+        if !transformed {
+            let groups = max(1, min(cout, (36 * cout * cin + tuning.winogradWeightFloats - 1) / tuning.winogradWeightFloats))
+            groupSize = (cout + groups - 1) / groups
+        }
+        let perTileRow = 36 * (cin + groupSize) * tilesAcross
+        // At least `winogradMinBlockTiles` tiles per block: narrower sgemms lose more than the cache gains.
+        let minRows = (tuning.winogradMinBlockTiles + tilesAcross - 1) / tilesAcross
+        var rowsPerBlock = max(1, min(tileRowCount, max(minRows, tuning.winogradBlockFloats / max(1, perTileRow))))
+        var blocks = (tileRowCount + rowsPerBlock - 1) / rowsPerBlock
+        let blockParallel = threads > 1 && blocks >= threads
+        if blockParallel {
+            // A multiple of the thread count, as even as whole tile rows allow.
+            blocks = (blocks + threads - 1) / threads * threads
+            rowsPerBlock = (tileRowCount + blocks - 1) / blocks
+            blocks = (tileRowCount + rowsPerBlock - 1) / rowsPerBlock
+        }
+        self.groupSize = groupSize
+        self.rowsPerBlock = rowsPerBlock
+        self.blocks = blocks
+        self.blockParallel = blockParallel
+        workers = blockParallel ? min(threads, blocks) : 1
+        let maxTiles = rowsPerBlock * tilesAcross
+        uFloats = transformed ? 0 : 36 * groupSize * cin
+        vFloats = 36 * cin * maxTiles
+        mFloats = 36 * groupSize * maxTiles
+    }
+
+    /// Scratch floats held at once: U plus every worker's V and M.
+    var scratchFloats: Int { uFloats + workers * (vFloats + mFloats) }
+}
+
 /// Winograd convolution of `x` [N,Cin,H,W] into `y` [N,Cout,Ho,Wo], plus
 /// `bias` [Cout] when given, then ReLU when `relu`.
 func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: WinogradFilters,
                       bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>,
                       context: ExecutionContext, workspace: Workspace? = nil) throws {
-    let cin = s.cin, cout = s.cout, tuning = context.tuning, threads = context.threads
+    let cin = s.cin, cout = s.cout, threads = context.threads
     let tilesAcross = s.tilesAcross
     let tileRowCount = s.batch * s.tilesDown
-    // Untransformed filters: output channels in groups whose weight transform
-    // stays under `winogradWeightFloats` (larger scratch comes as fresh pages
-    // from the system on every call, and faulting them in cost more than the
-    // convolution). Each group transforms the input again.
-    var groupSize = cout
-    if case .transformed = filters {} else {
-        let groups = max(1, min(cout, (36 * cout * cin + tuning.winogradWeightFloats - 1) / tuning.winogradWeightFloats))
-        groupSize = (cout + groups - 1) / groups
-    }
-    let perTileRow = 36 * (cin + groupSize) * tilesAcross
-    // At least `winogradMinBlockTiles` tiles per block: narrower sgemms lose more than the cache gains.
-    let minRows = (tuning.winogradMinBlockTiles + tilesAcross - 1) / tilesAcross
-    var rowsPerBlock = max(1, min(tileRowCount, max(minRows, tuning.winogradBlockFloats / max(1, perTileRow))))
-    var blocks = (tileRowCount + rowsPerBlock - 1) / rowsPerBlock
-    let blockParallel = threads > 1 && blocks >= threads
-    if blockParallel {
-        // A multiple of the thread count, as even as whole tile rows allow.
-        blocks = (blocks + threads - 1) / threads * threads
-        rowsPerBlock = (tileRowCount + blocks - 1) / blocks
-        blocks = (tileRowCount + rowsPerBlock - 1) / rowsPerBlock
-    }
+    var transformed = false
+    if case .transformed = filters { transformed = true }
+    let layout = WinogradBlocking(s, transformed: transformed, tuning: context.tuning, threads: threads)
+    let groupSize = layout.groupSize, rowsPerBlock = layout.rowsPerBlock, blocks = layout.blocks
+    let blockParallel = layout.blockParallel
     let maxTiles = rowsPerBlock * tilesAcross
     let uCount = try kernelElementCount([36, groupSize, cin], what: "Winograd weights")
     let vCount = try kernelElementCount([36, winogradPlaneStride(cin * maxTiles)], what: "Winograd input block")

@@ -37,8 +37,8 @@ extension Model {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }
         let trace = try inferredTrace(featureShape: f.shape)
-        try checkWorkingMemory(batch: f.shape[0], height: trace.inputShapes[0][2], width: trace.inputShapes[0][3],
-                               context: context)
+        try checkWorkingMemory(.decode, batch: f.shape[0], height: trace.inputShapes[0][2],
+                               width: trace.inputShapes[0][3], context: context)
         return try decode(f, trace: trace)
     }
 

@@ -32,9 +32,14 @@ public func parallelFor(_ n: Int, threads: Int, minChunk: Int = 1, _ body: (Rang
     let chunks = min(threads, max(1, n / max(1, minChunk)))
     if chunks <= 1 { body(0..<n); return }
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        let chunk = { (c: Int) in
             let lo = n * c / chunks, hi = n * (c + 1) / chunks
             if lo < hi { body(lo..<hi) }
+        }
+        if let tsan = ThreadSanitizerHooks.loaded {
+            tsan.concurrentPerform(iterations: chunks, chunk)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: chunk)
         }
     }
 }

@@ -44,6 +44,9 @@ extension Model {
         guard config.decoder != .tied else {
             throw RWCNNError.argument("a tied decoder shares the encoder's weights and cannot be trained; create the model with decoder 'trained' (or 'random')")
         }
+        // The step's activations, gradients and optimiser state, before any file is read.
+        try checkWorkingMemory(.trainStep, batch: options.batchSize, height: options.crop, width: options.crop,
+                               optimizer: options.optimizer, context: context)
         let report = progress ?? { _ in .proceed }
         let started = monotonicSeconds()
 

@@ -410,3 +410,52 @@ def test_non_finite_torchvision_weight_is_a_format_error(tmp_path):
             m.load_torchvision(path)
     """, path=str(path))
     expect(out, rwcnn.FormatError, "features.0.weight", "non-finite")
+
+
+# ---- JPEG: a header's size and libjpeg's allocation bounded -------------------------
+
+JPEG_FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "Tests", "RWCNNTests", "Data", "jpeg",
+                            "progressive.jpg")
+
+
+def progressive_jpeg(width, height):
+    """The 67x45 progressive test file (YCbCr 4:2:0) with its SOF2 header
+    claiming width x height: its scans then cover a sliver of the image, so
+    libjpeg would allocate the whole image's coefficients and then run out of
+    data."""
+    data = open(JPEG_FIXTURE, "rb").read()
+    at = data.find(b"\xff\xc2")
+    assert at > 0 and struct.unpack(">HH", data[at + 5:at + 9]) == (45, 67)
+    return data[:at + 5] + struct.pack(">HH", height, width) + data[at + 9:]
+
+
+def test_jpeg_declaring_a_huge_size(tmp_path):
+    # 65000 x 65000 = 4.2 G pixels: refused on the header, nothing decoded.
+    path = tmp_path / "huge.jpg"
+    path.write_bytes(progressive_jpeg(65000, 65000))
+    for call in ("rwcnn.load_image_bytes(open(path, 'rb').read())", "rwcnn.load_image(path)"):
+        expect(isolated(call, path=str(path)), rwcnn.OutOfMemoryError, "65000x65000", "over the limit")
+    assert isolated("assert rwcnn.image_size(path) == (65000, 65000, 3)", path=str(path))["error"] is None
+
+
+def test_progressive_jpeg_over_the_memory_limit(tmp_path):
+    # 8000 x 8000 is under the pixel limit, but its decode (the 8-bit samples
+    # and libjpeg's coefficient buffer, about 570 MB) is over a 64 MiB budget:
+    # refused before libjpeg allocates anything.
+    path = tmp_path / "wide.jpg"
+    path.write_bytes(progressive_jpeg(8000, 8000))
+    out = isolated("""
+        rwcnn.set_memory_limit(64 << 20)
+        rwcnn.load_image(path)
+    """, path=str(path))
+    expect(out, rwcnn.OutOfMemoryError, "8000x8000", "memory limit")
+    assert out["peak_mb"] < 150, out
+
+
+def test_progressive_jpeg_with_too_few_scans(tmp_path):
+    # 2048 x 2048 within the budget: libjpeg allocates the coefficients (25 MB)
+    # and runs out of scan data; a FORMAT error, not a gray image.
+    path = tmp_path / "short.jpg"
+    path.write_bytes(progressive_jpeg(2048, 2048))
+    out = isolated("rwcnn.load_image(path)", path=str(path))
+    expect(out, rwcnn.FormatError, "truncated or corrupt")

@@ -1,0 +1,66 @@
+import XCTest
+@testable import RWCNN
+
+/// The working-memory estimate against sizes worked out by hand from the
+/// kernels' allocations, and the guard that uses it. (Its agreement with the
+/// real peak is measured by `rwcnn benchmark`: docs/ENGINE.md, "Working memory".)
+final class WorkingMemoryTests: XCTestCase {
+    func testEncodeOfOneConvAndPoolByHand() throws {
+        // "8,M" at 16x16, batch 1, one thread. conv1_1 (3 -> 8, im2col: the
+        // 3-channel layer never takes Winograd) holds its output, 8*16*16 =
+        // 2048 floats, and one column tile of 27 rows x 16 rows x 16 columns =
+        // 6912 floats: 8960 floats = 35840 bytes. The pool after it holds less
+        // (2048 + 512 floats + 512 Int32 switches).
+        let arch = try Architecture(spec: "8,M")
+        let settings = WorkingMemorySettings(context: ExecutionContext(threads: 1))
+        XCTAssertEqual(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 1, batch: 1, height: 16,
+                                                  width: 16, settings: settings), 35840)
+        // Twice the batch: two outputs, still one tile (im2col runs image by image).
+        XCTAssertEqual(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 1, batch: 2, height: 16,
+                                                  width: 16, settings: settings), 4 * (2 * 2048 + 6912))
+    }
+
+    func testTrainStepBySGDByHand() throws {
+        // "8" (one conv) at 16x16, batch 2, SGD, one thread. State: the
+        // decoder's 8*3*9 weights + 3 biases = 219 floats; the batch 2*3*256 =
+        // 1536. Encoder: conv output 2*8*256 = 4096, tile 6912. Decoder (kept):
+        // output 1536 plus its tile (adjoint geometry: 27 rows x 256 columns =
+        // 6912). Backward: MSE gradient 1536, weight gradient 219, tile 6912,
+        // no input gradient (the cut's mirror).
+        let arch = try Architecture(spec: "8")
+        let settings = WorkingMemorySettings(optimizer: .sgd, context: ExecutionContext(threads: 1))
+        let live = 219.0 + 1536 + 4096 + 1536 + 1536 + 219
+        XCTAssertEqual(try WorkingMemory.estimate(.trainStep, architecture: arch, cutIndex: 0, batch: 2, height: 16,
+                                                  width: 16, settings: settings), Int(4 * (live + 6912)))
+    }
+
+    func testGuardUsesTheEstimate() throws {
+        let model = try Model(config: ModelConfig(arch: "16,M,32", cut: "conv2_1", seed: 1, decoder: .tied))
+        model.executionContext = ExecutionContext(threads: 1)
+        let need = try model.workingMemoryEstimate(.reconstruct, batch: 2, height: 40, width: 40)
+        let images = try Tensor(shape: [2, 3, 40, 40], data: (0..<9600).map { Float($0 % 97) / 97 })
+        model.executionContext = ExecutionContext(threads: 1, memoryBudget: need - 1)
+        XCTAssertThrowsError(try model.reconstruct(images)) { error in
+            guard case RWCNNError.outOfMemory(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("working memory (reconstruct)"), message)
+        }
+        model.executionContext = ExecutionContext(threads: 1, memoryBudget: need)
+        XCTAssertEqual(try model.reconstruct(images).shape, [2, 3, 40, 40])
+        // Cached transforms count once: a second estimate adds none of them.
+        XCTAssertLessThanOrEqual(try model.workingMemoryEstimate(.reconstruct, batch: 2, height: 40, width: 40), need)
+    }
+
+    func testSizesTheNetworkCannotTakeAreArgumentErrors() throws {
+        let arch = try Architecture(spec: "vgg16")
+        XCTAssertThrowsError(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 17, batch: 1,
+                                                        height: 8, width: 8))
+        XCTAssertThrowsError(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 99, batch: 1,
+                                                        height: 64, width: 64))
+        XCTAssertThrowsError(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 3, batch: 0,
+                                                        height: 64, width: 64))
+        // Absurd but valid sizes: a finite figure far over any budget, no trap.
+        let huge = try WorkingMemory.estimate(.trainStep, architecture: arch, cutIndex: 17, batch: 1 << 24,
+                                              height: 65536, width: 65536)
+        XCTAssertGreaterThan(huge, 1 << 50)
+    }
+}
