@@ -224,7 +224,12 @@ typedef enum rwcnn_enum_kind {
     RWCNN_ENUM_UNPOOL_MODE = 2,
     RWCNN_ENUM_DECODER_MODE = 3,
     RWCNN_ENUM_OPTIMIZER = 4,
-    RWCNN_ENUM_PROGRESS_KIND = 5
+    RWCNN_ENUM_PROGRESS_KIND = 5,
+    /* image synthesis (below) */
+    RWCNN_ENUM_SYNTHESIS_OPTIMIZER = 6,
+    RWCNN_ENUM_SYNTHESIS_START = 7,
+    RWCNN_ENUM_FEATURE_NORMALIZATION = 8,
+    RWCNN_ENUM_GRAM_NORMALIZATION = 9
 } rwcnn_enum_kind;
 
 /** The name of `value` of enum `kind` (a static string), or NULL when there
@@ -417,6 +422,26 @@ rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
+/* ---- Front-end helpers: what the CLI does, for C callers ---------------- */
+/* The same core functions as `rwcnn reconstruct`, so a C program and the
+ * CLI give the same pixels for the same photo. */
+
+/** Resizes a CHW float32 image (`channels` x `height` x `width`) so that its
+ *  shorter side is `size` (the longer to round(long * size / short)) with
+ *  the antialiased triangle filter, then crops the central size x size
+ *  square into `out` (capacity >= channels*size*size floats). `out` may not
+ *  overlap `image`. size must be >= 1; values must be finite. */
+rwcnn_status rwcnn_image_resize_crop(const float *image, size_t channels, size_t height,
+                                     size_t width, size_t size, float *out, size_t capacity);
+
+/** In place: maps the model's raw reconstructions (n x channels x height x
+ *  width) to [0, 1] for viewing and scoring, by the rule the CLI uses:
+ *  display normalisation (as rwcnn_display_normalize) for random and tied
+ *  decoders, whose scale is arbitrary; clamping to [0, 1] for a trained
+ *  decoder. */
+rwcnn_status rwcnn_model_display(const rwcnn_model *model, float *images, size_t n,
+                                 size_t channels, size_t height, size_t width);
+
 /* ---- Training the decoder ----------------------------------------------- */
 
 /** Replaces the encoder's weights with torchvision VGG16/VGG19 weights from a
@@ -557,6 +582,126 @@ typedef struct rwcnn_train_result {
  *  checkpoint_every may change). */
 rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
                          rwcnn_train_result *result);
+
+/* ---- Image synthesis: invert, texture, style (issue 10) ----------------- */
+/* Optimise the pixels of an image against losses on a model's random
+ * features (He, Wang & Hopcroft, NIPS 2016): invert a layer, synthesise a
+ * texture from Gram matrices, transfer a style. Every layer named must be
+ * at or before the model's cut (create the model with the deepest one as
+ * its cut); names may be aliases ("relu4_2", "block4_conv2"). The calls
+ * only read the model: they may run concurrently on one handle. The same
+ * options give the same image at a fixed thread count. See docs/ENGINE.md,
+ * "Synthesis", for every loss and its normalisation. */
+
+typedef enum rwcnn_synthesis_optimizer {
+    RWCNN_SYNTHESIS_ADAM = 0,   /**< Adam on the pixels, one gradient per step */
+    RWCNN_SYNTHESIS_LBFGS = 1   /**< L-BFGS, one iteration (a strong-Wolfe line search) per step */
+} rwcnn_synthesis_optimizer;
+
+typedef enum rwcnn_synthesis_start {
+    RWCNN_START_NOISE = 0,      /**< seeded white noise, uniform in (0, 1) */
+    RWCNN_START_CONTENT = 1     /**< the content image (rwcnn_style only) */
+} rwcnn_synthesis_start;
+
+typedef enum rwcnn_feature_normalization {
+    RWCNN_FEATURE_MEAN = 0,     /**< sum (F - T)^2 / count */
+    RWCNN_FEATURE_RELATIVE = 1  /**< sum (F - T)^2 / sum T^2 (the default) */
+} rwcnn_feature_normalization;
+
+typedef enum rwcnn_gram_normalization {
+    RWCNN_GRAM_SCALED = 0,      /**< sum ||G - A||^2 / sum ||A||^2 (the default; 1 at a black image) */
+    RWCNN_GRAM_GATYS = 1        /**< sum ||G - A||^2 / (4 C^2) */
+} rwcnn_gram_normalization;
+
+/** What a synthesis progress callback is told after each step. Valid only
+ *  during the callback. */
+typedef struct rwcnn_synthesis_progress {
+    size_t struct_size;
+    size_t step;           /**< steps completed, over all scales */
+    size_t steps;          /**< scales x steps */
+    size_t scale, scales;  /**< current scale (1-based) and their number */
+    double loss;           /**< total loss at the current image */
+    double seconds;        /**< since the call started */
+    const float *image;    /**< the current image(s), n x channels x height x width */
+    size_t n, channels, height, width;
+} rwcnn_synthesis_progress;
+
+/** Called on the calling thread after every step; return non-zero to
+ *  cancel (the call then returns RWCNN_ERR_CANCELLED and writes nothing to
+ *  `out`: keep the image from the callback to save partial work). */
+typedef int (*rwcnn_synthesis_progress_fn)(const rwcnn_synthesis_progress *progress, void *user);
+
+/** Synthesis options. Fill with rwcnn_synthesis_options_init, then change
+ *  fields; read as a prefix of struct_size bytes, as for rwcnn_model_config. */
+typedef struct rwcnn_synthesis_options {
+    size_t struct_size;
+    size_t steps;                        /**< optimiser steps at each scale, default 200 */
+    rwcnn_synthesis_optimizer optimizer; /**< default RWCNN_SYNTHESIS_ADAM */
+    double learning_rate;                /**< Adam's step in pixel units, default 0.05 */
+    int clamp;                           /**< non-zero (default): pixels kept in [0, 1] after each step */
+    size_t scales;                       /**< coarse-to-fine scales, default 1 (final size only) */
+    double scale_factor;                 /**< size ratio between scales, default 2 */
+    uint64_t seed;                       /**< seed of the white-noise start, default 0 */
+    rwcnn_synthesis_start start;         /**< default RWCNN_START_NOISE */
+    double tv_weight, tv_beta;           /**< beta-TV prior, defaults 0 (off) and 2 */
+    double alpha_weight, alpha;          /**< alpha-norm prior (centred at 0.5), defaults 0 (off) and 6 */
+    rwcnn_feature_normalization feature_normalization; /**< default RWCNN_FEATURE_RELATIVE */
+    rwcnn_gram_normalization gram_normalization;       /**< default RWCNN_GRAM_SCALED */
+    rwcnn_synthesis_progress_fn progress; /**< may be NULL */
+    void *user;                          /**< passed to `progress` */
+    double *losses;                      /**< optional loss curve: the total loss at each step
+                                              (Adam: before the step; L-BFGS: after it) */
+    size_t losses_capacity;              /**< entries `losses` holds; the first ones are written */
+} rwcnn_synthesis_options;
+
+/** Fills `options` with the defaults above. NULL is ignored. */
+void rwcnn_synthesis_options_init(rwcnn_synthesis_options *options);
+
+/** Outcome of a synthesis call. Set struct_size = sizeof(rwcnn_synthesis_result). */
+typedef struct rwcnn_synthesis_result {
+    size_t struct_size;
+    size_t steps_done;
+    double start_loss;     /**< total loss at the start image (first scale) */
+    double final_loss;     /**< total loss at the result */
+    double seconds;
+    size_t losses_written; /**< entries written to options->losses */
+} rwcnn_synthesis_result;
+
+/** Reconstructs n images (n x channels x height x width) from their
+ *  features at `layer`: feature loss times `weight` (>= 0) plus the
+ *  priors, from seeded noise. `out` needs n*channels*height*width floats.
+ *  `options` and `result` may be NULL (defaults; no result). No layer, an
+ *  unknown layer or one past the cut, a negative weight, zero steps, an
+ *  image too small for the layer's pools (at any scale) or a bad option is
+ *  RWCNN_ERR_ARGUMENT with a message naming it. */
+rwcnn_status rwcnn_invert(const rwcnn_model *model, const float *images, size_t n, size_t channels,
+                          size_t height, size_t width, const char *layer, double weight,
+                          const rwcnn_synthesis_options *options, float *out, size_t capacity,
+                          rwcnn_synthesis_result *result);
+
+/** Synthesises `count` textures of out_height x out_width whose Gram
+ *  matrices at `layers` (layer_count names, weighted by `weights`, NULL: 1
+ *  each) match those of `source` (one image, or n = count images: texture
+ *  i follows source i). count 0 means n. `out` needs
+ *  count*channels*out_height*out_width floats. Errors as for rwcnn_invert. */
+rwcnn_status rwcnn_texture(const rwcnn_model *model, const float *source, size_t n, size_t channels,
+                           size_t height, size_t width, const char *const *layers, const double *weights,
+                           size_t layer_count, size_t count, size_t out_height, size_t out_width,
+                           const rwcnn_synthesis_options *options, float *out, size_t capacity,
+                           rwcnn_synthesis_result *result);
+
+/** Style transfer: the features of n content images at `content_layer`
+ *  (weight `content_weight`) plus the Grams of `style` (style_n = 1 image
+ *  shared by all, or n) at `style_layers` (weights `style_weights`, NULL: 1
+ *  each). The result has the content's size: `out` needs
+ *  n*channels*height*width floats. Errors as for rwcnn_invert. */
+rwcnn_status rwcnn_style(const rwcnn_model *model, const float *content, size_t n, size_t channels,
+                         size_t height, size_t width, const float *style, size_t style_n,
+                         size_t style_height, size_t style_width, const char *content_layer,
+                         double content_weight, const char *const *style_layers,
+                         const double *style_weights, size_t style_layer_count,
+                         const rwcnn_synthesis_options *options, float *out, size_t capacity,
+                         rwcnn_synthesis_result *result);
 
 #ifdef __cplusplus
 }

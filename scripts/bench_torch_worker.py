@@ -323,9 +323,16 @@ def rwcnn_quality(a):
                 library_eval_psnr=r.eval_psnr, rwcnn=rwcnn.version(), **fields)
 
 
+def synthesis_run(a, task):
+    from bench_torch_synthesis import run
+    return run(a, task)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["torch-forward", "torch-train", "torch-sgemm", "torch-quality", "rwcnn-quality"])
+    p.add_argument("mode", choices=["torch-forward", "torch-train", "torch-sgemm", "torch-quality", "rwcnn-quality",
+                                    "torch-invert", "torch-texture"])
+    p.add_argument("--layer", default="conv4_1", help="invert/texture: the (deepest) loss layer")
     p.add_argument("--cut", default="pool1")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--batch", type=int, default=16)
@@ -339,7 +346,10 @@ def main():
     p.add_argument("--split", help="quality: folder with train/, eval/ and eval_crops.npy")
     a = p.parse_args()
     fn = {"torch-forward": torch_forward, "torch-train": torch_train, "torch-sgemm": torch_sgemm,
-          "torch-quality": torch_quality, "rwcnn-quality": rwcnn_quality}[a.mode]
+          "torch-quality": torch_quality, "rwcnn-quality": rwcnn_quality,
+          # image synthesis (issue 10): scripts/bench_torch_synthesis.py
+          "torch-invert": lambda a: synthesis_run(a, "invert"),
+          "torch-texture": lambda a: synthesis_run(a, "texture")}[a.mode]
     rec = fn(a)
     side = "rwcnn" if a.mode.startswith("rwcnn") else "torch"
     rec.update(side=side, threads=a.threads, rss_peak_mb=round(peak_rss_mb(), 1))

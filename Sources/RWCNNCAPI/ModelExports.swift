@@ -43,24 +43,37 @@ func publish(_ model: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) {
 @_cdecl("rwcnn_model_config_init")
 public func rwcnn_model_config_init(_ c: UnsafeMutablePointer<rwcnn_model_config>?) {
     guard let c else { return }
-    c.pointee = rwcnn_model_config()
-    c.pointee.struct_size = MemoryLayout<rwcnn_model_config>.size
-    c.pointee.arch = UnsafePointer(defaultArch)
-    c.pointee.cut = UnsafePointer(defaultCut)
-    c.pointee.width = 1
-    c.pointee.kernel_size = 0
-    c.pointee.distribution = RWCNN_DIST_NORMAL
-    c.pointee.scale = RWCNN_SCALE_HE
-    c.pointee.mean = 0
-    c.pointee.std = 0.01
-    c.pointee.seed = 0
-    c.pointee.unpool = RWCNN_UNPOOL_SWITCHES
-    c.pointee.decoder = RWCNN_DECODER_RANDOM
-    c.pointee.normalize_input = 0
+    // The defaults are the core's (ModelConfig()), the one place they live.
+    c.pointee = cConfig(ModelConfig(), arch: defaultArch, cut: defaultCut)
 }
 
-private let defaultArch: UnsafeMutablePointer<CChar> = strdup("vgg16")!
-private let defaultCut: UnsafeMutablePointer<CChar> = strdup("pool2")!
+private let defaultArch: UnsafeMutablePointer<CChar> = strdup(ModelConfig().arch)!
+private let defaultCut: UnsafeMutablePointer<CChar> = strdup(ModelConfig().cut)!
+
+/// A core config as the C struct (full size), its strings borrowed from
+/// `arch` and `cut`; enum numbers from `Vocabulary`.
+func cConfig(_ m: ModelConfig, arch: UnsafeMutablePointer<CChar>, cut: UnsafeMutablePointer<CChar>) -> rwcnn_model_config {
+    var v = rwcnn_model_config()
+    v.struct_size = MemoryLayout<rwcnn_model_config>.size
+    v.arch = UnsafePointer(arch)
+    v.cut = UnsafePointer(cut)
+    v.width = m.width
+    v.kernel_size = Int32(clamping: m.kernelSize ?? 0)
+    v.distribution = rwcnn_distribution(rawValue: cNumber(.distribution, m.weightInit.distribution.rawValue))
+    v.scale = rwcnn_scale_rule(rawValue: cNumber(.scaleRule, m.weightInit.scale.name))
+    v.std = m.weightInit.scale.fixedStd ?? WeightInit.defaultFixedStd
+    v.mean = m.weightInit.mean
+    v.seed = m.seed
+    v.unpool = rwcnn_unpool_mode(rawValue: cNumber(.unpoolMode, m.unpool.rawValue))
+    v.decoder = rwcnn_decoder_mode(rawValue: cNumber(.decoderMode, m.decoder.rawValue))
+    v.normalize_input = m.normalizeInput ? 1 : 0
+    return v
+}
+
+/// The C number of one of the core's own enum names (always listed).
+func cNumber(_ kind: Vocabulary, _ name: String) -> UInt32 {
+    UInt32(kind.names.firstIndex(of: name) ?? 0)
+}
 
 func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig {
     let c = try required(c, "config")
@@ -161,25 +174,7 @@ public func rwcnn_model_get_config(_ p: OpaquePointer?, _ c: UnsafeMutablePointe
     capi {
         let h = try handle(p)
         let c = try required(c, "config")
-        let m = h.model.config
-        var v = rwcnn_model_config()
-        v.struct_size = MemoryLayout<rwcnn_model_config>.size
-        v.arch = UnsafePointer(h.arch)
-        v.cut = UnsafePointer(h.cut)
-        v.width = m.width
-        v.kernel_size = Int32(m.kernelSize ?? 0)
-        v.distribution = [Distribution.normal: RWCNN_DIST_NORMAL, .uniform: RWCNN_DIST_UNIFORM,
-                          .laplace: RWCNN_DIST_LAPLACE, .logistic: RWCNN_DIST_LOGISTIC][m.weightInit.distribution]!
-        switch m.weightInit.scale {
-        case .he: v.scale = RWCNN_SCALE_HE
-        case .glorot: v.scale = RWCNN_SCALE_GLOROT
-        case .fixed(let s): v.scale = RWCNN_SCALE_FIXED; v.std = s
-        }
-        v.mean = m.weightInit.mean
-        v.seed = m.seed
-        v.unpool = [UnpoolMode.switches: RWCNN_UNPOOL_SWITCHES, .nearest: RWCNN_UNPOOL_NEAREST, .zeros: RWCNN_UNPOOL_ZEROS][m.unpool]!
-        v.decoder = [DecoderMode.random: RWCNN_DECODER_RANDOM, .tied: RWCNN_DECODER_TIED, .trained: RWCNN_DECODER_TRAINED][m.decoder]!
-        v.normalize_input = m.normalizeInput ? 1 : 0
+        let v = cConfig(h.model.config, arch: h.arch, cut: h.cut)
         try writePrefix(v, to: c, what: "config")
     }
 }

@@ -20,7 +20,7 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
     v.short_side = d.shortSide
     v.resize_whole = d.resizeWhole ? 1 : 0
     v.flip = d.flip ? 1 : 0
-    v.optimizer = RWCNN_OPTIMIZER_ADAM
+    v.optimizer = rwcnn_optimizer(rawValue: cNumber(.optimizer, d.optimizer.rawValue))
     v.learning_rate = d.learningRate
     v.momentum = d.momentum
     v.beta1 = d.beta1; v.beta2 = d.beta2; v.epsilon = d.epsilon
@@ -28,7 +28,7 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
     v.seed = d.seed
     v.eval_every = d.evalEvery
     v.checkpoint_every = d.checkpointEvery
-    v.resume = 0
+    v.resume = d.resume ? 1 : 0
     o.pointee = v
 }
 

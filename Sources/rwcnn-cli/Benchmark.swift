@@ -19,7 +19,7 @@ struct Benchmark: ParsableCommand {
         """)
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
-            help: "Configurations to run: ids (see --list), or the groups all, train, forward. Default: the whole suite.")
+            help: "Configurations to run: ids (see --list), or the groups all, train, forward, synthesis. Default: the whole suite.")
     var only: [String] = []
 
     @Flag(help: "A small smoke run: sgemm 512, forward conv1_2 64x64 batch 1, train pool1 batch 4; 1 warm-up, 3 calls.")
@@ -111,6 +111,7 @@ struct Benchmark: ParsableCommand {
             case "all": BenchWork.suite.forEach(add)
             case "train": BenchWork.suite.filter { if case .trainStep = $0 { return true }; return false }.forEach(add)
             case "forward": BenchWork.suite.filter { if case .forward = $0 { return true }; return false }.forEach(add)
+            case "synthesis": BenchWork.suite.filter { if case .synthesis = $0 { return true }; return false }.forEach(add)
             default: add(try BenchWork(id: id))
             }
         }

@@ -13,6 +13,8 @@ enum BenchWork: Equatable {
     /// One decoder training step through `Model.train`: Adam 1e-3,
     /// nearest unpooling, crops of `size` from noise PNGs of that size.
     case trainStep(cut: String, size: Int, batch: Int)
+    /// One Adam step of image synthesis (BenchmarkSynthesis.swift).
+    case synthesis(SynthesisBench)
 
     /// The standard suite: the work of issue #7's table, as the reference
     /// harness (../shared/bench/side_by_side.py) measures it.
@@ -21,6 +23,7 @@ enum BenchWork: Equatable {
         + [.forward(cut: "conv1_2", size: 64, batch: 1), .forward(cut: "conv1_2", size: 64, batch: 8),
            .forward(cut: "pool3", size: 64, batch: 1), .forward(cut: "pool3", size: 64, batch: 8),
            .forward(cut: "pool5", size: 224, batch: 1), .forward(cut: "pool5", size: 224, batch: 8)]
+        + SynthesisBench.suite.map { .synthesis($0) }
 
     /// `--quick`: small work that checks the tool end to end in seconds.
     static let quick: [BenchWork] = [.sgemm(n: 512), .forward(cut: "conv1_2", size: 64, batch: 1),
@@ -31,6 +34,7 @@ enum BenchWork: Equatable {
         case .sgemm(let n): return "sgemm:\(n)"
         case let .forward(c, s, b): return "forward:\(c):\(s):\(b)"
         case let .trainStep(c, s, b): return "train:\(c):\(s):\(b)"
+        case .synthesis(let w): return w.id
         }
     }
 
@@ -40,12 +44,14 @@ enum BenchWork: Equatable {
         case .sgemm(let n): return "sgemm \(n)^3"
         case let .forward(c, s, b): return "forward \(c), \(s)x\(s), batch \(b)"
         case let .trainStep(c, s, b): return "train step \(c), \(s)x\(s), batch \(b), Adam"
+        case .synthesis(let w): return w.title
         }
     }
 
     /// Parses an id; missing trailing parts take the suite's values
     /// (`train:pool2` = `train:pool2:64:16`, `forward:pool5` = `forward:pool5:224:1`).
     init(id: String) throws {
+        if let w = try SynthesisBench(id: id) { self = .synthesis(w); return }
         let p = id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         func int(_ i: Int, _ def: Int, _ what: String) throws -> Int {
             guard i < p.count else { return def }
@@ -60,7 +66,7 @@ enum BenchWork: Equatable {
         case "train" where p.count >= 2 && p.count <= 4:
             self = .trainStep(cut: p[1], size: try int(2, 64, "size"), batch: try int(3, 16, "batch"))
         default:
-            throw CLIError("unknown configuration '\(id)'; expected sgemm[:N], forward:CUT[:SIZE[:BATCH]] or train:CUT[:SIZE[:BATCH]] (see --list)")
+            throw CLIError("unknown configuration '\(id)'; expected sgemm[:N], forward:CUT[:SIZE[:BATCH]], train:CUT[:SIZE[:BATCH]], invert:LAYER[:SIZE] or texture:LAYER[:SIZE] (see --list)")
         }
     }
 
@@ -83,7 +89,7 @@ enum BenchWork: Equatable {
             let x = try Tensor(shape: [batch, 3, size, size], data: (0..<(batch * 3 * size * size)).map { _ in rng.nextUnit() })
             setupRSS = Usage.now().peakRSSMB
             (times, cost) = try timeCalls(timing) { _ = try model.encode(x) }
-            gflop = try convFlops(model.architecture, cut: model.cutIndex, size: size) * Double(batch) / 1e9
+            gflop = try model.architecture.encoderFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
         case let .trainStep(cut, size, batch):
             rec += [("bench", .string("train_step")), ("cut", .string(cut)), ("size", .number(Double(size))),
                     ("batch", .number(Double(batch))), ("unpool", .string("nearest")), ("optimizer", .string("adam")),
@@ -91,7 +97,12 @@ enum BenchWork: Equatable {
             let model = try Model(config: ModelConfig(arch: "vgg16", cut: cut, seed: 0, unpool: .nearest, decoder: .trained))
             setupRSS = Usage.now().peakRSSMB
             (times, cost) = try timeTrainSteps(model, size: size, batch: batch, timing)
-            gflop = try trainFlops(model.architecture, cut: model.cutIndex, size: size) * Double(batch) / 1e9
+            gflop = try model.architecture.trainStepFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9
+        case .synthesis(let w):
+            let r = try w.run(timing)
+            rec += r.record
+            (times, cost, gflop) = (r.times, r.cost, r.gflop)
+            setupRSS = r.setupRSS
         }
         let t = TimeSummary(times)
         rec += [("threads", .number(Double(Threads.count))), ("warmup", .number(Double(timing.warmup))),
@@ -161,29 +172,6 @@ private func timeTrainSteps(_ model: Model, size: Int, batch: Int,
     }
     guard !times.isEmpty else { throw CLIError("training ended before any step was timed") }
     return (times, fields)
-}
-
-/// 2 x multiply-adds of every conv up to the cut, per image.
-func convFlops(_ a: Architecture, cut: Int, size: Int) throws -> Double {
-    let shapes = try a.shapes(height: size, width: size)
-    var total = 0.0
-    for i in 0...cut where a.layers[i].isConv {
-        let l = a.layers[i], s = shapes[i]
-        total += 2 * Double(l.outChannels * l.inChannels * l.kernel * l.kernel) * Double(s[1] * s[2])
-    }
-    return total
-}
-
-/// FLOPs of one training step per image, counted as the reference harness
-/// does: encoder forward + decoder forward + decoder weight gradients +
-/// decoder input gradients, the last without the deepest layer's (the
-/// features need no gradient) = 4 x encoder convs - the deepest conv.
-func trainFlops(_ a: Architecture, cut: Int, size: Int) throws -> Double {
-    let shapes = try a.shapes(height: size, width: size)
-    guard let deepest = (0...cut).last(where: { a.layers[$0].isConv }) else { return 0 }
-    let l = a.layers[deepest], s = shapes[deepest]
-    let first = 2 * Double(l.outChannels * l.inChannels * l.kernel * l.kernel) * Double(s[1] * s[2])
-    return 4 * (try convFlops(a, cut: cut, size: size)) - first
 }
 
 /// SplitMix64 (Steele, Lea and Flood 2014): seeded noise for inputs and the

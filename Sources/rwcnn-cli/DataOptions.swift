@@ -7,6 +7,8 @@ import Glibc
 /// Where training and held-out images come from; shared by `train` and
 /// `evaluate` so both see exactly the same held-out crops.
 struct DataOptions: ParsableArguments {
+    private static let defaults = TrainOptions()
+
     @Option(help: "Folder of PNG and JPEG files (searched recursively).")
     var data: String
 
@@ -14,19 +16,19 @@ struct DataOptions: ParsableArguments {
     var eval: String?
 
     @Option(help: "Share of --data held out when there is no --eval.")
-    var evalFraction = 0.2
+    var evalFraction = defaults.evalFraction
 
     @Option(help: "Square crop side.")
-    var crop = 64
+    var crop = defaults.crop
 
     @Option(help: "Resize images so the shorter side is this before cropping (0 keeps them).")
-    var shortSide = 0
+    var shortSide = defaults.shortSide
 
     @Flag(help: "Use whole images resized to crop x crop instead of random crops.")
     var resizeWhole = false
 
     @Option(help: "Seed of the split, data order, crops and flips.")
-    var dataSeed: UInt64 = 0
+    var dataSeed = defaults.seed
 
     /// These settings written into training options.
     func apply(to o: inout TrainOptions) {

@@ -8,11 +8,12 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconstruct a bundled photo from every block of a random VGG16.",
         discussion: """
-        For each layer (conv1_2, pool1 ... pool5) the photo is encoded by a random VGG16 and
-        decoded by the tied decoder (the encoder's adjoint), by an independent random decoder,
-        and, where a trained decoder file ships in data/decoders, by a trained one. Writes one
-        labelled grid PNG and prints PSNR / SSIM / colour-invariant SSIM per layer. Random and
-        tied outputs are display-normalised; trained ones are clamped to [0, 1].
+        For each layer (conv1_2, pool1 ... pool5) the photo is encoded by a random VGG16 and \
+        decoded by the tied decoder (the encoder's adjoint), by an independent random decoder, \
+        and, where a trained decoder file ships in data/decoders, by a trained one. Writes one \
+        labelled grid PNG and prints PSNR / SSIM / colour-invariant SSIM per layer. Random and \
+        tied outputs are display-normalised (their scale is arbitrary); trained ones are \
+        clamped to [0, 1].
         """)
 
     @Option(help: "PNG or JPEG image (default: the bundled astronaut.png).")
@@ -43,30 +44,27 @@ struct Demo: ParsableCommand {
 
         // Row "original" holds the photo under its column; decoder rows leave
         // that column empty (nil tiles stay blank).
-        var rows: [(String, [Tensor?])] = [("original", [x])]
         var table: [String: [String: (Double, Double, Double)]] = [:]
         var kinds: [String] = ["tied", "random"]
         var tiles: [String: [Tensor?]] = ["tied": [nil], "random": [nil], "trained": [nil]]
         var trainedAvailable = false
         for cut in layers {
-            for mode in [DecoderMode.tied, .random] {
-                let m = try Model(config: ModelConfig(cut: cut, seed: seed, decoder: mode))
-                let y = displayNormalize(try m.reconstruct(x).item(0))
-                table[cut, default: [:]][mode.rawValue] = try scores(y, x)
-                tiles[mode.rawValue]!.append(y)
-            }
+            var models: [Model] = []
+            for mode in [DecoderMode.tied, .random] { models.append(try Model(config: ModelConfig(cut: cut, seed: seed, decoder: mode))) }
             if let file = bundledFile("data/decoders/vgg16_seed\(seed)_\(cut).safetensors") {
-                let m = try Model.load(path: file)
-                let y = clampedToUnit(try m.reconstruct(x).item(0))
-                table[cut, default: [:]]["trained"] = try scores(y, x)
-                tiles["trained"]!.append(y)
+                models.append(try Model.load(path: file))
                 trainedAvailable = true
             } else {
                 tiles["trained"]!.append(nil)
             }
+            for m in models {
+                let y = try m.forDisplay(m.reconstruct(x)).item(0)
+                table[cut, default: [:]][m.config.decoder.rawValue] = try scores(y, x)
+                tiles[m.config.decoder.rawValue]!.append(y)
+            }
         }
         if trainedAvailable { kinds.append("trained") }
-        for k in kinds { rows.append((k, tiles[k]!)) }
+        let rows = [GridRow(label: "original", tiles: [x])] + kinds.map { GridRow(label: $0, tiles: tiles[$0]!) }
 
         try makeParent(output)
         try saveImageTensor(labelledGrid(rows: rows, columns: ["original"] + layers, tile: size), path: output)
@@ -92,43 +90,6 @@ struct Demo: ParsableCommand {
 
 private func scores(_ y: Tensor, _ x: Tensor) throws -> (Double, Double, Double) {
     (try Metrics.psnr(y, x), try Metrics.ssim(y, x), try Metrics.colourInvariantSSIM(reconstruction: y, original: x))
-}
-
-extension Tensor {
-    func filled(_ v: Float) -> Tensor {
-        var t = self
-        for i in t.data.indices { t.data[i] = v }
-        return t
-    }
-}
-
-/// Rows of equal tiles under column labels, each row with its label at the
-/// left; tile i of a row goes under column i, and nil tiles stay blank.
-func labelledGrid(rows: [(String, [Tensor?])], columns: [String], tile: Int) throws -> Tensor {
-    let gap = 4, labelWidth = 100, top = labelHeight() + 8
-    let width = labelWidth + columns.count * (tile + gap)
-    let height = top + rows.count * (tile + gap)
-    var canvas = try Tensor(zeros: [3, height, width]).filled(1)
-    let plane = height * width
-    for (c, name) in columns.enumerated() {
-        drawLabel(name, into: &canvas, top: 4, left: labelWidth + c * (tile + gap))
-    }
-    for (r, (name, images)) in rows.enumerated() {
-        let y0 = top + r * (tile + gap)
-        drawLabel(name, into: &canvas, top: y0 + tile / 2 - labelHeight() / 2, left: 4)
-        for (c, img) in images.enumerated() {
-            let x0 = labelWidth + c * (tile + gap)
-            guard let img, img.shape == [3, tile, tile] else { continue }
-            for k in 0..<3 {
-                for y in 0..<tile {
-                    for x in 0..<tile {
-                        canvas.data[k * plane + (y0 + y) * width + x0 + x] = img.data[(k * tile + y) * tile + x]
-                    }
-                }
-            }
-        }
-    }
-    return canvas
 }
 
 /// A file shipped with rwcnn: relative to the working directory, to the

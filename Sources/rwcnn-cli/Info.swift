@@ -11,10 +11,10 @@ struct Info: ParsableCommand {
         """)
 
     @Option(help: "Architecture: vgg16, vgg19 or a spec such as \"64,64,M,128k5,M\".")
-    var arch = "vgg16"
+    var arch = ModelConfig().arch
 
     @Option(help: "Channel multiplier.")
-    var width = 1.0
+    var width = ModelConfig().width
 
     @Option(help: "Use this odd kernel size for every conv.")
     var kernel: Int?
@@ -33,7 +33,7 @@ struct Info: ParsableCommand {
             let kind: String
             switch layer.kind {
             case .conv(let k): kind = "conv \(k)x\(k)"
-            case .pool(let k, let st): kind = "maxpool \(k)/\(st)"
+            case .pool(let k, let st): kind = "\(layer.pooling == .avg ? "avgpool" : "maxpool") \(k)/\(st)"
             }
             print(pad(layer.name, 10) + pad(kind, 14) + pad(s.map(String.init).joined(separator: "x"), 18)
                   + pad("\(layer.parameterCount)", 12, right: true) + pad("\(total)", 14, right: true)

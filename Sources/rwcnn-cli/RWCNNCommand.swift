@@ -1,5 +1,8 @@
 import ArgumentParser
 import RWCNN
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct RWCNNCommand: ParsableCommand {
@@ -7,54 +10,91 @@ struct RWCNNCommand: ParsableCommand {
         commandName: "rwcnn",
         abstract: "Random-weight CNNs: what their features keep of an image.",
         discussion: """
-        Build a VGG-style CNN with random weights, take the features at any layer and
-        reconstruct the image from them with a mirrored deconvolutional network that is
+        Build a VGG-style CNN with random weights, take the features at any layer and \
+        reconstruct the image from them with a mirrored deconvolutional network that is \
         random, tied to the encoder, or trained.
         """,
         version: RWCNNVersion.string,
-        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self, SweepCommand.self])
+        subcommands: [Demo.self, Info.self, Reconstruct.self, Features.self, Train.self, Evaluate.self, Benchmark.self, StudyCommand.self, ReportCommand.self, SweepCommand.self,
+                      /* image synthesis */ Invert.self, Texture.self, Style.self])
+
+    /// As ArgumentParser's `main`, except that a usage error a subcommand
+    /// finds while it runs (a `ValidationError` from `run()`) prints that
+    /// subcommand's usage, not the top-level one.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            let sub = type(of: command)
+            let usage = usageString(for: sub)
+            let name = usage.split(separator: " ").prefix { !"<[-".contains($0.first ?? "<") }.joined(separator: " ")
+            printError("Error: \(error.message)\nUsage: \(usage)\n  See '\(name) --help' for more information.")
+            Glibc.exit(ExitCode.validationFailure.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
-/// Model settings shared by the subcommands.
+/// Model settings shared by the subcommands. Defaults are the core's
+/// (`ModelConfig()`); names match the C struct and Python (`distribution`).
 struct ModelOptions: ParsableArguments {
+    private static let defaults = ModelConfig()
+
     @Option(help: "Architecture: vgg16, vgg19 or a spec such as \"64,64,M,128k5,M\".")
-    var arch = "vgg16"
+    var arch = defaults.arch
 
     @Option(help: "Channel multiplier (each conv keeps at least one channel).")
-    var width = 1.0
+    var width = defaults.width
 
     @Option(help: "Use this odd kernel size for every conv.")
     var kernel: Int?
 
     @Option(help: "Seed of the random weights.")
-    var seed: UInt64 = 0
+    var seed = defaults.seed
 
-    @Option(help: "Weight distribution: normal, uniform, laplace or logistic.")
-    var initDistribution: String = "normal"
+    @Option(help: ArgumentHelp("Weight distribution: \(Vocabulary.distribution.names.joined(separator: ", ")).",
+                               valueName: "name"))
+    var distribution = defaults.weightInit.distribution.rawValue
 
-    @Option(help: "Scale rule: he, glorot, or a fixed standard deviation such as 0.01.")
-    var scale = "he"
+    @Option(name: .customLong("init-distribution"), help: ArgumentHelp("Old name of --distribution.", visibility: .hidden))
+    var initDistribution: String?
+
+    @Option(help: "Scale rule: he, glorot, fixed (standard deviation \(WeightInit.defaultFixedStd)) or a standard deviation such as 0.02.")
+    var scale = defaults.weightInit.scale.name
 
     @Option(help: "Mean of the weight draws.")
-    var mean = 0.0
+    var mean = defaults.weightInit.mean
 
-    @Option(help: "Unpooling in the decoder: switches, nearest or zeros.")
-    var unpool = "switches"
+    @Option(help: ArgumentHelp("Unpooling in the decoder: \(Vocabulary.unpoolMode.names.joined(separator: ", ")).",
+                               valueName: "mode"))
+    var unpool = defaults.unpool.rawValue
 
     func config(cut: String, decoder: DecoderMode) throws -> ModelConfig {
-        guard let d = Distribution(rawValue: initDistribution) else {
-            throw ValidationError("--init-distribution must be one of \(Distribution.allCases.map(\.rawValue).joined(separator: ", "))")
+        if let old = initDistribution, old != distribution, distribution != ModelOptions.defaults.weightInit.distribution.rawValue {
+            throw ValidationError("--distribution \(distribution) and its old name --init-distribution \(old) disagree; pass one")
+        }
+        let name = initDistribution ?? distribution
+        guard let d = Distribution(rawValue: name.lowercased()) else {
+            throw ValidationError("--distribution must be one of \(Vocabulary.distribution.names.joined(separator: ", ")), got \"\(name)\"")
         }
         let rule: ScaleRule
-        switch scale {
+        switch scale.lowercased() {
         case "he": rule = .he
         case "glorot": rule = .glorot
+        case "fixed": rule = .fixed(std: WeightInit.defaultFixedStd)
         default:
-            guard let s = Double(scale), s >= 0 else { throw ValidationError("--scale must be he, glorot or a non-negative number") }
+            guard let s = Double(scale), s >= 0 else { throw ValidationError("--scale must be he, glorot, fixed or a non-negative number, got \"\(scale)\"") }
             rule = .fixed(std: s)
         }
-        guard let u = UnpoolMode(rawValue: unpool) else {
-            throw ValidationError("--unpool must be one of \(UnpoolMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let u = UnpoolMode(rawValue: unpool.lowercased()) else {
+            throw ValidationError("--unpool must be one of \(Vocabulary.unpoolMode.names.joined(separator: ", ")), got \"\(unpool)\"")
         }
         return ModelConfig(arch: arch, cut: cut, width: width, kernelSize: kernel,
                            weightInit: WeightInit(distribution: d, scale: rule, mean: mean),

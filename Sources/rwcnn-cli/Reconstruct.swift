@@ -5,10 +5,10 @@ struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconstruct an image from its features at a layer.",
         discussion: """
-        --decoder random uses an independent random decoder, tied the encoder's own weights
-        (the adjoint), and a file a model written by `rwcnn train` (its architecture, cut and
-        seed come from the file). Random and tied outputs have an arbitrary scale and are
-        display-normalised before writing; trained outputs are clamped to [0, 1]. Prints
+        --decoder random uses an independent random decoder, tied the encoder's own weights \
+        (the adjoint), and a file a model written by `rwcnn train` (its architecture, cut and \
+        seed come from the file). Random and tied outputs have an arbitrary scale and are \
+        display-normalised before writing; trained outputs are clamped to [0, 1]. Prints \
         PSNR and SSIM of the written image and the colour-invariant SSIM.
         """)
 
@@ -34,8 +34,7 @@ struct Reconstruct: ParsableCommand {
         try threads.apply()
         let m = try modelForDecoder(decoder, cut: cut, options: model)
         let x = try loadInput(image, size: size)
-        var y = try m.reconstruct(x).item(0)
-        if m.config.decoder == .trained { y = clampedToUnit(y) } else { y = displayNormalize(y) }
+        let y = try m.forDisplay(m.reconstruct(x)).item(0)
         try saveImageTensor(y, path: output)
         let psnr = try Metrics.psnr(y, x), ssim = try Metrics.ssim(y, x)
         let colour = try Metrics.colourInvariantSSIM(reconstruction: y, original: x)

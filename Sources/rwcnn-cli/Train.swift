@@ -11,45 +11,47 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the decoder to reconstruct images from a layer's features.",
         discussion: """
-        The encoder (random, or torchvision's with --pretrained) stays fixed; the mirrored
-        decoder learns with MSE on random crops of the PNG files under --data. Held-out
-        crops (--eval, or a seeded split of --data) are scored every --eval-every steps.
-        Ctrl-C stops cleanly: the checkpoint is written for the last completed step and
+        The encoder (random, or torchvision's with --pretrained) stays fixed; the mirrored \
+        decoder learns with MSE on random crops of the PNG and JPEG files under --data. Held-out \
+        crops (--eval, or a seeded split of --data) are scored every --eval-every steps. \
+        Ctrl-C stops cleanly: the checkpoint is written for the last completed step and \
         --resume continues from it exactly.
         """)
+
+    private static let defaults = TrainOptions()
 
     @Option(help: "Layer whose features the decoder inverts (e.g. pool2).")
     var cut: String
 
     @Option(help: "Training steps.")
-    var steps = 1000
+    var steps = defaults.steps
 
     @Option(help: "Images per step.")
-    var batch = 8
+    var batch = defaults.batchSize
 
     @Flag(help: "No random horizontal flips.")
     var noFlip = false
 
     @Option(help: "adam or sgd (with momentum).")
-    var optimizer = "adam"
+    var optimizer = defaults.optimizer.rawValue
 
     @Option(help: "Learning rate.")
-    var lr = 1e-3
+    var lr = defaults.learningRate
 
     @Option(help: "SGD momentum.")
-    var momentum = 0.9
+    var momentum = defaults.momentum
 
     @Option(help: "L2 weight decay.")
-    var weightDecay = 0.0
+    var weightDecay = defaults.weightDecay
 
     @Option(help: "Evaluate every this many steps (0: at the end only).")
-    var evalEvery = 100
+    var evalEvery = defaults.evalEvery
 
     @Option(help: "Checkpoint file (written atomically).")
     var checkpoint: String?
 
     @Option(help: "Checkpoint every this many steps (0: at the end only).")
-    var checkpointEvery = 100
+    var checkpointEvery = defaults.checkpointEvery
 
     @Flag(help: "Continue from --checkpoint.")
     var resume = false

@@ -3,23 +3,25 @@
  *
  *   rwcnn_reconstruct IMAGE LAYER OUT.png [--decoder tied|random] [--seed N] [--size N]
  *
- * Loads IMAGE (PNG) as RGB, resizes its shorter side to --size (default 224;
- * 0 keeps the image as it is) and centre-crops a square, builds a VGG16 with
+ * Loads IMAGE (PNG or JPEG) as RGB, resizes its shorter side to --size
+ * (default 224; 0 keeps the image as it is) and centre-crops a square with
+ * rwcnn_image_resize_crop (the resampler of `rwcnn reconstruct`, so both
+ * give the same pixels for the same photo), builds a VGG16 with
  * random weights (He-scaled normal draws from --seed) cut at LAYER (conv1_1
  * ... pool5), reconstructs the image from the features at LAYER with a
  * decoder that is the encoder's adjoint (tied, the default) or an independent
- * random draw, display-normalises the raw output to [0, 1], writes OUT.png,
+ * random draw, maps the raw output to [0, 1] for display as the CLI does
+ * (rwcnn_model_display: normalised for these decoders), writes OUT.png,
  * and prints PSNR, SSIM and the colour-invariant SSIM against the input.
  *
  * Exit status: 0 on success, 1 if rwcnn reports an error (the message from
  * rwcnn_last_error() goes to stderr), 2 for a usage error.
  *
- * Build (see README.md):  cc reconstruct.c $(pkg-config --cflags --libs rwcnn) -lm
+ * Build (see README.md):  cc reconstruct.c $(pkg-config --cflags --libs rwcnn)
  */
 #include <rwcnn.h>
 
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@
 
 static const char usage[] =
     "usage: rwcnn_reconstruct IMAGE LAYER OUT.png [--decoder tied|random] [--seed N] [--size N]\n"
-    "  IMAGE      PNG file (gray, RGB, RGBA or palette; read as RGB)\n"
+    "  IMAGE      PNG or JPEG file (read as RGB)\n"
     "  LAYER      VGG16 layer to reconstruct from: conv1_1 ... conv5_3, pool1 ... pool5\n"
     "  OUT.png    output image (display-normalised reconstruction)\n"
     "  --decoder  tied: the encoder's adjoint (default); random: an independent draw\n"
@@ -65,81 +67,6 @@ static float *alloc_floats(size_t a, size_t b, size_t c)
     if (b > SIZE_MAX / a || c > SIZE_MAX / (a * b) || a * b * c > SIZE_MAX / sizeof(float))
         return NULL;
     return (float *)malloc(a * b * c * sizeof(float));
-}
-
-/*
- * Resamples one line of n_src values (stride src_step) to n_dst values
- * (stride dst_step) with a triangle filter stretched by the scale factor
- * when shrinking, so downscaling averages instead of aliasing (bilinear when
- * enlarging). Pixel centres are at i + 0.5.
- */
-static void resample_line(const float *src, size_t n_src, size_t src_step, float *dst, size_t n_dst,
-                          size_t dst_step)
-{
-    double scale = (double)n_src / (double)n_dst;
-    double support = scale > 1.0 ? scale : 1.0;
-    size_t i;
-    for (i = 0; i < n_dst; i++) {
-        double centre = ((double)i + 0.5) * scale - 0.5;
-        long first = (long)floor(centre - support), last = (long)ceil(centre + support);
-        double sum = 0.0, weights = 0.0;
-        long j;
-        for (j = first; j <= last; j++) {
-            double w = 1.0 - fabs((double)j - centre) / support;
-            long k = j < 0 ? 0 : (j >= (long)n_src ? (long)n_src - 1 : j);
-            if (w <= 0.0)
-                continue;
-            sum += w * src[(size_t)k * src_step];
-            weights += w;
-        }
-        dst[i * dst_step] = (float)(weights > 0.0 ? sum / weights : src[0]);
-    }
-}
-
-/*
- * Resizes a CHW image so that its shorter side is `side`, then crops the
- * centre side x side square. Returns a new buffer (NULL when out of memory).
- */
-static float *resize_and_crop(const float *image, size_t channels, size_t height, size_t width, size_t side)
-{
-    size_t rh, rw, c, y, x, top, left;
-    float *tmp, *resized, *out;
-    if (height <= width) {
-        rh = side;
-        rw = (size_t)((double)width * (double)side / (double)height + 0.5);
-        if (rw < side)
-            rw = side;
-    } else {
-        rw = side;
-        rh = (size_t)((double)height * (double)side / (double)width + 0.5);
-        if (rh < side)
-            rh = side;
-    }
-    tmp = alloc_floats(channels, height, rw);
-    resized = alloc_floats(channels, rh, rw);
-    out = alloc_floats(channels, side, side);
-    if (tmp == NULL || resized == NULL || out == NULL) {
-        free(tmp);
-        free(resized);
-        free(out);
-        return NULL;
-    }
-    for (c = 0; c < channels; c++) {
-        const float *plane = image + c * height * width;
-        float *t = tmp + c * height * rw, *r = resized + c * rh * rw;
-        for (y = 0; y < height; y++)
-            resample_line(plane + y * width, width, 1, t + y * rw, rw, 1);
-        for (x = 0; x < rw; x++)
-            resample_line(t + x, height, rw, r + x, rh, rw);
-    }
-    top = (rh - side) / 2;
-    left = (rw - side) / 2;
-    for (c = 0; c < channels; c++)
-        for (y = 0; y < side; y++)
-            memcpy(out + (c * side + y) * side, resized + (c * rh + top + y) * rw + left, side * sizeof(float));
-    free(tmp);
-    free(resized);
-    return out;
 }
 
 int main(int argc, char **argv)
@@ -200,24 +127,31 @@ int main(int argc, char **argv)
     }
 
     /* The image: ask for its size, then fill a buffer of that size. */
-    st = rwcnn_png_load(image_path, 3, NULL, 0, &width, &height, &channels);
+    st = rwcnn_image_load(image_path, 3, NULL, 0, &width, &height, &channels);
     if (st != RWCNN_OK)
-        return fail("reading the PNG header", st);
+        return fail("reading the image header", st);
     image = alloc_floats(channels, height, width);
     if (image == NULL) {
         fprintf(stderr, "rwcnn_reconstruct: out of memory for a %zux%zu image\n", width, height);
         return 1;
     }
     count = channels * height * width;
-    st = rwcnn_png_load(image_path, 3, image, count, &width, &height, &channels);
+    st = rwcnn_image_load(image_path, 3, image, count, &width, &height, &channels);
     if (st != RWCNN_OK) {
-        rc = fail("loading the PNG", st);
+        rc = fail("loading the image", st);
         goto done;
     }
     if (size > 0) {
-        float *square = resize_and_crop(image, channels, height, width, (size_t)size);
+        float *square = alloc_floats(channels, (size_t)size, (size_t)size);
         if (square == NULL) {
             fprintf(stderr, "rwcnn_reconstruct: out of memory resizing to %llu\n", (unsigned long long)size);
+            goto done;
+        }
+        st = rwcnn_image_resize_crop(image, channels, height, width, (size_t)size, square,
+                                     channels * (size_t)size * (size_t)size);
+        if (st != RWCNN_OK) {
+            free(square);
+            rc = fail("resizing", st);
             goto done;
         }
         free(image);
@@ -253,9 +187,9 @@ int main(int argc, char **argv)
         rc = fail("reconstructing", st);
         goto done;
     }
-    st = rwcnn_display_normalize(recon, 1, channels, height, width);
+    st = rwcnn_model_display(model, recon, 1, channels, height, width);
     if (st != RWCNN_OK) {
-        rc = fail("normalising for display", st);
+        rc = fail("mapping for display", st);
         goto done;
     }
     st = rwcnn_png_save(out_path, recon, channels, height, width, 8);

@@ -77,7 +77,8 @@ class MaybeBinaryDistribution(Distribution):
 setup(
     cmdclass={"build_py": BuildPyWithLibrary},
     distclass=MaybeBinaryDistribution,
-    package_data={"rwcnn": [LIB_NAME]} if LIBRARY else {},
+    # py.typed (PEP 561) always; the library when one was bundled.
+    package_data={"rwcnn": ["py.typed"] + ([LIB_NAME] if LIBRARY else [])},
     include_package_data=False,
     zip_safe=False,
 )

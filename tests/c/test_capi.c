@@ -518,8 +518,14 @@ static void test_enum_names(void)
         {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_ADAM, "adam"}, {RWCNN_ENUM_OPTIMIZER, RWCNN_OPTIMIZER_SGD, "sgd"},
         {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_STEP, "step"}, {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_EVAL, "eval"},
         {RWCNN_ENUM_PROGRESS_KIND, RWCNN_PROGRESS_WARNING, "warning"},
+        {RWCNN_ENUM_SYNTHESIS_OPTIMIZER, RWCNN_SYNTHESIS_ADAM, "adam"},
+        {RWCNN_ENUM_SYNTHESIS_OPTIMIZER, RWCNN_SYNTHESIS_LBFGS, "lbfgs"},
+        {RWCNN_ENUM_SYNTHESIS_START, RWCNN_START_NOISE, "noise"}, {RWCNN_ENUM_SYNTHESIS_START, RWCNN_START_CONTENT, "content"},
+        {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_MEAN, "mean"},
+        {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_RELATIVE, "relative"},
+        {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_SCALED, "scaled"}, {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_GATYS, "gatys"},
     };
-    static const int counts[] = {4, 3, 3, 3, 2, 3};
+    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2};
     size_t i;
     int kind, v, got;
     const char *name;
@@ -529,7 +535,7 @@ static void test_enum_names(void)
         CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
                pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
     }
-    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_PROGRESS_KIND; kind++) {
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_GRAM_NORMALIZATION; kind++) {
         for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
             got = -1;
             CHECK_OK(rwcnn_enum_value(kind, name, &got));
@@ -544,11 +550,11 @@ static void test_enum_names(void)
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
     CHECK_MESSAGE("normal, uniform, laplace, logistic");
     CHECK(got == 77);
-    CHECK_STATUS(rwcnn_enum_value(6, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(10, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
-    CHECK(rwcnn_enum_name(6, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+    CHECK(rwcnn_enum_name(10, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
 }
 
 static void test_last_error_thread_local(void)
@@ -2645,8 +2651,274 @@ static void test_hostile(void)
     rwcnn_model_free(m);
 }
 
+/* ---- Front-end helpers, input values, older train options (issue 9) ------ */
+
+static int count_progress(const rwcnn_progress *p, void *user)
+{
+    (void)p;
+    ++*(int *)user;
+    return 0;
+}
+
+static void test_front_end(void)
+{
+    enum { C = 3, H = 24, W = 40, S = 24, N = C * S * S };
+    float *img = make_images(1, C, H, W, 21), *out = canary_floats(N), *flat = floats(3 * 30 * 50);
+    float *raw = floats(C * H * W), *shown = floats(C * H * W), *bad = floats(C * H * W);
+    rwcnn_model *tied = create_model("8,M,16", "pool1", 1, 5, RWCNN_DECODER_TIED, RWCNN_UNPOOL_NEAREST);
+    rwcnn_model *trained = create_model("8,M,16", "pool1", 1, 5, RWCNN_DECODER_TRAINED, RWCNN_UNPOOL_NEAREST);
+    rwcnn_model *m = NULL;
+    rwcnn_train_options o;
+    rwcnn_train_result r;
+    size_t i, c, y, x, fs[3];
+    char data_dir[1100];
+    int calls = 0;
+    float d = 0, lo, hi;
+
+    section("rwcnn_image_resize_crop");
+    /* The short side is already S: the resize is the identity and the
+     * result is the middle S columns, exactly. */
+    CHECK_OK(rwcnn_image_resize_crop(img, C, H, W, S, out, N));
+    for (c = 0; c < C; c++)
+        for (y = 0; y < S; y++)
+            for (x = 0; x < S; x++) {
+                float e = fabsf(out[(c * S + y) * S + x] - img[(c * H + y) * W + x + (W - S) / 2]);
+                d = e > d ? e : d;
+            }
+    CHECKF(d == 0, "resize_crop at the image's own short side differs from its centre crop by %g", (double)d);
+    CHECK(touched(out, N, N + CANARY) == 0);
+    /* A real resize keeps a constant image constant (the weights sum to 1). */
+    for (i = 0; i < 3 * 30 * 50; i++)
+        flat[i] = 0.25f;
+    CHECK_OK(rwcnn_image_resize_crop(flat, 3, 30, 50, 16, out, N));
+    CHECK(max_abs_diff(out, flat, 3 * 16 * 16) <= 1e-6f);
+    CHECK_STATUS(rwcnn_image_resize_crop(NULL, C, H, W, S, out, N), ARG);
+    CHECK_STATUS(rwcnn_image_resize_crop(img, C, H, W, S, NULL, N), ARG);
+    CHECK_STATUS(rwcnn_image_resize_crop(img, C, H, W, 0, out, N), ARG);
+    CHECK_MESSAGE("size");
+    CHECK_STATUS(rwcnn_image_resize_crop(img, 0, H, W, S, out, N), ARG);
+    CHECK_STATUS(rwcnn_image_resize_crop(img, C, H, W, S, out, N - 1), RWCNN_ERR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_SIZE(N);
+    memcpy(bad, img, C * H * W * sizeof(float));
+    bad[7] = NAN;
+    CHECK_STATUS(rwcnn_image_resize_crop(bad, C, H, W, S, out, N), ARG);
+    CHECK_MESSAGE("NaN");
+
+    section("rwcnn_model_display");
+    if (tied == NULL || trained == NULL)
+        goto done;
+    CHECK_STATUS(rwcnn_model_display(NULL, raw, 1, C, H, W), ARG);
+    CHECK_STATUS(rwcnn_model_display(tied, NULL, 1, C, H, W), ARG);
+    /* Tied: min-max normalised over the whole image (naive reference). */
+    CHECK_OK(rwcnn_model_reconstruct(tied, img, 1, C, H, W, raw, C * H * W));
+    memcpy(shown, raw, sizeof(float) * C * H * W);
+    CHECK_OK(rwcnn_model_display(tied, shown, 1, C, H, W));
+    lo = hi = raw[0];
+    for (i = 0; i < C * H * W; i++) {
+        lo = raw[i] < lo ? raw[i] : lo;
+        hi = raw[i] > hi ? raw[i] : hi;
+    }
+    d = 0;
+    for (i = 0; i < C * H * W; i++) {
+        float e = fabsf(shown[i] - (float)(((double)raw[i] - lo) / ((double)hi - lo)));
+        d = e > d ? e : d;
+    }
+    CHECKF(hi > lo && d <= 1e-6f, "tied display differs from min-max normalisation by %g", (double)d);
+    /* Trained: clamped to [0, 1] (naive reference), not normalised. */
+    CHECK_OK(rwcnn_model_reconstruct(trained, img, 1, C, H, W, raw, C * H * W));
+    memcpy(shown, raw, sizeof(float) * C * H * W);
+    CHECK_OK(rwcnn_model_display(trained, shown, 1, C, H, W));
+    d = 0;
+    for (i = 0; i < C * H * W; i++) {
+        float want = raw[i] < 0 ? 0 : raw[i] > 1 ? 1 : raw[i];
+        float e = fabsf(shown[i] - want);
+        d = e > d ? e : d;
+    }
+    CHECKF(d == 0, "trained display differs from clamping by %g", (double)d);
+
+    section("encoder input values: NaN, infinity, 0..255");
+    memcpy(bad, img, C * H * W * sizeof(float));
+    bad[11] = NAN;
+    CHECK_STATUS(rwcnn_model_reconstruct(tied, bad, 1, C, H, W, raw, C * H * W), ARG);
+    CHECK_MESSAGE("NaN");
+    CHECK_OK(rwcnn_model_feature_shape(tied, H, W, fs));
+    CHECK_STATUS(rwcnn_model_encode(tied, bad, 1, C, H, W, shown, C * H * W), ARG);
+    bad[11] = INFINITY;
+    CHECK_STATUS(rwcnn_model_encode(tied, bad, 1, C, H, W, shown, C * H * W), ARG);
+    CHECK_MESSAGE("infinite");
+    for (i = 0; i < C * H * W; i++)
+        bad[i] = img[i] * 255.0f;
+    CHECK_STATUS(rwcnn_model_reconstruct(tied, bad, 1, C, H, W, raw, C * H * W), ARG);
+    CHECK_MESSAGE("0..255");
+    /* Features: finite only (their scale is free). */
+    for (i = 0; i < fs[0] * fs[1] * fs[2]; i++)
+        bad[i] = 1000.0f;
+    CHECK_OK(rwcnn_model_decode(tied, bad, 1, fs[0], fs[1], fs[2], raw, C * H * W));
+    bad[3] = NAN;
+    CHECK_STATUS(rwcnn_model_decode(tied, bad, 1, fs[0], fs[1], fs[2], raw, C * H * W), ARG);
+    CHECK_MESSAGE("features");
+
+    section("rwcnn_train_options as an older, smaller struct");
+    /* Built against a header without `progress` and `user`: those fields
+     * must not be read (here they hold a callback that counts its calls). */
+    snprintf(data_dir, sizeof data_dir, "%s/data/images", g_root);
+    rwcnn_train_options_init(&o);
+    o.data_dir = data_dir;
+    o.steps = 1;
+    o.batch = 1;
+    o.crop = 16;
+    o.eval_every = 0;
+    o.checkpoint_every = 0;
+    o.progress = count_progress;
+    o.user = &calls;
+    o.struct_size = offsetof(rwcnn_train_options, progress);
+    m = create_model("8,M,16", "pool1", 1, 5, RWCNN_DECODER_TRAINED, RWCNN_UNPOOL_NEAREST);
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    if (m != NULL) {
+        CHECK_OK(rwcnn_train(m, &o, &r));
+        CHECK(r.steps_done == 1 && calls == 0);
+        /* The full struct: the callback is called. */
+        o.struct_size = sizeof o;
+        o.steps = 2;
+        CHECK_OK(rwcnn_train(m, &o, &r));
+        CHECK(calls > 0);
+        /* Older still (up to `resume`): resume = 1 past the end is not read,
+         * so no checkpoint is needed. */
+        o.struct_size = offsetof(rwcnn_train_options, resume);
+        o.resume = 1;
+        o.steps = 1;
+        CHECK_OK(rwcnn_train(m, &o, &r));
+    }
+
+done:
+    rwcnn_model_free(m);
+    rwcnn_model_free(tied);
+    rwcnn_model_free(trained);
+    free(img);
+    free(out);
+    free(flat);
+    free(raw);
+    free(shown);
+    free(bad);
+}
 /* Training from memory and the encoder trace (issue 9), in a file of their own. */
 #include "capi_surfaces.c"
+/* ---- image synthesis (rwcnn_invert / rwcnn_texture / rwcnn_style) ---------- */
+
+static int synthesis_calls;
+
+static int synthesis_progress(const rwcnn_synthesis_progress *p, void *user)
+{
+    size_t i, count = p->n * p->channels * p->height * p->width;
+    synthesis_calls++;
+    if (p->struct_size != sizeof(rwcnn_synthesis_progress) || p->image == NULL || p->step != (size_t)synthesis_calls)
+        return 1;
+    for (i = 0; i < count; i++)
+        if (!(p->image[i] >= 0 && p->image[i] <= 1)) return 1; /* clamped */
+    return synthesis_calls >= *(int *)user; /* cancel after that many */
+}
+
+static void test_synthesis(void)
+{
+    rwcnn_model_config cfg;
+    rwcnn_synthesis_options o;
+    rwcnn_synthesis_result r;
+    rwcnn_model *m = NULL;
+    const size_t h = 16, w = 16, n = 2, count = n * 3 * h * w;
+    float *x = make_images(n, 3, h, w, 5), *out = canary_floats(count), *tex = canary_floats(3 * 20 * 12);
+    double losses[16];
+    const char *layers[] = {"conv1_1", "relu2_1"};
+    const char *bad_layers[] = {"conv1_1", "conv7_7"};
+    const char *deep[] = {"pool2"};
+    double weights[] = {1.0, 0.5}, negative[] = {1.0, -0.5};
+    int stop_after = 1000;
+    section("rwcnn_invert / rwcnn_texture / rwcnn_style");
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "8,A,8,M,8";
+    cfg.cut = "conv2_1";
+    CHECK_OK(rwcnn_model_create(&cfg, &m));
+    rwcnn_synthesis_options_init(NULL);
+    rwcnn_synthesis_options_init(&o);
+    CHECK(o.struct_size == sizeof o && o.steps == 200 && o.optimizer == RWCNN_SYNTHESIS_ADAM && o.clamp == 1 &&
+          o.scales == 1 && o.feature_normalization == RWCNN_FEATURE_RELATIVE && o.gram_normalization == RWCNN_GRAM_SCALED);
+    o.steps = 6;
+    o.losses = losses;
+    o.losses_capacity = 4;
+    o.progress = synthesis_progress;
+    o.user = &stop_after;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    synthesis_calls = 0;
+    CHECK_OK(rwcnn_invert(m, x, n, 3, h, w, "relu2_1", 1.0, &o, out, count, &r));
+    CHECK(synthesis_calls == 6 && r.steps_done == 6 && r.losses_written == 4);
+    CHECK(r.final_loss < r.start_loss && losses[3] < losses[0]);
+    CHECK(touched(out, count, count + CANARY) == 0 && all_finite(out, count));
+    /* defaults for NULL options and result */
+    o.steps = 2;
+    o.progress = NULL;
+    CHECK_OK(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, NULL));
+    /* texture at another size, two layers, weights; then style */
+    CHECK_OK(rwcnn_texture(m, x, 1, 3, h, w, layers, weights, 2, 1, 20, 12, &o, tex, 3 * 20 * 12, &r));
+    CHECK(touched(tex, 3 * 20 * 12, 3 * 20 * 12 + CANARY) == 0 && r.final_loss < r.start_loss);
+    CHECK_OK(rwcnn_style(m, x, n, 3, h, w, x, 1, h, w, "conv2_1", 1.0, layers, NULL, 2, &o, out, count, &r));
+    /* cancel */
+    o.progress = synthesis_progress;
+    stop_after = 1;
+    synthesis_calls = 0;
+    CHECK_STATUS(rwcnn_invert(m, x, n, 3, h, w, "conv2_1", 1.0, &o, out, count, &r), RWCNN_ERR_CANCELLED);
+    CHECK(synthesis_calls == 1);
+    o.progress = NULL;
+    /* bad options, each a clear message */
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, layers, NULL, 0, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("no layers given");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, bad_layers, NULL, 2, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("unknown layer");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, deep, NULL, 1, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("past the model's cut");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, layers, negative, 2, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("must be finite and at least 0");
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", -1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("at least 0");
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, layers, NULL, 2, 1, 1, 12, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("too small");
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, 1, 1, "conv2_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("too small");
+    o.steps = 0;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("steps must be");
+    o.steps = 2;
+    o.optimizer = (rwcnn_synthesis_optimizer)7;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("rwcnn_synthesis_optimizer");
+    o.optimizer = RWCNN_SYNTHESIS_LBFGS;
+    o.learning_rate = -1; /* Adam's only: still checked */
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("learning rate");
+    o.learning_rate = 0.05;
+    o.losses = NULL;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("options.losses");
+    o.losses_capacity = 0;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, NULL, 1.0, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_invert(m, NULL, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_invert(NULL, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_texture(m, x, 1, 3, h, w, NULL, NULL, 2, 1, h, w, &o, out, count, &r), ARG);
+    CHECK_STATUS(rwcnn_invert(m, x, n, 3, h, w, "conv1_1", 1.0, &o, out, count - 1, &r), RWCNN_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(rwcnn_invert(m, x, (size_t)-1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    o.struct_size = 3;
+    CHECK_STATUS(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r), ARG);
+    CHECK_MESSAGE("struct_size");
+    /* an older, smaller options struct: the fields it lacks take their defaults */
+    o.struct_size = offsetof(rwcnn_synthesis_options, optimizer);
+    o.steps = 1;
+    CHECK_OK(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r));
+    CHECK(r.steps_done == 1);
+    rwcnn_model_free(m);
+    free(x);
+    free(out);
+    free(tex);
+}
 
 int main(int argc, char **argv)
 {
@@ -2709,6 +2981,8 @@ int main(int argc, char **argv)
     test_train_from_memory();
     test_trace();
     test_concurrency();
+    test_front_end();
+    test_synthesis();
 
     if (getenv("RWCNN_TEST_KEEP") == NULL)
         remove_tree(g_tmp);

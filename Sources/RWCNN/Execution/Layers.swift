@@ -17,9 +17,9 @@ struct Conv2d: Equatable {
 
     /// y = relu?(conv(x, W) + b), bias and ReLU fused into the output stage.
     func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
-                 context: ExecutionContext) throws -> Tensor {
+                 context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try conv2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
-                          transformed: transformed, context: context)
+                          transformed: transformed, context: context, workspace: workspace)
     }
 
     /// The gradient at the layer's pre-activation: `gradOutput` where the
@@ -55,18 +55,25 @@ struct ConvTranspose2d: Equatable {
     let relu: Bool
 
     func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
-                 context: ExecutionContext) throws -> Tensor {
+                 context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try convTranspose2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
-                                   transformed: transformed, context: context)
+                                   transformed: transformed, context: context, workspace: workspace)
     }
 
     /// Weight and bias gradients and, with `needInputGradient`, the gradient
     /// at the input, given the forward input and output (ReLU mask).
     func backward(_ gradOutput: Tensor, input: Tensor, output: Tensor, weight w: Tensor, needInputGradient: Bool,
-                  context: ExecutionContext) throws -> ConvGradients {
-        let g = relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context) : gradOutput
+                  context: ExecutionContext, workspace: Workspace? = nil) throws -> ConvGradients {
+        guard relu else {
+            return try convTranspose2dBackward(input: input, weight: w, gradOutput: gradOutput, stride: 1,
+                                               padding: padding, needInputGradient: needInputGradient,
+                                               context: context, workspace: workspace)
+        }
+        let g = try reluBackward(output: output, gradOutput: gradOutput, context: context, workspace: workspace)
+        defer { workspace?.recycle(g) }
         return try convTranspose2dBackward(input: input, weight: w, gradOutput: g, stride: 1, padding: padding,
-                                           needInputGradient: needInputGradient, context: context)
+                                           needInputGradient: needInputGradient, context: context,
+                                           workspace: workspace)
     }
 }
 
@@ -76,14 +83,30 @@ struct MaxPool2d: Equatable {
     let kernel: Int
     let stride: Int
 
-    func forward(_ x: Tensor, context: ExecutionContext) throws -> PoolOutput {
-        try maxPoolForward(input: x, kernel: kernel, stride: stride, context: context)
+    func forward(_ x: Tensor, context: ExecutionContext, workspace: Workspace? = nil) throws -> PoolOutput {
+        try maxPoolForward(input: x, kernel: kernel, stride: stride, context: context, workspace: workspace)
     }
 
     /// The gradient at the input: each output gradient back at its switch.
     func backwardData(_ gradOutput: Tensor, switches: [Int32], inputShape: [Int],
                       context: ExecutionContext) throws -> Tensor {
         try maxPoolBackward(gradOutput: gradOutput, switches: switches, inputShape: inputShape, context: context)
+    }
+}
+
+/// Average pooling (no switches: every input of a window gets 1/k^2 of its
+/// output's gradient).
+struct AvgPool2d: Equatable {
+    let index: Int
+    let kernel: Int
+    let stride: Int
+
+    func forward(_ x: Tensor) throws -> Tensor {
+        try avgPoolForward(input: x, kernel: kernel, stride: stride)
+    }
+
+    func backwardData(_ gradOutput: Tensor, inputShape: [Int]) throws -> Tensor {
+        try avgPoolBackward(gradOutput: gradOutput, kernel: kernel, stride: stride, inputShape: inputShape)
     }
 }
 
@@ -94,25 +117,28 @@ struct Unpool: Equatable {
     let kernel: Int
     let stride: Int
 
-    func forward(_ x: Tensor, outputShape: [Int], switches: [Int32]?, context: ExecutionContext) throws -> Tensor {
+    func forward(_ x: Tensor, outputShape: [Int], switches: [Int32]?, context: ExecutionContext,
+                 workspace: Workspace? = nil) throws -> Tensor {
         guard outputShape.count == 4, outputShape[0] == x.shape[0] else {
             throw RWCNNError.argument("encoder trace does not match the features' batch size")
         }
         return try unpoolForward(input: x, mode: mode, kernel: kernel, stride: stride, outputHeight: outputShape[2],
-                                 outputWidth: outputShape[3], switches: switches, context: context)
+                                 outputWidth: outputShape[3], switches: switches, context: context,
+                                 workspace: workspace)
     }
 
     func backwardData(_ gradOutput: Tensor, inputShape: [Int], switches: [Int32]?,
-                      context: ExecutionContext) throws -> Tensor {
+                      context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try unpoolBackward(gradOutput: gradOutput, mode: mode, kernel: kernel, stride: stride,
-                           inputShape: inputShape, switches: switches, context: context)
+                           inputShape: inputShape, switches: switches, context: context, workspace: workspace)
     }
 }
 
-/// One encoder layer. (An average pool joins as a third case.)
+/// One encoder layer.
 enum EncoderLayer: Equatable {
     case conv(Conv2d)
     case maxPool(MaxPool2d)
+    case avgPool(AvgPool2d)
 }
 
 /// One decoder layer.
@@ -137,6 +163,8 @@ struct Network: Equatable {
             case .conv(let k):
                 encoder.append(.conv(Conv2d(index: i, weight: "encoder.\(l.name).weight", bias: "encoder.\(l.name).bias",
                                             kernel: k, padding: l.padding, relu: true)))
+            case .pool(let k, let s) where l.pooling == .avg:
+                encoder.append(.avgPool(AvgPool2d(index: i, kernel: k, stride: s)))
             case .pool(let k, let s):
                 encoder.append(.maxPool(MaxPool2d(index: i, kernel: k, stride: s)))
             }
@@ -150,7 +178,12 @@ struct Network: Equatable {
                     index: i, weight: mode == .tied ? "encoder.\(l.name).weight" : "decoder.\(l.name).weight",
                     bias: mode == .tied ? nil : "decoder.\(l.name).bias", padding: l.padding, relu: i != firstConv)))
             case .pool(let k, let s):
-                decoder.append(.unpool(Unpool(index: i, mode: unpool, kernel: k, stride: s)))
+                // An average pool has no argmax: `switches` unpooling mirrors
+                // it by spreading each value over its whole window (`nearest`,
+                // k^2 times the average's adjoint); `nearest` and `zeros` are
+                // as for max pools.
+                let mode = l.pooling == .avg && unpool == .switches ? UnpoolMode.nearest : unpool
+                decoder.append(.unpool(Unpool(index: i, mode: mode, kernel: k, stride: s)))
             }
         }
         self.encoder = encoder

@@ -40,10 +40,16 @@ public func reluInPlace(_ x: inout Tensor, context: ExecutionContext = .current)
 /// Both tensors must have the same shape.
 public func reluBackward(output: Tensor, gradOutput: Tensor,
                          context: ExecutionContext = .current) throws -> Tensor {
+    try reluBackward(output: output, gradOutput: gradOutput, context: context, workspace: nil)
+}
+
+/// `reluBackward` with its output from `workspace` when given.
+func reluBackward(output: Tensor, gradOutput: Tensor, context: ExecutionContext,
+                  workspace: Workspace?) throws -> Tensor {
     guard output.shape == gradOutput.shape else {
         throw RWCNNError.argument("relu backward: gradOutput shape \(gradOutput.shape) differs from output shape \(output.shape)")
     }
-    var grad = try uninitializedTensor(output.shape, what: "relu gradient")
+    var grad = try uninitializedTensor(output.shape, what: "relu gradient", workspace: workspace)
     let count = output.count
     output.data.withUnsafeBufferPointer { yb in
         gradOutput.data.withUnsafeBufferPointer { gb in

@@ -129,7 +129,8 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: 
 /// of `weight` (from `winogradTransformedWeights`, e.g. a model's cache) and
 /// is used if the call takes the Winograd path.
 func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, relu: Bool,
-                   transformed: [Float]?, context: ExecutionContext) throws -> Tensor {
+                   transformed: [Float]?, context: ExecutionContext,
+                   workspace: Workspace? = nil) throws -> Tensor {
     let op = "conv2d"
     let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                             tuning: context.tuning)
@@ -138,7 +139,8 @@ func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
     let shape = WinogradShape(conv: call)
     if winogradSupports(call) && shape.pays(context.tuning, cached: transformed != nil) {
         // 3x3 stride-1 on a large enough image: Winograd F(4x4, 3x3), a quarter of the multiplies.
-        var output = try uninitializedTensor([shape.batch, cout, shape.outHeight, shape.outWidth], what: "\(op) output")
+        var output = try uninitializedTensor([shape.batch, cout, shape.outHeight, shape.outWidth], what: "\(op) output",
+                                             workspace: workspace)
         try input.data.withUnsafeBufferPointer { xb in
             try weight.data.withUnsafeBufferPointer { wb in
                 try output.data.withUnsafeMutableBufferPointer { yb in
@@ -146,11 +148,13 @@ func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
                         if let transformed, transformed.count == winogradTransformedCount(shape) {
                             try transformed.withUnsafeBufferPointer { ub in
                                 try winogradConvolve(shape, x: xb.baseAddress!, filters: .transformed(ub.baseAddress!),
-                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context,
+                                                     workspace: workspace)
                             }
                         } else {
                             try winogradConvolve(shape, x: xb.baseAddress!, filters: .conv(wb.baseAddress!),
-                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context,
+                                                     workspace: workspace)
                         }
                     }
                 }
@@ -158,13 +162,14 @@ func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
         }
         return output
     }
-    var output = try uninitializedTensor([call.batch, cout, g.outHeight, g.outWidth], what: "\(op) output")
+    var output = try uninitializedTensor([call.batch, cout, g.outHeight, g.outWidth], what: "\(op) output",
+                                         workspace: workspace)
     let outPerImage = cout * g.colCols
     input.data.withUnsafeBufferPointer { xb in
         weight.data.withUnsafeBufferPointer { wb in
             output.data.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
-                withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
                     // A pointwise convolution is one tile: the image is its own column matrix.
                     let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
                     for n in 0..<call.batch {

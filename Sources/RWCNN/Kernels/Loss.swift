@@ -45,9 +45,16 @@ public func mseForward(prediction: Tensor, target: Tensor,
 /// if they differ here the result is zeros of the prediction's shape.
 public func mseBackward(prediction: Tensor, target: Tensor,
                         context: ExecutionContext = .current) -> Tensor {
-    var grad = Tensor(checkedZeros: prediction.shape)
+    mseBackward(prediction: prediction, target: target, context: context, workspace: nil)
+}
+
+/// `mseBackward` with its output from `workspace` when given.
+func mseBackward(prediction: Tensor, target: Tensor, context: ExecutionContext, workspace: Workspace?) -> Tensor {
     let count = prediction.count
-    guard prediction.shape == target.shape, count > 0 else { return grad }
+    guard prediction.shape == target.shape, count > 0 else { return Tensor(checkedZeros: prediction.shape) }
+    // Same shape as a valid tensor: cannot fail.
+    var grad = (try? uninitializedTensor(prediction.shape, what: "mse gradient", workspace: workspace))
+        ?? Tensor(checkedZeros: prediction.shape)
     let scale = Float(2.0 / Double(count))
     prediction.data.withUnsafeBufferPointer { pb in
         target.data.withUnsafeBufferPointer { tb in

@@ -20,6 +20,12 @@ public struct PoolOutput {
 /// is propagated (the last NaN wins). Throws if H or W is below `kernel`.
 public func maxPoolForward(input: Tensor, kernel: Int, stride: Int,
                            context: ExecutionContext = .current) throws -> PoolOutput {
+    try maxPoolForward(input: input, kernel: kernel, stride: stride, context: context, workspace: nil)
+}
+
+/// `maxPoolForward` with its output and switches from `workspace` when given.
+func maxPoolForward(input: Tensor, kernel: Int, stride: Int, context: ExecutionContext,
+                    workspace: Workspace?) throws -> PoolOutput {
     let op = "maxPool"
     let x = try requireNCHW(input.shape, "input", op: op)
     try requireKernel(kernel, op: op)
@@ -32,8 +38,9 @@ public func maxPoolForward(input: Tensor, kernel: Int, stride: Int,
         throw RWCNNError.argument("\(op): input plane \(x.h)x\(x.w) is too large for 32-bit switches")
     }
     let ho = (x.h - kernel) / stride + 1, wo = (x.w - kernel) / stride + 1
-    var output = try uninitializedTensor([x.n, x.c, ho, wo], what: "\(op) output")
-    var switches = [Int32](unsafeUninitializedCapacity: output.count) { _, n in n = output.count }
+    var output = try uninitializedTensor([x.n, x.c, ho, wo], what: "\(op) output", workspace: workspace)
+    var switches = workspace?.intArray(output.count)
+        ?? [Int32](unsafeUninitializedCapacity: output.count) { _, n in n = output.count }
     let w = x.w
     input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
@@ -158,8 +165,8 @@ func scatterBySwitches(_ source: Tensor, switches: [Int32], into target: inout T
 /// of `source` ([planes, planeSize]); returns [planes, m] values in `shape`.
 /// Switches must have been validated.
 func gatherBySwitches(_ source: Tensor, switches: [Int32], shape: [Int], planes: Int, planeSize: Int,
-                      threads: Int) throws -> Tensor {
-    var out = try uninitializedTensor(shape, what: "gather by switches")
+                      threads: Int, workspace: Workspace? = nil) throws -> Tensor {
+    var out = try uninitializedTensor(shape, what: "gather by switches", workspace: workspace)
     let m = out.count / planes
     source.data.withUnsafeBufferPointer { gb in
         switches.withUnsafeBufferPointer { sb in

@@ -53,14 +53,16 @@ public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
 /// given, supplies the Winograd weights of the flipped kernel
 /// (`winogradTransformedWeights` with `.transposed` filters).
 func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, relu: Bool,
-                            transformed: [Float]?, context: ExecutionContext) throws -> Tensor {
+                            transformed: [Float]?, context: ExecutionContext,
+                            workspace: Workspace? = nil) throws -> Tensor {
     let op = "convTranspose2d"
     // In `call`, outChannels is Cin_t (the adjoint convolution's output channels).
     let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                                      tuning: context.tuning)
     let g = call.geometry, cin = call.outChannels
     try requireBias(bias, count: g.channels, op: op)
-    var output = try uninitializedTensor([call.batch, g.channels, g.height, g.width], what: "\(op) output")
+    var output = try uninitializedTensor([call.batch, g.channels, g.height, g.width], what: "\(op) output",
+                                         workspace: workspace)
     if winogradAppliesTransposed(call, tuning: context.tuning, cached: transformed != nil) {
         // 3x3 stride 1: a convolution with the flipped kernel, through Winograd.
         let shape = WinogradShape(transposed: call)
@@ -71,11 +73,13 @@ func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride
                         if let transformed, transformed.count == winogradTransformedCount(shape) {
                             try transformed.withUnsafeBufferPointer { ub in
                                 try winogradConvolve(shape, x: xb.baseAddress!, filters: .transformed(ub.baseAddress!),
-                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context,
+                                                 workspace: workspace)
                             }
                         } else {
                             try winogradConvolve(shape, x: xb.baseAddress!, filters: .transposed(wb.baseAddress!),
-                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context)
+                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context,
+                                                 workspace: workspace)
                         }
                     }
                 }
@@ -88,7 +92,7 @@ func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride
         weight.data.withUnsafeBufferPointer { wb in
             output.data.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
-                withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
                     let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
                     for n in 0..<call.batch {
                         let xn = x + n * inPerImage, yn = y + n * g.imageSize
@@ -124,6 +128,14 @@ func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride
 public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
                                     needInputGradient: Bool = true,
                                     context: ExecutionContext = .current) throws -> ConvGradients {
+    try convTranspose2dBackward(input: input, weight: weight, gradOutput: gradOutput, stride: stride, padding: padding,
+                                needInputGradient: needInputGradient, context: context, workspace: nil)
+}
+
+/// `convTranspose2dBackward` with its buffers from `workspace` when given.
+func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
+                             needInputGradient: Bool, context: ExecutionContext,
+                             workspace: Workspace?) throws -> ConvGradients {
     let op = "convTranspose2d backward"
     let call = try convTransposeCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                                      tuning: context.tuning)
@@ -132,10 +144,11 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
     guard gradOutput.shape == expected else {
         throw RWCNNError.argument("\(op): gradOutput must have shape \(expected), got \(gradOutput.shape)")
     }
-    var gradWeight = try uninitializedTensor(weight.shape, what: "\(op) weight gradient")
+    var gradWeight = try uninitializedTensor(weight.shape, what: "\(op) weight gradient", workspace: workspace)
     // One dummy element when the input gradient is not wanted keeps the pointer code uniform.
+    let inputCount = try kernelElementCount(input.shape, what: "\(op) input gradient")
     var gradInputData = needInputGradient
-        ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
+        ? (workspace?.floatArray(inputCount) ?? uninitializedFloats(inputCount)) : [0]
     let inPerImage = cin * g.colCols
     var gradBias = Tensor(checkedZeros: [g.channels])
     // The input gradient is conv2d(gradOutput, weight): Winograd when it pays.
@@ -152,7 +165,7 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
                               let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
                         gradBias = channelSums(gy, batch: call.batch, channels: g.channels, plane: g.height * g.width,
                                                        threads: context.threads)
-                        withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                        withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
                             let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
                             for n in 0..<call.batch {
                                 let gyn = gy + n * g.imageSize, xn = x + n * inPerImage, gxn = gx + n * inPerImage
@@ -183,7 +196,7 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
             try weight.data.withUnsafeBufferPointer { wb in
                 try gradInputData.withUnsafeMutableBufferPointer { gxb in
                     try winogradConvolve(dataShape, x: gyb.baseAddress!, filters: .conv(wb.baseAddress!), bias: nil,
-                                         relu: false, y: gxb.baseAddress!, context: context)
+                                         relu: false, y: gxb.baseAddress!, context: context, workspace: workspace)
                 }
             }
         }

@@ -58,6 +58,14 @@ private func unpoolCall(op: String, mode: UnpoolMode, kernel: Int, stride: Int,
 public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: Int,
                           outputHeight: Int, outputWidth: Int, switches: [Int32]?,
                           context: ExecutionContext = .current) throws -> Tensor {
+    try unpoolForward(input: input, mode: mode, kernel: kernel, stride: stride, outputHeight: outputHeight,
+                      outputWidth: outputWidth, switches: switches, context: context, workspace: nil)
+}
+
+/// `unpoolForward` with its output from `workspace` when given.
+func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: Int,
+                   outputHeight: Int, outputWidth: Int, switches: [Int32]?,
+                   context: ExecutionContext, workspace: Workspace?) throws -> Tensor {
     let op = "unpool (\(mode.rawValue))"
     let outputShape = input.rank == 4 ? [input.shape[0], input.shape[1], outputHeight, outputWidth] : []
     guard outputHeight >= 1, outputWidth >= 1 else {
@@ -66,7 +74,7 @@ public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: 
     let call = try unpoolCall(op: op, mode: mode, kernel: kernel, stride: stride,
                               small: input.shape, smallName: "input", large: outputShape, largeName: "output",
                               switches: switches)
-    var output = try zeroTensor(outputShape, what: "\(op) output")
+    var output = try zeroTensor(outputShape, what: "\(op) output", workspace: workspace)
     let planeSize = outputHeight * outputWidth
     if mode == .switches, let switches {
         scatterBySwitches(input, switches: switches, into: &output, planes: call.planes, planeSize: planeSize,
@@ -104,6 +112,14 @@ public func unpoolForward(input: Tensor, mode: UnpoolMode, kernel: Int, stride: 
 public func unpoolBackward(gradOutput: Tensor, mode: UnpoolMode, kernel: Int, stride: Int,
                            inputShape: [Int], switches: [Int32]?,
                            context: ExecutionContext = .current) throws -> Tensor {
+    try unpoolBackward(gradOutput: gradOutput, mode: mode, kernel: kernel, stride: stride, inputShape: inputShape,
+                       switches: switches, context: context, workspace: nil)
+}
+
+/// `unpoolBackward` with its output from `workspace` when given.
+func unpoolBackward(gradOutput: Tensor, mode: UnpoolMode, kernel: Int, stride: Int,
+                    inputShape: [Int], switches: [Int32]?,
+                    context: ExecutionContext, workspace: Workspace?) throws -> Tensor {
     let op = "unpool (\(mode.rawValue)) backward"
     let call = try unpoolCall(op: op, mode: mode, kernel: kernel, stride: stride,
                               small: inputShape, smallName: "inputShape", large: gradOutput.shape, largeName: "gradOutput",
@@ -111,9 +127,9 @@ public func unpoolBackward(gradOutput: Tensor, mode: UnpoolMode, kernel: Int, st
     let planeSize = call.large.h * call.large.w
     if mode == .switches, let switches {
         return try gatherBySwitches(gradOutput, switches: switches, shape: inputShape, planes: call.planes, planeSize: planeSize,
-                                    threads: context.threads)
+                                    threads: context.threads, workspace: workspace)
     }
-    var grad = try uninitializedTensor(inputShape, what: "\(op) input gradient")
+    var grad = try uninitializedTensor(inputShape, what: "\(op) input gradient", workspace: workspace)
     let (h, w) = call.small, wide = call.large.w
     let k = mode == .nearest ? kernel : 1
     gradOutput.data.withUnsafeBufferPointer { gb in

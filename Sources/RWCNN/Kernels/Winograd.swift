@@ -130,6 +130,18 @@ func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws
     return try t.data.withUnsafeBufferPointer { try body($0.baseAddress) }
 }
 
+/// The distance (floats) between two of the 36 planes of a V or M block
+/// holding `count` floats each: rounded up to whole 64-byte lines, an odd
+/// number of them. The transforms read or write all 36 planes at once; with
+/// plane sizes a multiple of 4 KiB (64 channels x 256 tiles, say) those 36
+/// streams fell into the same cache sets and the input transform alone took
+/// a sixth of a training step. An odd line stride puts them in 36 sets.
+func winogradPlaneStride(_ count: Int) -> Int {
+    var lines = (count + 15) / 16
+    if lines % 2 == 0 { lines += 1 }
+    return lines * 16
+}
+
 /// Floats of `winogradTransformedWeights` for a shape: 36 x Cout x Cin.
 func winogradTransformedCount(_ s: WinogradShape) -> Int { 36 * s.cout * s.cin }
 
@@ -148,7 +160,7 @@ func winogradTransformedWeights(_ s: WinogradShape, filters: WinogradFilters, in
 /// `bias` [Cout] when given, then ReLU when `relu`.
 func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: WinogradFilters,
                       bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>,
-                      context: ExecutionContext) throws {
+                      context: ExecutionContext, workspace: Workspace? = nil) throws {
     let cin = s.cin, cout = s.cout, tuning = context.tuning, threads = context.threads
     let tilesAcross = s.tilesAcross
     let tileRowCount = s.batch * s.tilesDown
@@ -175,8 +187,8 @@ func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: Wino
     }
     let maxTiles = rowsPerBlock * tilesAcross
     let uCount = try kernelElementCount([36, groupSize, cin], what: "Winograd weights")
-    let vCount = try kernelElementCount([36, cin, maxTiles], what: "Winograd input block")
-    let mCount = try kernelElementCount([36, groupSize, maxTiles], what: "Winograd output block")
+    let vCount = try kernelElementCount([36, winogradPlaneStride(cin * maxTiles)], what: "Winograd input block")
+    let mCount = try kernelElementCount([36, winogradPlaneStride(groupSize * maxTiles)], what: "Winograd output block")
     let single = context.withThreads(1)
 
     // One block: input transform, 36 products, output transform.
@@ -184,34 +196,51 @@ func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: Wino
              m: UnsafeMutablePointer<Float>, stageThreads: Int) {
         let rows = (block * rowsPerBlock)..<min(tileRowCount, (block + 1) * rowsPerBlock)
         let tiles = rows.count * tilesAcross, co = channels.count
-        winogradInputTransform(s, x: x, tileRows: rows, into: v, threads: stageThreads)
+        let vPlane = winogradPlaneStride(cin * tiles), mPlane = winogradPlaneStride(co * tiles)
+        winogradInputTransform(s, x: x, tileRows: rows, into: v, planeStride: vPlane, threads: stageThreads)
         parallelFor(36, threads: stageThreads) { xis in
             for xi in xis {
                 // M_xi [co x T] = U_xi [co x Cin] * V_xi [Cin x T]
                 sgemm(transA: false, transB: false, m: co, n: tiles, k: cin,
                       alpha: 1, a: u + xi * co * cin, lda: cin,
-                      b: v + xi * cin * tiles, ldb: tiles,
-                      beta: 0, c: m + xi * co * tiles, ldc: tiles, context: single)
+                      b: v + xi * vPlane, ldb: tiles,
+                      beta: 0, c: m + xi * mPlane, ldc: tiles, context: single)
             }
         }
-        winogradOutputTransform(s, m: m, channels: channels, bias: bias, relu: relu, tileRows: rows, y: y,
-                                threads: stageThreads)
+        winogradOutputTransform(s, m: m, planeStride: mPlane, channels: channels, bias: bias, relu: relu,
+                                tileRows: rows, y: y, threads: stageThreads)
+    }
+
+    // Each thread's V and M blocks, from the workspace when there is one
+    // (fetched here, on the calling thread), else allocated for the call.
+    let workers = blockParallel ? threads : 1
+    var planned: [(v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>)] = []
+    if let workspace {
+        for t in 0..<workers {
+            planned.append((workspace.scratch(ScratchSlot.winogradBlocks + 2 * t, count: vCount),
+                            workspace.scratch(ScratchSlot.winogradBlocks + 2 * t + 1, count: mCount)))
+        }
+    }
+    func withBlocks(_ t: Int, _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        if t < planned.count { body(planned[t].v, planned[t].m); return }
+        withScratch(vCount) { v in withScratch(mCount) { m in body(v, m) } }
     }
 
     func runGroup(u: UnsafePointer<Float>, channels: Range<Int>) {
         if blockParallel {
-            parallelFor(blocks, threads: threads) { range in
-                withScratch(vCount) { v in
-                    withScratch(mCount) { m in
-                        for b in range { run(block: b, u: u, channels: channels, v: v, m: m, stageThreads: 1) }
+            // Thread t runs blocks t*blocks/threads ..< (t+1)*blocks/threads.
+            parallelFor(threads, threads: threads) { ts in
+                for t in ts {
+                    withBlocks(t) { v, m in
+                        for b in (t * blocks / threads)..<((t + 1) * blocks / threads) {
+                            run(block: b, u: u, channels: channels, v: v, m: m, stageThreads: 1)
+                        }
                     }
                 }
             }
         } else {
-            withScratch(vCount) { v in
-                withScratch(mCount) { m in
-                    for b in 0..<blocks { run(block: b, u: u, channels: channels, v: v, m: m, stageThreads: threads) }
-                }
+            withBlocks(0) { v, m in
+                for b in 0..<blocks { run(block: b, u: u, channels: channels, v: v, m: m, stageThreads: threads) }
             }
         }
     }
@@ -220,7 +249,7 @@ func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: Wino
         runGroup(u: u, channels: 0..<cout)
         return
     }
-    withScratch(uCount) { u in
+    withScratch(uCount, in: workspace, slot: ScratchSlot.winogradWeights) { u in
         var first = 0
         while first < cout {
             let channels = first..<min(cout, first + groupSize)
@@ -313,11 +342,10 @@ private func winogradG(_ g0: Double, _ g1: Double, _ g2: Double)
 /// is image r / tilesDown, tile row r % tilesDown). d is the 6x6 input patch
 /// whose top-left corner is (4 ti - padding, 4 tj - padding), zero outside.
 private func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>, tileRows: Range<Int>,
-                                    into v: UnsafeMutablePointer<Float>, threads: Int) {
+                                    into v: UnsafeMutablePointer<Float>, planeStride plane: Int, threads: Int) {
     let cin = g.cin, h = g.height, w = g.width, pad = g.padding
     let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
     let tiles = tileRows.count * tilesAcross
-    let plane = cin * tiles
     // Padded row width covering every patch: 4 * tilesAcross + 2 >= w + 2 * pad.
     let rowWidth = 4 * tilesAcross + 2
     let perChannel = tileRows.count * 6 * rowWidth * 2
@@ -386,13 +414,12 @@ private func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>,
 /// channel and every tile of the block, for the output channels `channels`
 /// (M holds only those), cropped to the output size. Bias and ReLU are
 /// applied while the row is in registers, saving a pass over the output.
-private func winogradOutputTransform(_ g: WinogradShape, m: UnsafePointer<Float>, channels: Range<Int>,
-                                     bias: UnsafePointer<Float>?, relu: Bool, tileRows: Range<Int>,
-                                     y: UnsafeMutablePointer<Float>, threads: Int) {
+private func winogradOutputTransform(_ g: WinogradShape, m: UnsafePointer<Float>, planeStride plane: Int,
+                                     channels: Range<Int>, bias: UnsafePointer<Float>?, relu: Bool,
+                                     tileRows: Range<Int>, y: UnsafeMutablePointer<Float>, threads: Int) {
     let ho = g.outHeight, wo = g.outWidth, cout = g.cout
     let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
     let tiles = tileRows.count * tilesAcross
-    let plane = channels.count * tiles
     let rowWidth = 4 * tilesAcross
     parallelFor(channels.count, threads: threads, minChunk: minChunk(itemCost: tileRows.count * 6 * rowWidth * 2)) { locals in
         // Scratch: the six rows of M after the horizontal A^T, 4 values per tile.

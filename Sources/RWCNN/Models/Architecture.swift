@@ -3,8 +3,15 @@ public struct Layer: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         /// Convolution with "same" padding (kernel / 2), stride 1, followed by ReLU.
         case conv(kernel: Int)
-        /// Max pooling, no padding, floor mode.
+        /// Pooling (max or average, see `pooling`), no padding, floor mode.
         case pool(kernel: Int, stride: Int)
+    }
+    /// What a pool layer takes of its window; `.max` for convs (unused).
+    public enum Pooling: String, CaseIterable, Sendable {
+        /// The largest value (with argmax switches for the decoder).
+        case max
+        /// The mean (Gatys et al. and He et al. synthesise with it).
+        case avg
     }
     /// VGG-style name: conv<block>_<i> or pool<block>.
     public var name: String
@@ -14,6 +21,8 @@ public struct Layer: Equatable, Sendable {
     /// Index of this layer's module in torchvision's `features` Sequential
     /// (conv, ReLU and pool are separate modules there).
     public var torchIndex: Int
+    /// Max or average, for pool layers.
+    public var pooling: Pooling = .max
 
     public var isConv: Bool { if case .conv = kind { return true } else { return false } }
     public var kernel: Int {
@@ -53,7 +62,11 @@ public struct Layer: Equatable, Sendable {
 /// - `64` is a conv with 64 output channels and a 3x3 kernel; `64k5` uses a
 ///   5x5 kernel (odd sizes only, padding k/2 keeps the spatial size).
 /// - `M` is a 2x2 max pool with stride 2; `M3` is 3x3 with stride 3;
-///   `M3s2` is 3x3 with stride 2.
+///   `M3s2` is 3x3 with stride 2. (`P` is a synonym of `M`.)
+/// - `A`, `A3`, `A3s2`: the same geometry with average pooling.
+/// - Presets `vgg16-avg` and `vgg19-avg` are VGG16/19 with every max pool
+///   an average pool (the synthesis papers' choice); the weights of a
+///   preset and its `-avg` twin are the same draw for a seed.
 ///
 /// Layers are named as in VGG: the block number starts at 1 and grows after
 /// each pool; convs within a block count from 1 (`conv2_1`), the pool that
@@ -70,6 +83,8 @@ public struct Architecture: Equatable, Sendable {
     public static let presets: [String: String] = [
         "vgg16": "64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M",
         "vgg19": "64,64,M,128,128,M,256,256,256,256,M,512,512,512,512,M,512,512,512,512,M",
+        "vgg16-avg": "64,64,A,128,128,A,256,256,256,A,512,512,512,A,512,512,512,A",
+        "vgg19-avg": "64,64,A,128,128,A,256,256,256,256,A,512,512,512,512,A,512,512,512,512,A",
     ]
 
     /// The spec as given (a preset name or a custom text spec).
@@ -103,8 +118,9 @@ public struct Architecture: Equatable, Sendable {
         }
         for token in tokens.map(String.init) {
             if let pool = try Architecture.parsePool(token) {
-                layers.append(Layer(name: "pool\(block)", kind: .pool(kernel: pool.0, stride: pool.1),
-                                    inChannels: channels, outChannels: channels, torchIndex: torchIndex))
+                layers.append(Layer(name: "pool\(block)", kind: .pool(kernel: pool.k, stride: pool.s),
+                                    inChannels: channels, outChannels: channels, torchIndex: torchIndex,
+                                    pooling: pool.pooling))
                 torchIndex += 1
                 block += 1
                 convInBlock = 0
@@ -129,7 +145,7 @@ public struct Architecture: Equatable, Sendable {
     private static func parseConv(_ token: String) throws -> (Int, Int) {
         let parts = token.lowercased().split(separator: "k", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let c = Int(parts[0]), c >= 1, c <= 8192 else {
-            throw RWCNNError.argument("bad spec token \"\(token)\": expected a conv like 64 or 64k5 (channels 1...8192) or a pool like M, M3, M3s2")
+            throw RWCNNError.argument("bad spec token \"\(token)\": expected a conv like 64 or 64k5 (channels 1...8192) or a pool like M, M3, M3s2 (max) or A, A3, A3s2 (average)")
         }
         var k = 3
         if parts.count == 2 {
@@ -141,13 +157,14 @@ public struct Architecture: Equatable, Sendable {
         return (c, k)
     }
 
-    private static func parsePool(_ token: String) throws -> (Int, Int)? {
-        guard let first = token.first, first == "M" || first == "m" || first == "P" || first == "p" else { return nil }
+    private static func parsePool(_ token: String) throws -> (k: Int, s: Int, pooling: Layer.Pooling)? {
+        guard let first = token.lowercased().first, "mpa".contains(first) else { return nil }
+        let pooling: Layer.Pooling = first == "a" ? .avg : .max
         let rest = token.dropFirst().lowercased()
-        if rest.isEmpty { return (2, 2) }
+        if rest.isEmpty { return (2, 2, pooling) }
         let parts = rest.split(separator: "s", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let k = Int(parts[0]), (1...16).contains(k) else {
-            throw RWCNNError.argument("bad pool token \"\(token)\": use M, M<k> or M<k>s<stride> with k in 1...16")
+            throw RWCNNError.argument("bad pool token \"\(token)\": use M, M<k> or M<k>s<stride> (max) or A, A<k>, A<k>s<stride> (average) with k in 1...16")
         }
         var s = k
         if parts.count == 2 {
@@ -156,7 +173,7 @@ public struct Architecture: Equatable, Sendable {
             }
             s = ss
         }
-        return (k, s)
+        return (k, s, pooling)
     }
 
     public var layerNames: [String] { layers.map(\.name) }

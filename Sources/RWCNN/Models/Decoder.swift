@@ -19,7 +19,9 @@ extension Model {
 
     /// Images from features, given the trace of the encoder pass that made
     /// them (unpool sizes and switches). Returns the raw decoder output.
+    /// Non-finite features are `.argument`.
     public func decode(_ features: Tensor, trace: EncoderTrace) throws -> Tensor {
+        try checkFinite(features, what: "features")
         let f = try batched(features)
         try check(trace: trace, features: f.shape)
         return try decodeKeeping(f, trace: trace, keep: false).output
@@ -30,7 +32,8 @@ extension Model {
     /// the encoder's trace and is an error here (use `reconstruct`).
     public func decode(_ features: Tensor) throws -> Tensor {
         let f = try batched(features)
-        guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv }) else {
+        try checkFinite(f, what: "features")
+        guard config.unpool != .switches || !encoderLayers.contains(where: { !$0.isConv && $0.pooling == .max }) else {
             throw RWCNNError.argument("decoding with unpool mode 'switches' needs the encoder's pooling switches; reconstruct from the images instead, or use unpool 'nearest' or 'zeros'")
         }
         let trace = try inferredTrace(featureShape: f.shape)
@@ -73,7 +76,10 @@ extension Model {
     }
 
     /// One decoder pass; with `keep` the activations are kept for `decoderBackward`.
-    func decodeKeeping(_ features: Tensor, trace: EncoderTrace, keep: Bool) throws -> (output: Tensor, cache: DecoderCache) {
+    /// With a `workspace`, buffers come from it; without `keep`, each
+    /// layer's input (but `features`) goes back to it once the layer has run.
+    func decodeKeeping(_ features: Tensor, trace: EncoderTrace, keep: Bool,
+                       workspace: Workspace? = nil) throws -> (output: Tensor, cache: DecoderCache) {
         var x = try batched(features)
         let expected = encoderLayers.last!.outChannels
         guard x.shape[1] == expected else {
@@ -85,28 +91,40 @@ extension Model {
         var cache = DecoderCache()
         let context = self.context
         let tied = config.decoder == .tied
+        var owned = false  // x is a buffer of this pass, not `features`
         for layer in network.decoder {
             if keep { cache.inputs.append(x) }
+            let y: Tensor
             switch layer {
             case .convTranspose(let conv):
                 let weight = try parameter(conv.weight)
-                x = try conv.forward(x, weight: weight, bias: conv.bias.flatMap { parameters[$0] },
+                y = try conv.forward(x, weight: weight, bias: conv.bias.flatMap { parameters[$0] },
                                      transformed: tied ? cachedTransform(layer: conv.index, transposed: true,
                                                                          input: x.shape, weight: weight,
                                                                          context: context) : nil,
-                                     context: context)
+                                     context: context, workspace: workspace)
             case .unpool(let unpool):
-                x = try unpool.forward(x, outputShape: trace.inputShapes[unpool.index],
-                                       switches: trace.switches[unpool.index], context: context)
+                y = try unpool.forward(x, outputShape: trace.inputShapes[unpool.index],
+                                       switches: trace.switches[unpool.index], context: context,
+                                       workspace: workspace)
             }
-            if keep { cache.outputs.append(x) }
+            if keep {
+                cache.outputs.append(y)
+            } else if owned {
+                workspace?.recycle(x)
+            }
+            x = y
+            owned = true
         }
         return (x, cache)
     }
 
     /// Gradients of a loss w.r.t. every decoder parameter, given the
     /// gradient at the decoder's output. Names as in `parameters`.
-    func decoderBackward(cache: DecoderCache, trace: EncoderTrace, gradOutput: Tensor) throws -> [String: Tensor] {
+    /// With a `workspace`, buffers come from it, and every gradient passed
+    /// down (`gradOutput` included) goes back to it once used.
+    func decoderBackward(cache: DecoderCache, trace: EncoderTrace, gradOutput: Tensor,
+                         workspace: Workspace? = nil) throws -> [String: Tensor] {
         var g = gradOutput
         var grads: [String: Tensor] = [:]
         let context = self.context
@@ -115,18 +133,22 @@ extension Model {
             case .convTranspose(let conv):
                 let r = try conv.backward(g, input: cache.inputs[step], output: cache.outputs[step],
                                           weight: parameter(conv.weight), needInputGradient: step > 0,
-                                          context: context)
+                                          context: context, workspace: workspace)
                 let name = encoderLayers[conv.index].name
                 grads["decoder.\(name).weight"] = r.weight
                 grads["decoder.\(name).bias"] = r.bias
-                if let gi = r.input { g = gi }
+                if let gi = r.input { workspace?.recycle(g); g = gi }
             case .unpool(let unpool):
                 if step > 0 {
-                    g = try unpool.backwardData(g, inputShape: cache.inputs[step].shape,
-                                                switches: trace.switches[unpool.index], context: context)
+                    let gi = try unpool.backwardData(g, inputShape: cache.inputs[step].shape,
+                                                     switches: trace.switches[unpool.index], context: context,
+                                                     workspace: workspace)
+                    workspace?.recycle(g)
+                    g = gi
                 }
             }
         }
+        workspace?.recycle(g)
         return grads
     }
 }

@@ -25,38 +25,69 @@ extension Model {
         try encodeWithTrace(images).features
     }
 
-    /// Features plus the trace the mirrored decoder needs.
+    /// Features plus the trace the mirrored decoder needs. Images must be
+    /// finite and in [0, 1] (`checkPixelValues`: NaN, infinities and 0..255
+    /// data are `.argument`).
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
-        let pass = try encoderForward(images, keep: false)
+        try checkPixelValues(images)
+        let x = try batched(images)
+        let pass = try plans.with(planKey(.encode, x)) { ws in try encoderForward(x, keep: false, workspace: ws) }
         return (pass.features, pass.trace)
+    }
+
+    /// The plan key of `job` for a batch `x` [N, C, H, W].
+    func planKey(_ job: PlanKey.Job, _ x: Tensor) -> PlanKey {
+        PlanKey(job: job, batch: x.shape[0], height: x.shape[2], width: x.shape[3])
     }
 
     /// One encoder pass over `images` [N, C, H, W] (or [C, H, W]) in [0, 1].
     /// With `keep`, every layer's output is kept, for `encoderBackwardData`.
-    func encoderForward(_ images: Tensor, keep: Bool) throws -> EncoderActivations {
+    /// `through`: stop after this encoder layer (default: the cut).
+    func encoderForward(_ images: Tensor, keep: Bool, through last: Int? = nil) throws -> EncoderActivations {
+        try encoderForward(images, keep: keep, through: last, workspace: nil)
+    }
+
+    /// `encoderForward(_:keep:through:)` with its buffers from `workspace`
+    /// when given: without `keep`, each layer's input goes back to it as soon
+    /// as the layer has run (the caller's images never do).
+    func encoderForward(_ images: Tensor, keep: Bool, through last: Int? = nil,
+                        workspace: Workspace?) throws -> EncoderActivations {
         var x = try batched(images)
         guard x.shape[1] == architecture.inputChannels else {
             throw RWCNNError.argument("images have \(x.shape[1]) channels; the model expects \(architecture.inputChannels)")
         }
         let context = self.context
-        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
-        if config.normalizeInput { x = try imageNetNormalized(x) }
+        let stop = min(last ?? cutIndex, cutIndex)
+        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context,
+                               through: stop)
+        // Whether x is a buffer of this pass (not the caller's images).
+        var owned = false
+        if config.normalizeInput { x = try imageNetNormalized(x); owned = true }
         var pass = EncoderActivations()
-        for layer in network.encoder {
+        for layer in network.encoder.prefix(stop + 1) {
             pass.trace.inputShapes.append(x.shape)
+            let y: Tensor
             switch layer {
             case .conv(let conv):
                 let weight = try parameter(conv.weight)
-                x = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
+                y = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
                                      transformed: cachedTransform(layer: conv.index, transposed: false, input: x.shape,
                                                                   weight: weight, context: context),
-                                     context: context)
+                                     context: context, workspace: workspace)
             case .maxPool(let pool):
-                let pooled = try pool.forward(x, context: context)
-                x = pooled.output
+                let pooled = try pool.forward(x, context: context, workspace: workspace)
+                y = pooled.output
                 pass.trace.switches[pool.index] = pooled.switches
+            case .avgPool(let pool):
+                y = try pool.forward(x)
             }
-            if keep { pass.outputs.append(x) }
+            if keep {
+                pass.outputs.append(y)
+            } else if owned {
+                workspace?.recycle(x)
+            }
+            x = y
+            owned = true
         }
         pass.features = x
         return pass
@@ -68,9 +99,12 @@ extension Model {
     /// `backwardData` chain of every layer (max pool, ReLU, convolution),
     /// down to the pixels, through the ImageNet normalisation if the model
     /// has it. The weights are not differentiated. Image optimisation
-    /// (inversion, texture) is built on this pair.
-    func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: Tensor) throws -> Tensor {
-        guard pass.outputs.count == network.encoder.count else {
+    /// (inversion, texture) is built on this pair. `gradAt[i]` (shaped like
+    /// layer i's output) is added to the running gradient when the chain
+    /// reaches layer i: the losses of shallower layers.
+    func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: Tensor,
+                             gradAt: [Int: Tensor] = [:]) throws -> Tensor {
+        guard !pass.outputs.isEmpty, pass.outputs.count == pass.trace.inputShapes.count else {
             throw RWCNNError.argument("the encoder pass was not run with keep: true")
         }
         guard gradFeatures.shape == pass.features.shape else {
@@ -78,7 +112,17 @@ extension Model {
         }
         let context = self.context
         var g = gradFeatures
-        for (i, layer) in network.encoder.enumerated().reversed() {
+        for (i, layer) in network.encoder.prefix(pass.outputs.count).enumerated().reversed() {
+            if let extra = gradAt[i] {
+                guard extra.shape == pass.outputs[i].shape else {
+                    throw RWCNNError.argument("gradient at layer \(i) has shape \(extra.shape), its output \(pass.outputs[i].shape)")
+                }
+                g.data.withUnsafeMutableBufferPointer { gp in
+                    extra.data.withUnsafeBufferPointer { ep in
+                        for j in 0..<gp.count { gp[j] += ep[j] }
+                    }
+                }
+            }
             let inputShape = pass.trace.inputShapes[i]
             switch layer {
             case .conv(let conv):
@@ -87,6 +131,8 @@ extension Model {
             case .maxPool(let pool):
                 g = try pool.backwardData(g, switches: pass.trace.switches[pool.index] ?? [], inputShape: inputShape,
                                           context: context)
+            case .avgPool(let pool):
+                g = try pool.backwardData(g, inputShape: inputShape)
             }
         }
         if config.normalizeInput {
@@ -132,8 +178,9 @@ extension Model {
     /// Checks the input size (clear errors for inputs too small for the
     /// pools) and estimates the largest working set of an encoder/decoder
     /// pass: three activations of the widest layer plus one image's im2col.
-    func checkWorkingMemory(batch: Int, height: Int, width: Int, context: ExecutionContext) throws {
-        let shapes = try architecture.shapes(height: height, width: width, through: cutIndex)
+    func checkWorkingMemory(batch: Int, height: Int, width: Int, context: ExecutionContext,
+                            through last: Int? = nil) throws {
+        let shapes = try architecture.shapes(height: height, width: width, through: last ?? cutIndex)
         var worst = 0.0
         var inShape = [architecture.inputChannels, height, width]
         for (layer, s) in zip(encoderLayers, shapes) {

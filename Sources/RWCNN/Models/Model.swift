@@ -31,6 +31,8 @@ public final class Model: @unchecked Sendable {
     public var executionContext: ExecutionContext? = nil
     /// Winograd weights of the fixed filters, reused across calls.
     let transforms = TransformCache()
+    /// Planned workspaces by job and size, reused across calls and steps.
+    let plans = PlanPool()
     /// The encoder and decoder as typed layers, built once.
     let network: Network
 
@@ -93,8 +95,14 @@ public final class Model: @unchecked Sendable {
     /// Returns the raw decoder output [N, C, H, W]; random decoders give an
     /// arbitrary scale and colour (see `displayNormalize`).
     public func reconstruct(_ images: Tensor) throws -> Tensor {
-        let (features, trace) = try encodeWithTrace(images)
-        return try decode(features, trace: trace)
+        let x = try batched(images)
+        return try plans.with(planKey(.reconstruct, x)) { ws in
+            let pass = try encoderForward(x, keep: false, workspace: ws)
+            let output = try decodeKeeping(pass.features, trace: pass.trace, keep: false, workspace: ws).output
+            ws.recycle(pass.features)
+            for s in pass.trace.switches.values { ws.recycle(s) }
+            return output
+        }
     }
 
     /// Replaces named weights (loading a file, training). Shapes must match.

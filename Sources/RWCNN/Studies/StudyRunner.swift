@@ -140,7 +140,8 @@ public enum Study {
             let shape = try arch.featureShape(at: run.config.cut, height: settings.crop, width: settings.crop)
             outputs = try resolutionBaseline(data.crops, height: shape[1], width: shape[2])
         case .random, .tied:
-            outputs = displayNormalize(try reconstructAll(Model(config: run.config), data.crops, batch: settings.batchSize))
+            let model = try Model(config: run.config)
+            outputs = model.forDisplay(try reconstructAll(model, data.crops, batch: settings.batchSize))
         case .trained:
             let model = try Model(config: run.config)
             var o = data.options
@@ -155,7 +156,7 @@ public enum Study {
                 if p.kind == .warning { return .proceed }
                 return report(.training(p))
             }
-            outputs = clampedToUnit(try reconstructAll(model, data.crops, batch: settings.batchSize))
+            outputs = model.forDisplay(try reconstructAll(model, data.crops, batch: settings.batchSize))
         case .theory:
             throw RWCNNError.internal("theory run without a layer size")
         }

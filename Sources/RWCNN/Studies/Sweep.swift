@@ -196,7 +196,7 @@ public struct Sweep: Sendable {
             skipped = r.skipped.count
         } else {
             let held = try heldOutCrops(options: run.train)
-            metrics = try model.evaluate(held.crops, batchSize: run.train.batchSize, normalize: true)
+            metrics = try model.evaluate(held.crops, batchSize: run.train.batchSize, rule: .normalize)
             skipped = held.skipped.count
         }
         if let decoderPath { try model.save(path: decoderPath, includeEncoder: false) }

@@ -4,6 +4,8 @@
 /// index in `names`; a new value goes at the end.
 public enum Vocabulary: Int, CaseIterable, Sendable {
     case distribution = 0, scaleRule = 1, unpoolMode = 2, decoderMode = 3, optimizer = 4, progressKind = 5
+    // image synthesis
+    case synthesisOptimizer = 6, synthesisStart = 7, featureNormalization = 8, gramNormalization = 9
 
     /// What the C header calls the enum, for messages.
     public var cName: String {
@@ -14,6 +16,10 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
         case .decoderMode: return "rwcnn_decoder_mode"
         case .optimizer: return "rwcnn_optimizer"
         case .progressKind: return "rwcnn_progress_kind"
+        case .synthesisOptimizer: return "rwcnn_synthesis_optimizer"
+        case .synthesisStart: return "rwcnn_synthesis_start"
+        case .featureNormalization: return "rwcnn_feature_normalization"
+        case .gramNormalization: return "rwcnn_gram_normalization"
         }
     }
 
@@ -26,6 +32,10 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
         case .decoderMode: return DecoderMode.allCases.map(\.rawValue)
         case .optimizer: return OptimizerKind.allCases.map(\.rawValue)
         case .progressKind: return ["step", "eval", "warning"]
+        case .synthesisOptimizer: return SynthesisOptimizer.allCases.map(\.rawValue)
+        case .synthesisStart: return SynthesisStart.allCases.map(\.rawValue)
+        case .featureNormalization: return FeatureLossNormalization.allCases.map(\.rawValue)
+        case .gramNormalization: return GramNormalization.allCases.map(\.rawValue)
         }
     }
 
@@ -54,4 +64,27 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
 extension ScaleRule {
     /// The scale rules' names in C number order (`fixed` carries its std).
     public static let names = ["he", "glorot", "fixed"]
+}
+
+extension ScaleRule {
+    /// This rule's name in `names` ("he", "glorot" or "fixed").
+    public var name: String {
+        switch self {
+        case .he: return "he"
+        case .glorot: return "glorot"
+        case .fixed: return "fixed"
+        }
+    }
+
+    /// The standard deviation of a `.fixed` rule, nil for the others.
+    public var fixedStd: Double? {
+        if case .fixed(let s) = self { return s }
+        return nil
+    }
+}
+
+extension WeightInit {
+    /// The standard deviation a fixed scale rule takes when none is given
+    /// (the C struct's `std`, Python's `std=None`, the CLI's `--scale fixed`).
+    public static let defaultFixedStd = 0.01
 }

@@ -2,7 +2,7 @@
 // features, with its gradient with respect to the features.
 
 /// How `featureLoss` normalises the squared error.
-public enum FeatureLossNormalization: String, CaseIterable {
+public enum FeatureLossNormalization: String, CaseIterable, Sendable {
     /// Mean over elements: sum((F - T)^2) / count (the engine's MSE).
     case mean
     /// Relative to the target's energy: sum((F - T)^2) / sum(T^2), as in

@@ -22,7 +22,7 @@
 // or k = w / (M C^2) (gatys), using that D_n is symmetric.
 
 /// How `gramLoss` normalises each layer's squared Gram error (see the file comment).
-public enum GramNormalization: String, CaseIterable {
+public enum GramNormalization: String, CaseIterable, Sendable {
     /// sum ||G - A||^2 / sum ||A||^2: the relative error, invariant to the
     /// features' scale. The default.
     case scaled

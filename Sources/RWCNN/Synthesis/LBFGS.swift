@@ -101,6 +101,8 @@ public struct LBFGSProgress {
     public var value: Double
     /// Largest (projected) gradient component.
     public var gradientNorm: Double
+    /// The accepted point (shares storage with the run's until it changes).
+    public var x: [Float] = []
 }
 
 /// The outcome of `lbfgsMinimize`.
@@ -218,7 +220,7 @@ private struct LBFGSRun {
             values.append(f)
             let gradientNorm = projectedGradientNorm()
             if let report = onIteration,
-               !report(LBFGSProgress(iteration: iterations, evaluations: evaluations, value: f, gradientNorm: gradientNorm)) {
+               !report(LBFGSProgress(iteration: iterations, evaluations: evaluations, value: f, gradientNorm: gradientNorm, x: x)) {
                 return result(.stopped)
             }
             if gradientNorm <= options.gradientTolerance { return result(.gradientTolerance) }

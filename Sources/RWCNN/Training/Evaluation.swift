@@ -8,10 +8,11 @@ func evaluationCrops(_ images: [Tensor], crop: Int, resizeWhole: Bool) throws ->
 
 extension Model {
     /// Reconstruction quality on a batch of images [N, C, H, W], in chunks of
-    /// `batchSize`. Outputs are clamped to [0, 1] first; with `normalize`
-    /// each output is display-normalised instead (for random decoders, whose
-    /// scale is arbitrary).
-    public func evaluate(_ images: Tensor, batchSize: Int = 8, normalize: Bool = false) throws -> EvalMetrics {
+    /// `batchSize`. Outputs are mapped to [0, 1] by `rule` first (default:
+    /// the model's `displayRule`, clamping for a trained decoder and display
+    /// normalisation for random and tied ones, whose scale is arbitrary).
+    public func evaluate(_ images: Tensor, batchSize: Int = 8, rule: DisplayRule? = nil) throws -> EvalMetrics {
+        let rule = rule ?? displayRule
         let all = try batched(images)
         let n = all.shape[0]
         var mse = 0.0, psnr = 0.0, ssim = 0.0
@@ -20,7 +21,7 @@ extension Model {
             let count = min(batchSize, n - start)
             let chunk = try Tensor.stack((start..<(start + count)).map { try all.item($0) })
             var out = try reconstruct(chunk)
-            out = normalize ? displayNormalize(out) : clampedToUnit(out)
+            out = rule.apply(out)
             for j in 0..<count {
                 let a = try out.item(j), b = try chunk.item(j)
                 mse += try Metrics.mse(a, b)

@@ -33,9 +33,12 @@ struct Optimizer {
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), mom = Float(momentum)
         let c1 = Float(1 - pow(beta1, t)), c2 = Float(1 - pow(beta2, t))
         for name in gradients.keys.sorted() {
-            guard let g = gradients[name], var w = parameters[name] else { continue }
-            var m = state.first[name] ?? Tensor(checkedZeros: w.shape)
-            var v = state.second[name] ?? Tensor(checkedZeros: w.shape)
+            // Taken out of their dictionaries while updated, so each buffer is
+            // uniquely held and changes in place (no copy of any weight or moment).
+            guard let g = gradients[name], var w = parameters.removeValue(forKey: name) else { continue }
+            var m = state.first.removeValue(forKey: name) ?? Tensor(checkedZeros: w.shape)
+            var v = kind == .adam ? state.second.removeValue(forKey: name) ?? Tensor(checkedZeros: w.shape)
+                                  : Tensor(checkedZeros: [1])
             let n = w.count
             w.data.withUnsafeMutableBufferPointer { wp in
                 g.data.withUnsafeBufferPointer { gp in

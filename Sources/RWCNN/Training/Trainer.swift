@@ -94,12 +94,16 @@ extension Model {
                 try saveCheckpoint()  // a failing batch source loses nothing already trained
                 throw error
             }
-            let grads: [String: Tensor]
-            (loss, grads) = try reconstructionLossAndGradients(batch)
-            guard loss.isFinite else {
-                throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
+            // The step's plan: every activation and gradient buffer is reused from the previous step.
+            loss = try plans.with(planKey(.trainStep, batch)) { ws in
+                let (loss, grads) = try lossAndGradients(batch, workspace: ws)
+                guard loss.isFinite else {
+                    throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
+                }
+                optimizer.step(parameters: &parameters, gradients: grads)
+                for g in grads.values { ws.recycle(g) }
+                return loss
             }
-            optimizer.step(parameters: &parameters, gradients: grads)
             step += 1
 
             let elapsed = monotonicSeconds() - started

@@ -24,18 +24,20 @@ from ._lib import LibraryNotFoundError
 from ._version import __version__
 from .errors import (ArgumentError, BufferTooSmallError, CancelledError, Error, FileError, FormatError, InternalError,
                      OutOfMemoryError)
-from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, save_image
+from .image import display_normalize, encode_png, image_size, load_image, load_image_bytes, resize_crop, save_image
 from .metrics import colour_ssim, mse, psnr, ssim
 from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
 from .trace import Trace  # issue 9: encode now, decode later
+from .synthesis import SynthesisProgress, SynthesisResult, invert, style, texture
 
 __all__ = [
     "Model", "TrainOptions", "TrainProgress", "TrainResult",
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
-    "display_normalize", "to_uint8_hwc",
+    "display_normalize", "resize_crop", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim",
     "study", "report", "Trace",
+    "invert", "texture", "style", "SynthesisResult", "SynthesisProgress",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",

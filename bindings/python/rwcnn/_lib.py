@@ -77,6 +77,20 @@ RWCNN_PROGRESS_STEP = 0
 RWCNN_PROGRESS_EVAL = 1
 RWCNN_PROGRESS_WARNING = 2
 
+# image synthesis (invert, texture, style)
+RWCNN_ENUM_SYNTHESIS_OPTIMIZER = 6
+RWCNN_ENUM_SYNTHESIS_START = 7
+RWCNN_ENUM_FEATURE_NORMALIZATION = 8
+RWCNN_ENUM_GRAM_NORMALIZATION = 9
+RWCNN_SYNTHESIS_ADAM = 0
+RWCNN_SYNTHESIS_LBFGS = 1
+RWCNN_START_NOISE = 0
+RWCNN_START_CONTENT = 1
+RWCNN_FEATURE_MEAN = 0
+RWCNN_FEATURE_RELATIVE = 1
+RWCNN_GRAM_SCALED = 0
+RWCNN_GRAM_GATYS = 1
+
 # C enums are int-sized on every ABI rwcnn supports.
 c_enum = c_int
 
@@ -201,12 +215,77 @@ class TrainResult(Structure):
     ]
 
 
+# image synthesis
+
+
+class SynthesisProgress(Structure):
+    """rwcnn_synthesis_progress"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("step", c_size_t),
+        ("steps", c_size_t),
+        ("scale", c_size_t),
+        ("scales", c_size_t),
+        ("loss", c_double),
+        ("seconds", c_double),
+        ("image", POINTER(c_float)),
+        ("n", c_size_t),
+        ("channels", c_size_t),
+        ("height", c_size_t),
+        ("width", c_size_t),
+    ]
+
+
+#: int (*rwcnn_synthesis_progress_fn)(const rwcnn_synthesis_progress *progress, void *user)
+SynthesisProgressFn = CFUNCTYPE(c_int, POINTER(SynthesisProgress), c_void_p)
+
+
+class SynthesisOptions(Structure):
+    """rwcnn_synthesis_options"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("steps", c_size_t),
+        ("optimizer", c_enum),
+        ("learning_rate", c_double),
+        ("clamp", c_int),
+        ("scales", c_size_t),
+        ("scale_factor", c_double),
+        ("seed", c_uint64),
+        ("start", c_enum),
+        ("tv_weight", c_double),
+        ("tv_beta", c_double),
+        ("alpha_weight", c_double),
+        ("alpha", c_double),
+        ("feature_normalization", c_enum),
+        ("gram_normalization", c_enum),
+        ("progress", SynthesisProgressFn),
+        ("user", c_void_p),
+        ("losses", POINTER(c_double)),
+        ("losses_capacity", c_size_t),
+    ]
+
+
+class SynthesisResult(Structure):
+    """rwcnn_synthesis_result"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("steps_done", c_size_t),
+        ("start_loss", c_double),
+        ("final_loss", c_double),
+        ("seconds", c_double),
+        ("losses_written", c_size_t),
+    ]
+
+
 #: The struct mirrors by C type name (used by the layout test).
 STRUCTS = {
     "rwcnn_model_config": ModelConfig,
     "rwcnn_progress": Progress,
     "rwcnn_train_options": TrainOptions,
     "rwcnn_train_result": TrainResult,
+    "rwcnn_synthesis_progress": SynthesisProgress,
+    "rwcnn_synthesis_options": SynthesisOptions,
+    "rwcnn_synthesis_result": SynthesisResult,
 }
 
 # ---- prototypes --------------------------------------------------------------
@@ -296,6 +375,23 @@ PROTOTYPES = {
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
     "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
+    # front-end helpers
+    "rwcnn_image_resize_crop": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                           c_float_p, c_size_t]),
+    "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
+    # image synthesis
+    "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
+    "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
+                                c_double, POINTER(SynthesisOptions), c_float_p, c_size_t,
+                                POINTER(SynthesisResult)]),
+    "rwcnn_texture": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                 POINTER(c_char_p), c_double_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                 POINTER(SynthesisOptions), c_float_p, c_size_t,
+                                 POINTER(SynthesisResult)]),
+    "rwcnn_style": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_float_p,
+                               c_size_t, c_size_t, c_size_t, c_char_p, c_double, POINTER(c_char_p),
+                               c_double_p, c_size_t, POINTER(SynthesisOptions), c_float_p, c_size_t,
+                               POINTER(SynthesisResult)]),
 }
 
 # ---- lookup --------------------------------------------------------------------

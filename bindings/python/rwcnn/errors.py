@@ -4,16 +4,20 @@ Every failure of the C library arrives as an ``rwcnn_status``; the binding
 raises the matching subclass of :class:`Error`, whose message is the
 library's ``rwcnn_last_error()`` text and whose ``status`` is the code:
 
-=============================  ===========================  =====================
-status                         exception                    also an instance of
-=============================  ===========================  =====================
-RWCNN_ERR_ARGUMENT (1)         :class:`ArgumentError`       ``ValueError``
-RWCNN_ERR_IO (2)               :class:`FileError`           ``OSError``
-RWCNN_ERR_FORMAT (3)           :class:`FormatError`         ``ValueError``
-RWCNN_ERR_OUT_OF_MEMORY (4)    :class:`OutOfMemoryError`    ``MemoryError``
-RWCNN_ERR_CANCELLED (5)        :class:`CancelledError`
-RWCNN_ERR_INTERNAL (6)         :class:`InternalError`
-=============================  ===========================  =====================
+==============================  ============================  ======================
+status                          exception                     also an instance of
+==============================  ============================  ======================
+RWCNN_ERR_ARGUMENT (1)          :class:`ArgumentError`        ``ValueError``
+RWCNN_ERR_IO (2)                :class:`FileError`            ``OSError``
+RWCNN_ERR_FORMAT (3)            :class:`FormatError`          ``ValueError``
+RWCNN_ERR_OUT_OF_MEMORY (4)     :class:`OutOfMemoryError`     ``MemoryError``
+RWCNN_ERR_CANCELLED (5)         :class:`CancelledError`
+RWCNN_ERR_INTERNAL (6)          :class:`InternalError`
+RWCNN_ERR_BUFFER_TOO_SMALL (7)  :class:`BufferTooSmallError`  :class:`ArgumentError`
+==============================  ============================  ======================
+
+``STATUS_NAMES`` mirrors ``rwcnn_status_name()``; tests/test_front_end.py
+fails when it and the header's pinned values drift apart.
 
 Arguments the binding rejects itself (wrong dtype, wrong number of
 dimensions, unknown option names) raise :class:`ArgumentError` too.

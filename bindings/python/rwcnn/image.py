@@ -16,7 +16,7 @@ from ._arrays import FloatArray, as_image, as_images, restore
 from .errors import ArgumentError
 
 __all__ = ["load_image", "load_image_bytes", "save_image", "encode_png", "display_normalize",
-           "image_size"]
+           "image_size", "resize_crop"]
 
 #: Images above this many pixels are not allocated before the library has
 #: checked them against its own pixel limit (64 megapixels, see rwcnn.h).
@@ -133,3 +133,23 @@ def display_normalize(images: Any) -> FloatArray:
     n, c, h, w = a.shape
     _lib.lib().rwcnn_display_normalize(_lib.float_ptr(a), n, c, h, w)
     return restore(a, batched)
+
+
+def resize_crop(images: Any, size: int) -> FloatArray:
+    """Resizes each image so that its shorter side is `size` (antialiased
+    triangle filter, the longer side to round(long * size / short)) and
+    crops the central size x size square: what ``rwcnn reconstruct --size``
+    and the C example do to a photo (rwcnn_image_resize_crop), pixel for
+    pixel. Takes one image or a batch in any accepted form (float CHW/NCHW
+    in [0, 1], uint8 HWC/NHWC); returns float32 CHW / NCHW."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= int(size) <= 65536:
+        raise ArgumentError("size must be an integer in 1 ... 65536, got %r" % (size,))
+    side = int(size)
+    a, batched = as_images(images)
+    n, c, h, w = a.shape
+    out = np.empty((n, c, side, side), np.float32)
+    f = _lib.lib().rwcnn_image_resize_crop
+    for i in range(n):
+        item = np.ascontiguousarray(a[i])
+        f(_lib.float_ptr(item), c, h, w, side, _lib.float_ptr(out[i]), c * side * side)
+    return restore(out, batched)

@@ -97,9 +97,9 @@ def _real(value: Any, what: str) -> float:
 
 
 def _encoder_input(images: Any) -> Tuple[FloatArray, bool]:
-    """Images for the encoder, with the mistakes that would otherwise pass
-    silently refused: a channels-last float array, non-finite values, and
-    0..255 data in a float array."""
+    """Images for the encoder, a channels-last float array refused with the
+    layout rule (the library itself refuses non-finite values and 0..255
+    data in a float array, for every binding)."""
     raw = images if isinstance(images, np.ndarray) else None
     x, batched = as_images(images)
     floating = raw is None or raw.dtype.kind == "f"
@@ -109,12 +109,6 @@ def _encoder_input(images: Any) -> Tuple[FloatArray, bool]:
             "images: float arrays are channels-first (C x H x W or N x C x H x W), but this one "
             "of shape %s looks channels-last; use a.transpose(2, 0, 1) (or (0, 3, 1, 2) for a "
             "batch), or pass uint8 H x W x C" % (raw.shape,))
-    if not np.isfinite(x).all():
-        raise ArgumentError("images contain NaN or infinite values")
-    if floating and x.size and float(x.max()) > 1.5:
-        raise ArgumentError(
-            "images: float values must lie in [0, 1], but this array reaches %g (0..255 data? "
-            "divide it by 255 or pass it as uint8)" % float(x.max()))
     return x, batched
 
 
@@ -169,6 +163,21 @@ class TrainOptions:
     seed: Optional[int] = None
     eval_every: Optional[int] = None
     checkpoint_every: Optional[int] = None
+
+    @classmethod
+    def defaults(cls) -> "TrainOptions":
+        """The library's defaults (rwcnn_train_options_init, the one place
+        they live) with every field filled in; eval_data and checkpoint stay
+        None (no held-out folder: a seeded split of the data; no
+        checkpoint)."""
+        o = _lib.TrainOptions()
+        _lib.lib().rwcnn_train_options_init(ctypes.byref(o))
+        return cls(eval_data=None, steps=o.steps, batch=o.batch, crop=o.crop, lr=o.learning_rate,
+                   checkpoint=None, resume=bool(o.resume), eval_fraction=o.eval_fraction,
+                   short_side=o.short_side, resize_whole=bool(o.resize_whole), flip=bool(o.flip),
+                   optimizer=_name(_table("OPTIMIZERS"), o.optimizer), momentum=o.momentum,
+                   betas=(o.beta1, o.beta2), epsilon=o.epsilon, weight_decay=o.weight_decay,
+                   seed=o.seed, eval_every=o.eval_every, checkpoint_every=o.checkpoint_every)
 
 
 
@@ -318,7 +327,10 @@ class _TrainState:
 
 class Model:
     """A random-weight CNN encoder up to the layer `cut` and its mirrored
-    decoder (see rwcnn.h for the meaning of every option).
+    decoder (see rwcnn.h for the meaning of every option). An argument left
+    at None takes the library's default (rwcnn_model_config_init; see
+    :meth:`defaults`): vgg16 cut at pool2, He-scaled normal weights, seed 0,
+    switches unpooling, a random decoder.
 
     Args:
         arch: "vgg16", "vgg19" or a spec such as "64,M,128k5,M" (a number is a
@@ -329,9 +341,10 @@ class Model:
             alias such as "relu4_2", "block4_conv2" or "features.22" works too.
         width: channel multiplier.
         kernel_size: odd kernel size for every conv, None keeps the arch's.
-        init: weight distribution: "normal", "uniform", "laplace", "logistic".
+        distribution: weight distribution: "normal", "uniform", "laplace",
+            "logistic" (``init=`` is a deprecated alias).
         scale: "he" (sqrt(2/fan_in)), "glorot" or "fixed" (uses `std`).
-        std: standard deviation for scale="fixed" (None: 0.01).
+        std: standard deviation for scale="fixed".
         mean: mean of the weight draws.
         seed: the same config and seed give the same weights, bit for bit.
         unpool: "switches" (the pool's argmax), "nearest" or "zeros".
@@ -349,39 +362,70 @@ class Model:
 
     _handle = None
 
-    def __init__(self, arch: str = "vgg16", cut: str = "pool2", width: float = 1.0,
-                 kernel_size: Optional[int] = None, init: str = "normal", scale: str = "he",
-                 std: Optional[float] = None, mean: float = 0.0, seed: int = 0,
-                 unpool: str = "switches", decoder: str = "random",
-                 normalize_input: bool = False) -> None:
+    def __init__(self, arch: Optional[str] = None, cut: Optional[str] = None,
+                 width: Optional[float] = None, kernel_size: Optional[int] = None,
+                 distribution: Optional[str] = None, scale: Optional[str] = None,
+                 std: Optional[float] = None, mean: Optional[float] = None,
+                 seed: Optional[int] = None, unpool: Optional[str] = None,
+                 decoder: Optional[str] = None, normalize_input: Optional[bool] = None,
+                 **deprecated: Any) -> None:
         self._setup(None)
+        if "init" in deprecated:     # the old name of `distribution`
+            import warnings
+            warnings.warn("Model(init=...) is deprecated; use distribution=", DeprecationWarning,
+                          stacklevel=2)
+            if distribution is not None:
+                raise ArgumentError("pass distribution or its deprecated alias init, not both")
+            distribution = deprecated.pop("init")
+        if deprecated:
+            raise TypeError("Model() got unexpected keyword arguments: %s" % ", ".join(deprecated))
         L = _lib.lib()
         cfg = _lib.ModelConfig()
+        # Every field starts at the library's default (rwcnn_model_config_init,
+        # the one place defaults live); None leaves it there.
         L.rwcnn_model_config_init(ctypes.byref(cfg))
-        arch_b = _lib.encode_str(arch, "arch")
-        cut_b = _lib.encode_str(cut, "cut")
-        cfg.arch = arch_b
-        cfg.cut = cut_b
-        cfg.width = _real(width, "width")
-        if kernel_size is None:
-            cfg.kernel_size = 0
-        else:
+        keep = []   # bytes the struct points to, alive for the call
+        if arch is not None:
+            keep.append(_lib.encode_str(arch, "arch"))
+            cfg.arch = keep[-1]
+        if cut is not None:
+            keep.append(_lib.encode_str(cut, "cut"))
+            cfg.cut = keep[-1]
+        if width is not None:
+            cfg.width = _real(width, "width")
+        if kernel_size is not None:
             k = _size(kernel_size, "kernel_size", minimum=1)
             if k > 2 ** 31 - 1:
                 raise ArgumentError("kernel_size %d is too large" % k)
             cfg.kernel_size = k
-        cfg.distribution = _choice(_table("DISTRIBUTIONS"), init, "init")
-        cfg.scale = _choice(_table("SCALE_RULES"), scale, "scale")
-        if std is not None:          # None: the library's default (0.01)
+        if distribution is not None:
+            cfg.distribution = _choice(_table("DISTRIBUTIONS"), distribution, "distribution")
+        if scale is not None:
+            cfg.scale = _choice(_table("SCALE_RULES"), scale, "scale")
+        if std is not None:
             cfg.std = _real(std, "std")
-        cfg.mean = _real(mean, "mean")
-        cfg.seed = _u64(seed, "seed")
-        cfg.unpool = _choice(_table("UNPOOL_MODES"), unpool, "unpool")
-        cfg.decoder = _choice(_table("DECODER_MODES"), decoder, "decoder")
-        cfg.normalize_input = 1 if normalize_input else 0
+        if mean is not None:
+            cfg.mean = _real(mean, "mean")
+        if seed is not None:
+            cfg.seed = _u64(seed, "seed")
+        if unpool is not None:
+            cfg.unpool = _choice(_table("UNPOOL_MODES"), unpool, "unpool")
+        if decoder is not None:
+            cfg.decoder = _choice(_table("DECODER_MODES"), decoder, "decoder")
+        if normalize_input is not None:
+            cfg.normalize_input = 1 if normalize_input else 0
         h = _lib.model_p()
         L.rwcnn_model_create(ctypes.byref(cfg), ctypes.byref(h))
         self._setup(h.value)
+
+    @staticmethod
+    def defaults() -> Dict[str, Any]:
+        """The library's default configuration (rwcnn_model_config_init), as
+        :attr:`config` would report it for ``Model()``; std is the value a
+        scale="fixed" model takes when none is given."""
+        cfg = _lib.ModelConfig()
+        _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
+        return _config_dict(cfg, keep_std=True)
 
     def _setup(self, handle: Optional[int]) -> None:
         self._lock = threading.Lock()
@@ -468,21 +512,7 @@ class Model:
             cfg = _lib.ModelConfig()
             _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
             _lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg))
-            scale = _name(_table("SCALE_RULES"), cfg.scale)
-            return {
-                "arch": cfg.arch.decode("utf-8"),
-                "cut": cfg.cut.decode("utf-8"),
-                "width": cfg.width,
-                "kernel_size": cfg.kernel_size or None,
-                "init": _name(_table("DISTRIBUTIONS"), cfg.distribution),
-                "scale": scale,
-                "std": cfg.std if scale == "fixed" else None,
-                "mean": cfg.mean,
-                "seed": cfg.seed,
-                "unpool": _name(_table("UNPOOL_MODES"), cfg.unpool),
-                "decoder": _name(_table("DECODER_MODES"), cfg.decoder),
-                "normalize_input": bool(cfg.normalize_input),
-            }
+            return _config_dict(cfg)
 
     @property
     def cut(self) -> str:
@@ -594,8 +624,6 @@ class Model:
         unpool="switches" and a pool before the cut needs the trace:
         ArgumentError."""
         f, batched = as_features(features)
-        if not np.isfinite(f).all():
-            raise ArgumentError("features contain NaN or infinite values")
         n, c, fh, fw = f.shape
         if trace is not None:
             if not isinstance(trace, Trace):
@@ -623,6 +651,17 @@ class Model:
             _lib.lib().rwcnn_model_reconstruct(h, _lib.float_ptr(x), n, c, hh, ww,
                                                _lib.float_ptr(out), out.size)
         return restore(out, batched)
+
+    def for_display(self, reconstructions: Any) -> FloatArray:
+        """Raw reconstructions of this model mapped to [0, 1] for viewing and
+        scoring by the library's rule (the CLI's): display-normalised for
+        random and tied decoders, whose scale is arbitrary; clamped for a
+        trained decoder. Returns a new float32 CHW / NCHW array."""
+        a, batched = as_images(reconstructions, "reconstructions")
+        n, c, hh, ww = a.shape
+        with self._use() as h:
+            _lib.lib().rwcnn_model_display(h, _lib.float_ptr(a), n, c, hh, ww)
+        return restore(a, batched)
 
     # -- pickling --
 
@@ -697,11 +736,8 @@ class Model:
 
         The options can come as a :class:`TrainOptions` (``options=``), as
         keyword arguments, or both (keywords that are not None win). Options
-        left at None take the library's defaults (rwcnn.h): steps 1000,
-        batch 8, crop 64, lr 1e-3, eval_fraction 0.2, short_side 0 (keep),
-        resize_whole False, flip True, optimizer "adam", momentum 0.9 (SGD),
-        betas (0.9, 0.999), epsilon 1e-8, weight_decay 0, seed 0,
-        eval_every 100, checkpoint_every 100.
+        left at None take the library's defaults (rwcnn_train_options_init;
+        :meth:`TrainOptions.defaults` lists them).
 
         Args:
             data: a folder of PNG and JPEG files (searched recursively); or
@@ -951,6 +987,23 @@ class Model:
         keep.append(fn)
         o.batch_fn = fn
         return feed
+def _config_dict(cfg: Any, keep_std: bool = False) -> Dict[str, Any]:
+    """A filled rwcnn_model_config as Model's keyword arguments."""
+    scale = _name(_table("SCALE_RULES"), cfg.scale)
+    return {
+        "arch": cfg.arch.decode("utf-8"),
+        "cut": cfg.cut.decode("utf-8"),
+        "width": cfg.width,
+        "kernel_size": cfg.kernel_size or None,
+        "distribution": _name(_table("DISTRIBUTIONS"), cfg.distribution),
+        "scale": scale,
+        "std": cfg.std if scale == "fixed" or keep_std else None,
+        "mean": cfg.mean,
+        "seed": cfg.seed,
+        "unpool": _name(_table("UNPOOL_MODES"), cfg.unpool),
+        "decoder": _name(_table("DECODER_MODES"), cfg.decoder),
+        "normalize_input": bool(cfg.normalize_input),
+    }
 
 
 def _stored_metadata(data: bytes) -> Dict[str, str]:
@@ -963,5 +1016,9 @@ def _stored_metadata(data: bytes) -> Dict[str, str]:
 
 
 def _model_from_config(config: Dict[str, Any]) -> Model:
-    """Unpickles a model whose weights its config redraws."""
+    """Unpickles a model whose weights its config redraws (a config pickled
+    before `init` was renamed `distribution` still works)."""
+    config = dict(config)
+    if "init" in config:
+        config["distribution"] = config.pop("init")
     return Model(**config)

@@ -63,7 +63,7 @@ def test_bad_model_configs(kwargs):
 
 
 def test_binding_side_argument_checks():
-    for kwargs in (dict(init="gaussian"), dict(unpool="max"), dict(decoder="learned"),
+    for kwargs in (dict(distribution="gaussian"), dict(unpool="max"), dict(decoder="learned"),
                    dict(seed=-1), dict(arch=3)):
         with pytest.raises(rwcnn.ArgumentError):
             rwcnn.Model(**kwargs)

@@ -116,7 +116,7 @@ def test_feature_shape_equals_encode_output(arch, cut, size):
 ])
 def test_custom_arch_features_match_numpy(tmp_path, arch, cut, width, kernel_size):
     with rwcnn.Model(arch=arch, cut=cut, width=width, kernel_size=kernel_size, seed=11,
-                     init="uniform") as m:
+                     distribution="uniform") as m:
         path = tmp_path / "model.safetensors"
         m.save(path)
         meta, weights = read_safetensors(path)
@@ -207,7 +207,7 @@ def test_tied_reconstruction_keeps_structure(photos):
 
 
 def test_config_round_trip_and_repr():
-    kwargs = dict(arch="8,M,16k5", cut="conv2_1", width=2.0, kernel_size=None, init="laplace",
+    kwargs = dict(arch="8,M,16k5", cut="conv2_1", width=2.0, kernel_size=None, distribution="laplace",
                   scale="fixed", std=0.05, mean=0.01, seed=2 ** 64 - 1, unpool="zeros",
                   decoder="tied", normalize_input=True)
     with rwcnn.Model(**kwargs) as m:
@@ -227,7 +227,7 @@ def test_config_round_trip_and_repr():
 
 def test_save_load_equality(tmp_path):
     x = RNG.random((3, 24, 24)).astype(np.float32)
-    with rwcnn.Model(arch="8,M,16,M", cut="pool2", seed=21, init="logistic",
+    with rwcnn.Model(arch="8,M,16,M", cut="pool2", seed=21, distribution="logistic",
                      scale="glorot") as m:
         path = tmp_path / "model.safetensors"
         m.save(path)

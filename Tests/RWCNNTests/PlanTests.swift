@@ -1,0 +1,132 @@
+// Plans: a model's workspaces per (job, batch, height, width), reused across
+// calls and training steps. The same input gives the same bits however often
+// it runs and whatever other size ran between; a planned step allocates no
+// buffer; concurrent readers each get their own workspace.
+import Dispatch
+import XCTest
+@testable import RWCNN
+
+final class PlanTests: XCTestCase {
+    /// A trained-decoder model small enough for tests, with switch unpooling
+    /// (the trace's switches flow from the encoder's plan into the decoder's)
+    /// and a context where its 3x3 layers take Winograd at these sizes.
+    private func model(decoder: DecoderMode = .trained, unpool: UnpoolMode = .switches) throws -> Model {
+        let m = try Model(config: ModelConfig(arch: "8,16,M,16,M", cut: "pool2", seed: 3, unpool: unpool,
+                                              decoder: decoder))
+        var c = ExecutionContext()
+        c.tuning.winogradMinTiles = 1
+        c.tuning.winogradMinTilesCached = 1
+        m.executionContext = c
+        return m
+    }
+
+    /// The same pass without any plan (every buffer allocated for the call).
+    private func unplannedReconstruction(_ m: Model, _ x: Tensor) throws -> Tensor {
+        let pass = try m.encoderForward(x, keep: false, workspace: nil)
+        return try m.decodeKeeping(pass.features, trace: pass.trace, keep: false, workspace: nil).output
+    }
+
+    private func unplannedGradients(_ m: Model, _ x: Tensor) throws -> (Double, [String: Tensor]) {
+        let pass = try m.encoderForward(x, keep: false, workspace: nil)
+        let (out, cache) = try m.decodeKeeping(pass.features, trace: pass.trace, keep: true, workspace: nil)
+        let loss = try mseForward(prediction: out, target: x)
+        return (loss, try m.decoderBackward(cache: cache, trace: pass.trace,
+                                            gradOutput: mseBackward(prediction: out, target: x)))
+    }
+
+    func testPlanReuseGivesTheSameResultAcrossCallsAndSizes() throws {
+        for unpool in [UnpoolMode.switches, .nearest] {
+            let m = try model(unpool: unpool)
+            let x = testImage(n: 2, h: 32, w: 28), other = testImage(n: 3, h: 20, w: 36)
+            let reference = try unplannedReconstruction(m, x)
+            let otherReference = try unplannedReconstruction(m, other)
+            for i in 0..<4 {
+                XCTAssertEqual(try m.reconstruct(x), reference, "call \(i), \(unpool)")
+            }
+            XCTAssertEqual(try m.reconstruct(other), otherReference, "another size, \(unpool)")
+            XCTAssertEqual(try m.reconstruct(x), reference, "after another size was planned, \(unpool)")
+            XCTAssertEqual(try m.encode(x), try m.encoderForward(x, keep: false, workspace: nil).features)
+            XCTAssertEqual(m.plans.count(m.planKey(.reconstruct, x)), 1)
+            XCTAssertEqual(m.plans.count(m.planKey(.reconstruct, other)), 1)
+        }
+    }
+
+    func testAPlannedCallAllocatesOnlyItsResult() throws {
+        let m = try model()
+        let x = testImage(n: 2, h: 32, w: 32)
+        let key = m.planKey(.reconstruct, x)
+        let first = try m.reconstruct(x)
+        m.plans.with(key) { $0.resetCounters() }
+        let second = try m.reconstruct(x)
+        // The result goes to the caller, so only its storage is new.
+        XCTAssertEqual(m.plans.with(key) { $0.freshFloats }, second.count)
+        XCTAssertEqual(first, second)
+    }
+
+    func testPlannedTrainingStepsAllocateNothingAndMatchTheUnplannedPass() throws {
+        let m = try model()
+        let x = testImage(n: 2, h: 32, w: 32), other = testImage(n: 1, h: 24, w: 24)
+        let key = m.planKey(.trainStep, x)
+        for step in 0..<3 {
+            let (expectedLoss, expected) = try unplannedGradients(m, x)
+            let (loss, grads) = try m.plans.with(key) { ws -> (Double, [String: Tensor]) in
+                ws.resetCounters()
+                let r = try m.lossAndGradients(x, workspace: ws)
+                // From the second step on the plan holds every buffer the step needs.
+                if step > 0 { XCTAssertEqual(ws.freshFloats, 0, "step \(step)") }
+                return r
+            }
+            XCTAssertEqual(loss, expectedLoss, "step \(step)")
+            XCTAssertEqual(grads, expected, "step \(step)")
+            // Give the gradients back as the trainer does, after a change of the weights.
+            m.plans.with(key) { ws in for g in grads.values { ws.recycle(g) } }
+            var w = m.parameters["decoder.conv2_1.weight"]!
+            w.data = w.data.map { $0 * 0.9 }
+            try m.setParameters(["decoder.conv2_1.weight": w])
+            _ = try m.reconstructionLossAndGradients(other)
+        }
+    }
+
+    func testFourConcurrentReadersGetTheSingleThreadResult() throws {
+        let m = try model()
+        let sizes = [testImage(n: 2, h: 32, w: 32), testImage(n: 1, h: 24, w: 40)]
+        let single = m.executionContext!.withThreads(1)
+        m.executionContext = single
+        let expected = try sizes.map { try unplannedReconstruction(m, $0) }
+        let expectedFeatures = try sizes.map { try m.encoderForward($0, keep: false, workspace: nil).features }
+        // 4 threads, each alternating sizes and jobs, so plans are taken, made and shared back concurrently.
+        var failures = [String]()
+        let lock = DispatchQueue(label: "failures")
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in 0..<6 {
+                let s = (t + i) % 2
+                let ok = i % 3 == 2 ? (try? m.encode(sizes[s])) == expectedFeatures[s]
+                                    : (try? m.reconstruct(sizes[s])) == expected[s]
+                if !ok { lock.sync { failures.append("thread \(t) call \(i)") } }
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
+    func testOptimizerUpdatesInPlaceAsBefore() throws {
+        // The in-place update against the formula, in Double, for two steps of Adam.
+        var p = ["a": try Tensor(shape: [3], data: [0.5, -1, 2])]
+        let g = ["a": try Tensor(shape: [3], data: [0.1, -0.2, 0.3])]
+        var o = Optimizer(kind: .adam, learningRate: 0.01, momentum: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+                          weightDecay: 0)
+        var w = [0.5, -1, 2], m = [0.0, 0, 0], v = [0.0, 0, 0]
+        for t in 1...2 {
+            o.step(parameters: &p, gradients: g)
+            for i in 0..<3 {
+                let gi = Double(g["a"]!.data[i])
+                m[i] = 0.9 * m[i] + 0.1 * gi
+                v[i] = 0.999 * v[i] + 0.001 * gi * gi
+                w[i] -= 0.01 * (m[i] / (1 - pow(0.9, Double(t)))) / ((v[i] / (1 - pow(0.999, Double(t)))).squareRoot() + 1e-8)
+            }
+        }
+        for i in 0..<3 { XCTAssertEqual(Double(p["a"]!.data[i]), w[i], accuracy: 1e-6) }
+        XCTAssertEqual(o.state.updates, 2)
+        XCTAssertEqual(o.state.first["a"]?.count, 3)
+        XCTAssertEqual(o.state.second["a"]?.count, 3)
+    }
+}
