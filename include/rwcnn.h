@@ -529,7 +529,7 @@ typedef struct rwcnn_train_options {
     size_t struct_size;          /**< sizeof(rwcnn_train_options), set by _init; read as a
                                       prefix, as for rwcnn_model_config */
     const char *data_dir;        /**< PNG and JPEG files, searched recursively; or see `images` and `batch_fn` */
-    const char *eval_dir;        /**< held-out PNG files; NULL: seeded split of data_dir */
+    const char *eval_dir;        /**< held-out PNG and JPEG files; NULL: seeded split of data_dir */
     double eval_fraction;        /**< share held out when eval_dir is NULL, default 0.2 */
     size_t steps;                /**< default 1000 */
     size_t batch;                /**< default 8 */

@@ -145,7 +145,7 @@ static void test_train_from_memory(void)
     bad = o;
     bad.images = nan_images;
     CHECK_STATUS(rwcnn_train(m, &bad, &r), ARG);
-    CHECK_MESSAGE("NaN");
+    CHECK_MESSAGE("non-finite");
     bad = o;
     bad.eval_dir = eval_dir;
     CHECK_STATUS(rwcnn_train(m, &bad, &r), ARG);

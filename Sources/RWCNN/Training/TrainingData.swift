@@ -150,6 +150,7 @@ struct PreparedData {
         if let bad = t.data.firstIndex(where: { !$0.isFinite }) {
             throw RWCNNError.argument("the batch source gave a non-finite value (\(t.data[bad]) at index \(bad)) for step \(step + 1)")
         }
+        try checkPixelValues(t, what: "the batch for step \(step + 1)")
         return t
     }
 }
@@ -163,7 +164,10 @@ private func prepared(_ images: [Tensor], what: String, options: TrainOptions, m
         guard image.rank == 3, image.shape[0] == 3 else {
             throw RWCNNError.argument("\(what) \(i) must be [3, H, W] (RGB, channels first), got shape \(image.shape)")
         }
-        try checkPixelValues(image, what: "\(what) \(i)")
+        if let bad = image.data.firstIndex(where: { !$0.isFinite }) {
+            throw RWCNNError.argument("\(what) \(i) holds a non-finite value (\(image.data[bad]) at index \(bad))")
+        }
+        try checkPixelValues(image, what: "\(what) \(i)")  // 0..255 data refused, as for encoder input
         var t = image
         if options.shortSide > 0 {
             let h = t.shape[1], w = t.shape[2]

@@ -147,7 +147,7 @@ def test_hostile_training_data(folders, tmp_path):
     refused("channels-last", x.transpose(0, 2, 3, 1).copy(), h)
     bad = x.copy()
     bad[1, 0, 3, 3] = np.nan
-    refused("NaN", bad, h)
+    refused("NaN|non-finite", bad, h)
     refused("0..255", x * 255, h)
     refused("3 channels", x[:, :2], h)
     refused("one shape", [x[0], x[1][:, :40, :40]], h)
