@@ -3049,6 +3049,17 @@ static void test_hostile_arguments(void)
             REFUSED(metrics[v](img, out, 1, 3, big, big, &d));
         }
     }
+    COVER(rwcnn_fitted_psnr);
+    for (v = 0; v < 2; v++) {
+        REFUSED(rwcnn_fitted_psnr(NULL, img, 1, 3, 32, 32, v, &d));
+        REFUSED(rwcnn_fitted_psnr(img, NULL, 1, 3, 32, 32, v, &d));
+        REFUSED(rwcnn_fitted_psnr(img, out, 1, 3, 32, 32, v, NULL));
+        REFUSED(rwcnn_fitted_psnr(img, out, 0, 3, 32, 32, v, &d));
+        REFUSED(rwcnn_fitted_psnr(img, out, huge, huge, huge, huge, v, &d));
+        REFUSED(rwcnn_fitted_psnr(img, out, 1, 3, big, big, v, &d));
+    }
+    REFUSED(rwcnn_fitted_psnr(img, out, 1, 3, 32, 32, 2, &d));
+    REFUSED(rwcnn_fitted_psnr(img, out, 1, 3, 32, 32, -1, &d));
 
     COVER(rwcnn_model_load_torchvision);
     REFUSED(rwcnn_model_load_torchvision(NULL, text));
