@@ -96,8 +96,8 @@ public final class Model: @unchecked Sendable {
     /// arbitrary scale and colour (see `displayNormalize`). Images must be
     /// finite and in [0, 1] (`checkPixelValues`).
     public func reconstruct(_ images: Tensor) throws -> Tensor {
-        try checkPixelValues(images)
         let x = try batched(images)
+        try checkWorkingMemory(.reconstruct, batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
         try checkPixelValues(x)  // finite, in [0, 1] (not 0..255), as for encode
         return try plans.with(planKey(.reconstruct, x)) { ws in
             let pass = try encoderForward(x, keep: false, workspace: ws)

@@ -23,7 +23,7 @@ extension Model {
                 throw RWCNNError.argument("encoder trace: input of \(layer.name) is \(trace.inputShapes[i]); this model gives \(input) for a \(first[2])x\(first[3]) input (a trace from another model?)")
             }
             let output = [n] + outputs[i]
-            if !layer.isConv && config.unpool == .switches {
+            if !layer.isConv && layer.pooling == .max && config.unpool == .switches {  // an average pool has no switches
                 guard let s = trace.switches[i] else {
                     throw RWCNNError.argument("encoder trace has no switches for \(layer.name)")
                 }
