@@ -46,7 +46,11 @@ def isolated(case, **values):
         except rwcnn.Error as e:
             out = {"error": type(e).__name__, "status": e.status, "message": str(e)}
         r = resource.getrusage(resource.RUSAGE_SELF)
-        out["peak_mb"] = r.ru_maxrss / 1024.0
+        # The peak of this process's own memory (VmHWM): ru_maxrss survives
+        # execve, so it would report pytest's size at the fork instead.
+        with open("/proc/self/status") as status:
+            hwm = [l for l in status if l.startswith("VmHWM:")]
+        out["peak_mb"] = int(hwm[0].split()[1]) / 1024.0 if hwm else r.ru_maxrss / 1024.0
         out["cpu"] = r.ru_utime + r.ru_stime
         out["alive"] = rwcnn.version() == rwcnn.__version__ or rwcnn.version() != ""
         print(json.dumps(out))
