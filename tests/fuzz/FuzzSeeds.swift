@@ -49,7 +49,7 @@ func writeSeeds(to dir: String) throws {
         let m = try Model(config: ModelConfig(arch: "4,M,8", cut: "conv2_1", decoder: .trained))
         var o = Optimizer(kind: kind, learningRate: 1e-3, momentum: 0.9, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0)
         let path = "\(dir)/checkpoint/\(kind.rawValue)-0.safetensors"
-        try Checkpoint.write(model: m, optimizer: o, step: 0, samples: 0, path: path)
+        try Checkpoint.write(model: m, optimizer: o, step: 0, samples: 0, record: RunRecord(), path: path)
         var grads: [String: Tensor] = [:]
         for name in m.parameterNames where name.hasPrefix("decoder.") {
             let shape = m.parameters[name]!.shape
@@ -57,7 +57,7 @@ func writeSeeds(to dir: String) throws {
         }
         o.step(parameters: &m.parameters, gradients: grads)
         o.step(parameters: &m.parameters, gradients: grads)
-        try Checkpoint.write(model: m, optimizer: o, step: 2, samples: 4, path: "\(dir)/checkpoint/\(kind.rawValue)-2.safetensors")
+        try Checkpoint.write(model: m, optimizer: o, step: 2, samples: 4, record: RunRecord(), path: "\(dir)/checkpoint/\(kind.rawValue)-2.safetensors")
     }
 
     // Architecture lines: spec, cut, width, kernel, mean, std, input side.

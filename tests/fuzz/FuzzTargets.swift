@@ -42,7 +42,7 @@ func fuzzCheckpoint(_ bytes: UnsafeRawBufferPointer) {
                               epsilon: 1e-8, weightDecay: 0)
     let saved = checkpointModel.parameters
     _ = try? Checkpoint.restore(path: checkpointPath, model: checkpointModel, optimizer: &optimizer,
-                                steps: 100, batchSize: 2)
+                                steps: 100, batchSize: 2, record: RunRecord())
     checkpointModel.parameters = saved
 }
 

@@ -8,6 +8,10 @@
 struct RunRecord: Equatable {
     var fields: [(name: String, value: String)]
 
+    /// No fields: for checkpoints written or read outside a training run
+    /// (the fuzz seeds); it records nothing and any checkpoint passes it.
+    init() { fields = [] }
+
     init(options o: TrainOptions, data: PreparedData) {
         fields = data.identity.map { (name: $0.key, value: $0.value) } + [
             ("batch", "\(o.batchSize)"), ("crop", "\(o.crop)"), ("short_side", "\(o.shortSide)"),
