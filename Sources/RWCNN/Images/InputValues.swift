@@ -16,7 +16,7 @@ public func checkFinite(_ t: Tensor, what: String) throws {
     }
     if let i = bad {
         let v = t.data[i]
-        throw RWCNNError.argument("\(what) contain \(v.isNaN ? "NaN" : "infinite") values (first at flat index \(i)); they must be finite")
+        throw RWCNNError.argument("\(what) contain \(v.isNaN ? "NaN" : "infinite") (non-finite) values (first at flat index \(i)); they must be finite")
     }
 }
 

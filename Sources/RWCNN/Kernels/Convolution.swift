@@ -141,25 +141,8 @@ func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
         // 3x3 stride-1 on a large enough image: Winograd F(4x4, 3x3), a quarter of the multiplies.
         var output = try uninitializedTensor([shape.batch, cout, shape.outHeight, shape.outWidth], what: "\(op) output",
                                              workspace: workspace)
-        try input.data.withUnsafeBufferPointer { xb in
-            try weight.data.withUnsafeBufferPointer { wb in
-                try output.data.withUnsafeMutableBufferPointer { yb in
-                    try withOptionalPointer(bias) { b in
-                        if let transformed, transformed.count == winogradTransformedCount(shape) {
-                            try transformed.withUnsafeBufferPointer { ub in
-                                try winogradConvolve(shape, x: xb.baseAddress!, filters: .transformed(ub.baseAddress!),
-                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context,
-                                                     workspace: workspace)
-                            }
-                        } else {
-                            try winogradConvolve(shape, x: xb.baseAddress!, filters: .conv(wb.baseAddress!),
-                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context,
-                                                     workspace: workspace)
-                        }
-                    }
-                }
-            }
-        }
+        try winogradConvolve(shape, input: input, weight: weight, layout: .conv, transformed: transformed, bias: bias,
+                             relu: relu, into: &output, context: context, workspace: workspace)
         return output
     }
     var output = try uninitializedTensor([call.batch, cout, g.outHeight, g.outWidth], what: "\(op) output",

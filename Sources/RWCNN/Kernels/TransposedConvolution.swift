@@ -66,25 +66,8 @@ func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride
     if winogradAppliesTransposed(call, tuning: context.tuning, cached: transformed != nil) {
         // 3x3 stride 1: a convolution with the flipped kernel, through Winograd.
         let shape = WinogradShape(transposed: call)
-        try input.data.withUnsafeBufferPointer { xb in
-            try weight.data.withUnsafeBufferPointer { wb in
-                try output.data.withUnsafeMutableBufferPointer { yb in
-                    try withOptionalPointer(bias) { b in
-                        if let transformed, transformed.count == winogradTransformedCount(shape) {
-                            try transformed.withUnsafeBufferPointer { ub in
-                                try winogradConvolve(shape, x: xb.baseAddress!, filters: .transformed(ub.baseAddress!),
-                                                     bias: b, relu: relu, y: yb.baseAddress!, context: context,
-                                                 workspace: workspace)
-                            }
-                        } else {
-                            try winogradConvolve(shape, x: xb.baseAddress!, filters: .transposed(wb.baseAddress!),
-                                                 bias: b, relu: relu, y: yb.baseAddress!, context: context,
-                                                 workspace: workspace)
-                        }
-                    }
-                }
-            }
-        }
+        try winogradConvolve(shape, input: input, weight: weight, layout: .transposed, transformed: transformed, bias: bias,
+                             relu: relu, into: &output, context: context, workspace: workspace)
         return output
     }
     let inPerImage = cin * g.colCols

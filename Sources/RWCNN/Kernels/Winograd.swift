@@ -111,17 +111,42 @@ func winogradConv2d(_ call: ConvCall, input: Tensor, weight: Tensor, bias: Tenso
     let shape = WinogradShape(conv: call)
     var output = try uninitializedTensor([shape.batch, shape.cout, shape.outHeight, shape.outWidth],
                                          what: "conv2d output")
+    try winogradConvolve(shape, input: input, weight: weight, layout: .conv, transformed: nil, bias: bias,
+                         relu: false, into: &output, context: context, workspace: nil)
+    return output
+}
+
+/// How a Winograd call reads an untransformed weight tensor.
+enum WinogradWeightLayout {
+    /// A conv2d weight (`WinogradFilters.conv`).
+    case conv
+    /// Flipped, channel axes swapped (`WinogradFilters.transposed`).
+    case transposed
+}
+
+/// `winogradConvolve` on tensors: `input` into `output`, with the cached
+/// `transformed` filters when they are this shape's, else `weight` read as
+/// `layout`.
+func winogradConvolve(_ shape: WinogradShape, input: Tensor, weight: Tensor, layout: WinogradWeightLayout,
+                      transformed: [Float]?, bias: Tensor?, relu: Bool, into output: inout Tensor,
+                      context: ExecutionContext, workspace: Workspace?) throws {
     try input.data.withUnsafeBufferPointer { xb in
         try weight.data.withUnsafeBufferPointer { wb in
             try output.data.withUnsafeMutableBufferPointer { yb in
                 try withOptionalPointer(bias) { b in
-                    try winogradConvolve(shape, x: xb.baseAddress!, filters: .conv(wb.baseAddress!), bias: b,
-                                         relu: false, y: yb.baseAddress!, context: context)
+                    func run(_ filters: WinogradFilters) throws {
+                        try winogradConvolve(shape, x: xb.baseAddress!, filters: filters, bias: b, relu: relu,
+                                             y: yb.baseAddress!, context: context, workspace: workspace)
+                    }
+                    if let transformed, transformed.count == winogradTransformedCount(shape) {
+                        try transformed.withUnsafeBufferPointer { try run(.transformed($0.baseAddress!)) }
+                    } else {
+                        try run(layout == .conv ? .conv(wb.baseAddress!) : .transposed(wb.baseAddress!))
+                    }
                 }
             }
         }
     }
-    return output
 }
 
 /// Runs `body` with the tensor's storage, or nil.

@@ -147,10 +147,7 @@ struct PreparedData {
         guard t.shape == request.shape else {
             throw RWCNNError.argument("the batch source gave shape \(t.shape) for step \(step + 1); every batch must be \(request.shape) (batch x 3 x crop x crop)")
         }
-        if let bad = t.data.firstIndex(where: { !$0.isFinite }) {
-            throw RWCNNError.argument("the batch source gave a non-finite value (\(t.data[bad]) at index \(bad)) for step \(step + 1)")
-        }
-        try checkPixelValues(t, what: "the batch for step \(step + 1)")
+        try checkPixelValues(t, what: "the batch source's batch for step \(step + 1)")
         return t
     }
 }
@@ -164,10 +161,7 @@ private func prepared(_ images: [Tensor], what: String, options: TrainOptions, m
         guard image.rank == 3, image.shape[0] == 3 else {
             throw RWCNNError.argument("\(what) \(i) must be [3, H, W] (RGB, channels first), got shape \(image.shape)")
         }
-        if let bad = image.data.firstIndex(where: { !$0.isFinite }) {
-            throw RWCNNError.argument("\(what) \(i) holds a non-finite value (\(image.data[bad]) at index \(bad))")
-        }
-        try checkPixelValues(image, what: "\(what) \(i)")  // 0..255 data refused, as for encoder input
+        try checkPixelValues(image, what: "\(what) \(i)")  // the encoder's rule: finite, not 0..255
         var t = image
         if options.shortSide > 0 {
             let h = t.shape[1], w = t.shape[2]

@@ -28,7 +28,7 @@ import ctypes.util
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
                     c_size_t, c_uint64, c_void_p)
 
@@ -600,3 +600,20 @@ def float_ptr(array: "np.ndarray[Any, Any]") -> Any:
 
 def size3() -> Any:
     return (c_size_t * 3)()
+
+
+_enum_tables: Dict[int, Dict[str, int]] = {}
+
+
+def enum_table(kind: int) -> Dict[str, int]:
+    """{name: value} of the library's enum `kind` (RWCNN_ENUM_*), in value
+    order, read once through rwcnn_enum_name: the vocabulary lives there."""
+    if kind not in _enum_tables:
+        table: Dict[str, int] = {}
+        while True:
+            n = lib().rwcnn_enum_name(kind, len(table))
+            if n is None:
+                break
+            table[n.decode("ascii")] = len(table)
+        _enum_tables[kind] = table
+    return _enum_tables[kind]

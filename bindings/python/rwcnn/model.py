@@ -7,7 +7,6 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import (IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Type,
                     TypeVar, Union)
@@ -18,6 +17,7 @@ from . import _lib
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 _M = TypeVar("_M", bound="Model")
+from ._handle import LibraryHandle
 from ._arrays import FloatArray, as_features, as_images, restore
 from ._train_data import BatchFeed, is_array, is_folder
 from .trace import Trace
@@ -32,21 +32,11 @@ __all__ = ["Model", "TrainOptions", "TrainProgress", "TrainResult", "DISTRIBUTIO
 _TABLE_KINDS = {"DISTRIBUTIONS": _lib.RWCNN_ENUM_DISTRIBUTION, "SCALE_RULES": _lib.RWCNN_ENUM_SCALE_RULE,
                 "UNPOOL_MODES": _lib.RWCNN_ENUM_UNPOOL_MODE, "DECODER_MODES": _lib.RWCNN_ENUM_DECODER_MODE,
                 "OPTIMIZERS": _lib.RWCNN_ENUM_OPTIMIZER, "_PROGRESS_NAMES": _lib.RWCNN_ENUM_PROGRESS_KIND}
-_tables: Dict[str, Dict[str, int]] = {}
 
 
 def _table(name: str) -> Dict[str, int]:
     """{name: value} of one of the library's enums, in value order."""
-    if name not in _tables:
-        L = _lib.lib()
-        table: Dict[str, int] = {}
-        while True:
-            n = L.rwcnn_enum_name(_TABLE_KINDS[name], len(table))
-            if n is None:
-                break
-            table[n.decode("ascii")] = len(table)
-        _tables[name] = table
-    return _tables[name]
+    return _lib.enum_table(_TABLE_KINDS[name])
 
 
 def __getattr__(name: str) -> Dict[str, int]:
@@ -325,7 +315,7 @@ class _TrainState:
 # ---- the model -------------------------------------------------------------------
 
 
-class Model:
+class Model(LibraryHandle):
     """A random-weight CNN encoder up to the layer `cut` and its mirrored
     decoder (see rwcnn.h for the meaning of every option). An argument left
     at None takes the library's default (rwcnn_model_config_init; see
@@ -360,7 +350,8 @@ class Model:
     :meth:`load_torchvision` need exclusive use.
     """
 
-    _handle = None
+    _what = "model"
+    _free_function = "rwcnn_model_free"
 
     def __init__(self, arch: Optional[str] = None, cut: Optional[str] = None,
                  width: Optional[float] = None, kernel_size: Optional[int] = None,
@@ -427,12 +418,6 @@ class Model:
         _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
         return _config_dict(cfg, keep_std=True)
 
-    def _setup(self, handle: Optional[int]) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._closing = False
-        self._handle = handle
-
     @classmethod
     def _wrap(cls: Type[_M], handle: Optional[int]) -> _M:
         m = cls.__new__(cls)
@@ -447,59 +432,6 @@ class Model:
         h = _lib.model_p()
         L.rwcnn_model_load(_lib.encode_path(path), ctypes.byref(h))
         return cls._wrap(h.value)
-
-    # -- lifetime --
-
-    @contextmanager
-    def _use(self) -> Iterator[int]:
-        with self._lock:
-            if self._handle is None or self._closing:
-                raise ArgumentError("the model is closed")
-            self._users += 1
-            h = self._handle
-        try:
-            yield h
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._closing and self._users == 0:
-                    self._free()
-
-    def _free(self) -> None:
-        h, self._handle = self._handle, None
-        if h:
-            _lib.lib().rwcnn_model_free(h)
-
-    def close(self) -> None:
-        """Frees the library handle (idempotent). A call still running on
-        another thread keeps the handle until it returns."""
-        lock = getattr(self, "_lock", None)
-        if lock is None:
-            return
-        with lock:
-            if self._handle is None or self._closing:
-                return
-            self._closing = True
-            if self._users == 0:
-                self._free()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None or self._closing
-
-    def __enter__(self: _M) -> _M:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            h, self._handle = self._handle, None
-            if h and _lib is not None and _lib._lib is not None:
-                _lib._lib.rwcnn_model_free(h)
-        except Exception:
-            pass
 
     # -- description --
 

@@ -38,21 +38,11 @@ _KINDS = {"SYNTHESIS_OPTIMIZERS": _lib.RWCNN_ENUM_SYNTHESIS_OPTIMIZER,
           "_STARTS": _lib.RWCNN_ENUM_SYNTHESIS_START,
           "FEATURE_NORMALIZATIONS": _lib.RWCNN_ENUM_FEATURE_NORMALIZATION,
           "GRAM_NORMALIZATIONS": _lib.RWCNN_ENUM_GRAM_NORMALIZATION}
-_tables: Dict[str, Dict[str, int]] = {}
 
 
 def _table(name: str) -> Dict[str, int]:
-    """{name: value} of one of the library's enums (the vocabulary lives there)."""
-    if name not in _tables:
-        L = _lib.lib()
-        table: Dict[str, int] = {}
-        while True:
-            n = L.rwcnn_enum_name(_KINDS[name], len(table))
-            if n is None:
-                break
-            table[n.decode("ascii")] = len(table)
-        _tables[name] = table
-    return _tables[name]
+    """{name: value} of one of the library's enums, in value order."""
+    return _lib.enum_table(_KINDS[name])
 
 
 def __getattr__(name: str) -> Dict[str, int]:

@@ -11,75 +11,24 @@ the same architecture and cut decodes with it. Traces are not picklable.
 """
 
 import ctypes
-import threading
-from contextlib import contextmanager
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from . import _lib
-from .errors import ArgumentError
+from ._handle import LibraryHandle
 
 __all__ = ["Trace"]
 
 
-class Trace:
+class Trace(LibraryHandle):
     """What :meth:`Model.encode` returns with ``trace=True`` beside the
     features, and :meth:`Model.decode` accepts as ``trace=``."""
 
-    _handle: Optional[int] = None
+    _what = "trace"
+    _free_function = "rwcnn_trace_free"
 
     def __init__(self, handle: Optional[int], batched: bool) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._closing = False
-        self._handle = handle
+        self._setup(handle)
         self.batched = batched
-
-    @contextmanager
-    def _use(self) -> Iterator[int]:
-        with self._lock:
-            if self._handle is None or self._closing:
-                raise ArgumentError("the trace is closed")
-            self._users += 1
-            h = self._handle
-        try:
-            yield h
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._closing and self._users == 0:
-                    self._free()
-
-    def _free(self) -> None:
-        h, self._handle = self._handle, None
-        if h:
-            _lib.lib().rwcnn_trace_free(h)
-
-    def close(self) -> None:
-        """Frees the handle (idempotent; a decode still running keeps it until it returns)."""
-        with self._lock:
-            if self._handle is None or self._closing:
-                return
-            self._closing = True
-            if self._users == 0:
-                self._free()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None or self._closing
-
-    def __enter__(self) -> "Trace":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            h, self._handle = self._handle, None
-            if h and _lib is not None and _lib._lib is not None:
-                _lib._lib.rwcnn_trace_free(h)
-        except Exception:
-            pass
 
     def __reduce__(self) -> Any:
         raise TypeError("an rwcnn.Trace cannot be pickled; decode in the process that encoded, or "
