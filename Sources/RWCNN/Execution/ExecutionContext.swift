@@ -73,6 +73,14 @@ public struct KernelTuning: Equatable {
     public var winogradWeightFloats = 6 << 20
     /// The fewest tiles per Winograd block (unless the whole call has fewer).
     public var winogradMinBlockTiles = 128
+    /// The fewest 4x4 tiles (whole batch) for which a weight gradient takes
+    /// the Winograd path (`winogradWeightGradient`) instead of im2col + GEMM.
+    public var winogradGradientMinTiles = 16
+    /// Floats of V plus Z per block of a Winograd weight gradient.
+    public var winogradGradientBlockFloats = 2 << 20
+    /// The fewest tiles per block of a Winograd weight gradient (unless the
+    /// call has fewer): each block reads and writes all of dU once.
+    public var winogradGradientMinBlockTiles = 256
     /// The fewest multiply-adds per thread for which a product is split
     /// between threads; below it one thread does it all.
     public var parallelGemmMinWork = 1 << 18

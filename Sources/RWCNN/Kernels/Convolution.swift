@@ -202,35 +202,47 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
                                   width: g.outWidth, padding: g.kernelH - 1 - g.padding)
     let dataByWinograd = needInputGradient && g.kernelH == 3 && g.kernelW == 3 && g.stride == 1
         && dataShape.pays(context.tuning)
-    input.data.withUnsafeBufferPointer { xb in
-        weight.data.withUnsafeBufferPointer { wb in
-            gradOutput.data.withUnsafeBufferPointer { gyb in
-                gradWeight.data.withUnsafeMutableBufferPointer { gwb in
-                    gradInputData.withUnsafeMutableBufferPointer { gxb in
+    let forwardShape = WinogradShape(conv: call)
+    let weightByWinograd = winogradSupports(call) && forwardShape.gradientPays(context.tuning)
+    let needColumns = !weightByWinograd || (needInputGradient && !dataByWinograd)
+    try input.data.withUnsafeBufferPointer { xb in
+        try weight.data.withUnsafeBufferPointer { wb in
+            try gradOutput.data.withUnsafeBufferPointer { gyb in
+                try gradWeight.data.withUnsafeMutableBufferPointer { gwb in
+                    try gradInputData.withUnsafeMutableBufferPointer { gxb in
                         guard let x = xb.baseAddress, let w = wb.baseAddress, let gy = gyb.baseAddress,
                               let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
                         gradBias = channelSums(gy, batch: call.batch, channels: cout, plane: g.colCols, threads: context.threads)
-                        withScratch(g.isPointwise ? 0 : g.tileSize) { col in
-                            let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
-                            for n in 0..<call.batch {
-                                let image = x + n * g.imageSize, gyn = gy + n * outPerImage
-                                let gxn = gx + n * g.imageSize
-                                for rows in tiles {
-                                    let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
-                                    if !g.isPointwise { im2col(g, image: image, col: col, rows: rows, threads: context.threads) }
-                                    // dW += gy_n[:, tile] [Cout x tile] * col^T [tile x CinKK]
-                                    sgemm(transA: false, transB: true, m: cout, n: g.colRows, k: count,
-                                          alpha: 1, a: gyn + first, lda: g.colCols,
-                                          b: g.isPointwise ? image : UnsafePointer(col), ldb: count,
-                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows, context: context)
-                                    guard needInputGradient && !dataByWinograd else { continue }
-                                    // dcol = W^T [CinKK x Cout] * gy_n[:, tile], then back to the image.
-                                    sgemm(transA: true, transB: false, m: g.colRows, n: count, k: cout,
-                                          alpha: 1, a: w, lda: g.colRows, b: gyn + first, ldb: g.colCols,
-                                          beta: 0, c: g.isPointwise ? gxn : col, ldc: count, context: context)
-                                    if !g.isPointwise { col2im(g, col: col, image: gxn, rows: rows, threads: context.threads) }
+                        if needColumns {
+                            withScratch(g.isPointwise ? 0 : g.tileSize) { col in
+                                let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
+                                for n in 0..<call.batch {
+                                    let image = x + n * g.imageSize, gyn = gy + n * outPerImage
+                                    let gxn = gx + n * g.imageSize
+                                    for rows in tiles {
+                                        let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
+                                        if !weightByWinograd {
+                                            if !g.isPointwise { im2col(g, image: image, col: col, rows: rows, threads: context.threads) }
+                                            // dW += gy_n[:, tile] [Cout x tile] * col^T [tile x CinKK]
+                                            sgemm(transA: false, transB: true, m: cout, n: g.colRows, k: count,
+                                                  alpha: 1, a: gyn + first, lda: g.colCols,
+                                                  b: g.isPointwise ? image : UnsafePointer(col), ldb: count,
+                                                  beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows,
+                                                  context: context)
+                                        }
+                                        guard needInputGradient && !dataByWinograd else { continue }
+                                        // dcol = W^T [CinKK x Cout] * gy_n[:, tile], then back to the image.
+                                        sgemm(transA: true, transB: false, m: g.colRows, n: count, k: cout,
+                                              alpha: 1, a: w, lda: g.colRows, b: gyn + first, ldb: g.colCols,
+                                              beta: 0, c: g.isPointwise ? gxn : col, ldc: count, context: context)
+                                        if !g.isPointwise { col2im(g, col: col, image: gxn, rows: rows, threads: context.threads) }
+                                    }
                                 }
                             }
+                        }
+                        if weightByWinograd {
+                            try winogradWeightGradient(forwardShape, x: x, gradOutput: gy, layout: .conv, into: gw,
+                                                       context: context, workspace: nil)
                         }
                     }
                 }

@@ -139,36 +139,49 @@ func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, 
                                   padding: g.padding)
     let dataByWinograd = needInputGradient && g.kernelH == 3 && g.kernelW == 3 && g.stride == 1
         && dataShape.pays(context.tuning)
-    input.data.withUnsafeBufferPointer { xb in
-        weight.data.withUnsafeBufferPointer { wb in
-            gradOutput.data.withUnsafeBufferPointer { gyb in
-                gradWeight.data.withUnsafeMutableBufferPointer { gwb in
-                    gradInputData.withUnsafeMutableBufferPointer { gxb in
+    // The weight gradient is that of the flipped convolution the forward pass is: Winograd when it pays.
+    let forwardShape = WinogradShape(transposed: call)
+    let weightByWinograd = g.kernelH == 3 && g.kernelW == 3 && g.stride == 1 && g.padding <= 2
+        && forwardShape.gradientPays(context.tuning)
+    let needColumns = !weightByWinograd || (needInputGradient && !dataByWinograd)
+    try input.data.withUnsafeBufferPointer { xb in
+        try weight.data.withUnsafeBufferPointer { wb in
+            try gradOutput.data.withUnsafeBufferPointer { gyb in
+                try gradWeight.data.withUnsafeMutableBufferPointer { gwb in
+                    try gradInputData.withUnsafeMutableBufferPointer { gxb in
                         guard let x = xb.baseAddress, let w = wb.baseAddress, let gy = gyb.baseAddress,
                               let gw = gwb.baseAddress, let gx = gxb.baseAddress else { return }
                         gradBias = channelSums(gy, batch: call.batch, channels: g.channels, plane: g.height * g.width,
-                                                       threads: context.threads)
-                        withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
-                            let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
-                            for n in 0..<call.batch {
-                                let gyn = gy + n * g.imageSize, xn = x + n * inPerImage, gxn = gx + n * inPerImage
-                                for rows in tiles {
-                                    let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
-                                    if !g.isPointwise { im2col(g, image: gyn, col: col, rows: rows, threads: context.threads) }
-                                    let cols = g.isPointwise ? gyn : UnsafePointer(col)
-                                    // dW += x_n[:, tile] [Cin_t x tile] * col^T [tile x Cout_t*kk]
-                                    sgemm(transA: false, transB: true, m: cin, n: g.colRows, k: count,
-                                          alpha: 1, a: xn + first, lda: g.colCols, b: cols, ldb: count,
-                                          beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows, context: context)
-                                    guard needInputGradient && !dataByWinograd else { continue }
-                                    // dx_n[:, tile] = W [Cin_t x Cout_t*kk] * col [Cout_t*kk x tile]
-                                    sgemm(transA: false, transB: false, m: cin, n: count, k: g.colRows,
-                                          alpha: 1, a: w, lda: g.colRows, b: cols, ldb: count,
-                                          beta: 0, c: gxn + first, ldc: g.colCols, context: context)
+                                               threads: context.threads)
+                        if needColumns {
+                            withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
+                                let tiles = g.isPointwise ? [0..<g.outHeight] : g.tiles
+                                for n in 0..<call.batch {
+                                    let gyn = gy + n * g.imageSize, xn = x + n * inPerImage, gxn = gx + n * inPerImage
+                                    for rows in tiles {
+                                        let first = rows.lowerBound * g.outWidth, count = rows.count * g.outWidth
+                                        if !g.isPointwise { im2col(g, image: gyn, col: col, rows: rows, threads: context.threads) }
+                                        let cols = g.isPointwise ? gyn : UnsafePointer(col)
+                                        if !weightByWinograd {
+                                            // dW += x_n[:, tile] [Cin_t x tile] * col^T [tile x Cout_t*kk]
+                                            sgemm(transA: false, transB: true, m: cin, n: g.colRows, k: count,
+                                                  alpha: 1, a: xn + first, lda: g.colCols, b: cols, ldb: count,
+                                                  beta: n == 0 && first == 0 ? 0 : 1, c: gw, ldc: g.colRows,
+                                                  context: context)
+                                        }
+                                        guard needInputGradient && !dataByWinograd else { continue }
+                                        // dx_n[:, tile] = W [Cin_t x Cout_t*kk] * col [Cout_t*kk x tile]
+                                        sgemm(transA: false, transB: false, m: cin, n: count, k: g.colRows,
+                                              alpha: 1, a: w, lda: g.colRows, b: cols, ldb: count,
+                                              beta: 0, c: gxn + first, ldc: g.colCols, context: context)
+                                    }
                                 }
                             }
                         }
-
+                        if weightByWinograd {
+                            try winogradWeightGradient(forwardShape, x: x, gradOutput: gy, layout: .transposed, into: gw,
+                                                       context: context, workspace: workspace)
+                        }
                     }
                 }
             }

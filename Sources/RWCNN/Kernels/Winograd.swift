@@ -405,7 +405,7 @@ private func winogradG(_ g0: Double, _ g1: Double, _ g2: Double)
 /// block (tile rows `tileRows`, each of `tilesAcross` tiles; global tile row r
 /// is image r / tilesDown, tile row r % tilesDown). d is the 6x6 input patch
 /// whose top-left corner is (4 ti - padding, 4 tj - padding), zero outside.
-private func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>, tileRows: Range<Int>,
+func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>, tileRows: Range<Int>,
                                     into v: UnsafeMutablePointer<Float>, planeStride plane: Int, threads: Int) {
     let cin = g.cin, h = g.height, w = g.width, pad = g.padding
     let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
