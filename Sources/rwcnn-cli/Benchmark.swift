@@ -58,6 +58,9 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Winograd's tile threshold with cached weights (KernelTuning.winogradMinTilesCached) for the models measured; to find its break-even (default: the engine's).")
     var winogradCachedMinTiles: Int?
 
+    @Option(help: "Kernel thresholds NAME=VALUE for the models measured (KernelTuning's field names, e.g. winogradBlockFloats=262144); repeatable. To find break-evens.")
+    var tuning: [String] = []
+
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
@@ -67,6 +70,20 @@ struct Benchmark: ParsableCommand {
         if let s = size, s < 1 { throw ValidationError("--size must be >= 1") }
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("batch sizes must be >= 1") }
         if let t = winogradCachedMinTiles, t < 1 { throw ValidationError("--winograd-cached-min-tiles must be >= 1") }
+        _ = try tuningSettings()
+    }
+
+    /// `--tuning` as (name, value) pairs, each checked by `KernelTuning.set`.
+    func tuningSettings() throws -> [(String, Int)] {
+        var probe = KernelTuning()
+        return try tuning.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Int(parts[1]) else {
+                throw ValidationError("--tuning wants NAME=VALUE, got \(item)")
+            }
+            do { try probe.set(parts[0], to: value) } catch { throw ValidationError("--tuning: \(error)") }
+            return (parts[0], value)
+        }
     }
 
     func run() throws {
@@ -79,6 +96,7 @@ struct Benchmark: ParsableCommand {
         if quick { timing = TimingProtocol(warmup: 1, reps: 3, minTime: 0) }
         timing.qualityData = qualityData
         timing.winogradCachedMinTiles = winogradCachedMinTiles
+        timing.tuning = try tuningSettings()
         let work = try selection()
 
         if work.count == 1 {
@@ -96,6 +114,7 @@ struct Benchmark: ParsableCommand {
                         "--warmup", String(timing.warmup), "--reps", String(timing.reps), "--min-time", String(timing.minTime),
                         "--quality-data", timing.qualityData]
                 + (winogradCachedMinTiles.map { ["--winograd-cached-min-tiles", String($0)] } ?? [])
+                + tuning.flatMap { ["--tuning", $0] }
             let (status, out) = try runSelf(args)
             let line = out.split(separator: "\n").last.map(String.init) ?? ""
             if status == 0, let v = try? JSONValue.parse(Array(line.utf8)), case .object(let rec) = v {

@@ -17,12 +17,15 @@ struct TimingProtocol {
     /// `KernelTuning.winogradMinTilesCached` for the model (nil: the default),
     /// to measure the Winograd break-even with cached weights.
     var winogradCachedMinTiles: Int? = nil
+    /// Further `KernelTuning` thresholds by name (`--tuning`), checked.
+    var tuning: [(String, Int)] = []
 
     /// The model's context under this protocol.
     func apply(to model: Model) {
-        guard let t = winogradCachedMinTiles else { return }
+        guard winogradCachedMinTiles != nil || !tuning.isEmpty else { return }
         var c = ExecutionContext()
-        c.tuning.winogradMinTilesCached = t
+        if let t = winogradCachedMinTiles { c.tuning.winogradMinTilesCached = t }
+        for (name, value) in tuning { try? c.tuning.set(name, to: value) }
         model.executionContext = c
     }
 

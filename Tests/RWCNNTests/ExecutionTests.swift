@@ -121,6 +121,22 @@ final class ExecutionTests: XCTestCase {
         XCTAssertEqual(ExecutionContext(threads: 10_000).threads, Threads.limit)
     }
 
+    func testTuningByNameSetsTheField() throws {
+        var t = KernelTuning()
+        try t.set("winogradGradientMinTiles", to: 7)
+        try t.set("winograd", to: 0)
+        XCTAssertEqual(t.winogradGradientMinTiles, 7)
+        XCTAssertFalse(t.winograd)
+        for name in KernelTuning.names where name != "winograd" {
+            var u = KernelTuning()
+            try u.set(name, to: 12345)
+            XCTAssertNotEqual(u, KernelTuning(), "\(name) reaches a field")
+        }
+        XCTAssertThrowsError(try t.set("noSuchKnob", to: 1))
+        XCTAssertThrowsError(try t.set("winogradMinTiles", to: 0))
+        XCTAssertThrowsError(try t.set("winograd", to: 2))
+    }
+
     func testInputGradientMatchesFiniteDifferences() throws {
         // L = sum(G * encode(x)) for a fixed G; dL/dx through conv, ReLU and max pool.
         for normalize in [false, true] {

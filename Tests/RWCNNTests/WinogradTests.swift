@@ -56,12 +56,16 @@ final class WinogradTests: XCTestCase {
     }
 
     /// A context whose Winograd switch is `enabled`; when enabled, every
-    /// supported call takes it (no tile threshold).
+    /// supported forward and backward-data call takes it (no tile
+    /// threshold). Weight gradients stay on GEMM here, so the tests below can
+    /// check that they do not depend on the data path; their own Winograd
+    /// path is tested in WinogradGradientTests.
     private func context(winograd enabled: Bool) -> ExecutionContext {
         var c = ExecutionContext()
         c.tuning.winograd = enabled
         c.tuning.winogradMinTiles = 1
         c.tuning.winogradMinTilesCached = 1
+        c.tuning.winogradGradientMinTiles = Int.max
         return c
     }
 

@@ -87,3 +87,38 @@ public struct KernelTuning: Equatable {
 
     public init() {}
 }
+
+extension KernelTuning {
+    /// The integer thresholds by name (the field names), for measuring
+    /// break-evens without rebuilding (`rwcnn benchmark --tuning NAME=VALUE`).
+    static let integerFields: [(String, WritableKeyPath<KernelTuning, Int>)] = [
+        ("columnTileBytes", \.columnTileBytes), ("minTileColumns", \.minTileColumns),
+        ("winogradMinTiles", \.winogradMinTiles), ("winogradMinTilesCached", \.winogradMinTilesCached),
+        ("winogradCacheFloats", \.winogradCacheFloats), ("winogradBlockFloats", \.winogradBlockFloats),
+        ("winogradWeightFloats", \.winogradWeightFloats), ("winogradMinBlockTiles", \.winogradMinBlockTiles),
+        ("winogradGradientMinTiles", \.winogradGradientMinTiles),
+        ("winogradGradientBlockFloats", \.winogradGradientBlockFloats),
+        ("winogradGradientMinBlockTiles", \.winogradGradientMinBlockTiles),
+        ("parallelGemmMinWork", \.parallelGemmMinWork),
+    ]
+
+    /// The names `set(_:to:)` accepts: every integer threshold, and
+    /// `winograd` (0 or 1).
+    public static var names: [String] { integerFields.map(\.0) + ["winograd"] }
+
+    /// Sets the threshold called `name` (a field name) to `value`; an unknown
+    /// name or a value below 1 (below 0 for `winograd`, above 1 too) is
+    /// `.argument`.
+    public mutating func set(_ name: String, to value: Int) throws {
+        if name == "winograd" {
+            guard value == 0 || value == 1 else { throw RWCNNError.argument("tuning winograd must be 0 or 1, got \(value)") }
+            winograd = value == 1
+            return
+        }
+        guard let field = Self.integerFields.first(where: { $0.0 == name })?.1 else {
+            throw RWCNNError.argument("unknown tuning \(name); known: \(Self.names.joined(separator: ", "))")
+        }
+        guard value >= 1 else { throw RWCNNError.argument("tuning \(name) must be >= 1, got \(value)") }
+        self[keyPath: field] = value
+    }
+}

@@ -322,18 +322,25 @@ struct PassWalk {
         return g.isPointwise ? 0 : Double(g.tileSize)
     }
 
-    /// `convTranspose2dBackward` of layer i's mirror: one im2col tile for the
-    /// weight gradient, then (when asked) the input gradient as a Winograd
-    /// convolution with untransformed filters; the two never overlap.
+    /// `convTranspose2dBackward` of layer i's mirror: the weight gradient
+    /// (Winograd's dU, V and Z blocks, or one im2col tile), then (when
+    /// asked) the input gradient as a Winograd convolution with
+    /// untransformed filters, or the im2col tile shared with the weight
+    /// gradient's; the stages never overlap.
     func convTransposeBackwardScratch(_ i: Int, needInput: Bool) -> Double {
         guard sizesAreSane else { return 0 }
         let l = layers[i], g = mirrorGeometry(i)
         let tile = g.isPointwise ? 0 : Double(g.tileSize)
+        let forward = transposeAware(i, transposed: true)
+        let weightByWinograd = l.kernel == 3 && forward.gradientPays(settings.tuning)
+        let weight = weightByWinograd
+            ? Double(WinogradGradientBlocking(forward, tuning: settings.tuning).scratchFloats) : tile
         let data = WinogradShape(batch: intBatch, cin: l.inChannels, cout: l.outChannels, height: inputShapes[i][1],
                                  width: inputShapes[i][2], padding: l.padding)
-        guard needInput, l.kernel == 3, data.pays(settings.tuning) else { return tile }
+        guard needInput else { return weight }
+        guard l.kernel == 3, data.pays(settings.tuning) else { return max(weight, tile) }
         let wino = Double(WinogradBlocking(data, transformed: false, tuning: settings.tuning,
                                            threads: settings.threads).scratchFloats)
-        return max(tile, wino)
+        return max(weight, wino)
     }
 }
