@@ -499,7 +499,7 @@ func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>, tileRow
 /// y tiles = A^T M A (+ bias, then ReLU when `relu`) for every output
 /// channel and every tile of the block, for the output channels `channels`
 /// (M holds only those), cropped to the output size. Bias and ReLU are
-/// applied while the row is in registers, saving a pass over the output.
+/// applied while the row is in registers, in the store itself.
 private func winogradOutputTransform(_ g: WinogradShape, m: UnsafePointer<Float>, planeStride plane: Int,
                                      channels: Range<Int>, bias: UnsafePointer<Float>?, relu: Bool,
                                      tileRows: Range<Int>, y: UnsafeMutablePointer<Float>, threads: Int) {
@@ -557,22 +557,33 @@ private func winogradOutputTransform(_ g: WinogradShape, m: UnsafePointer<Float>
                     let s3 = s2 + rowWidth, s4 = s3 + rowWidth, s5 = s4 + rowWidth
                     let outPlane = y + (n * cout + co) * ho * wo
                     let firstRow = 4 * ti
+                    // ReLU in the same store: values below `floor` become it (-infinity
+                    // leaves every value, NaN included, as it is).
+                    let floor: Float = relu ? 0 : -.infinity
                     for q in 0..<min(4, ho - firstRow) {
                         let out = outPlane + (firstRow + q) * wo
                         var x = 0
                         switch q {
                         case 0:
-                            while x < wo { out[x] = s0[x] + (s1[x] + s2[x]) + (s3[x] + s4[x]) + b0; x &+= 1 }
+                            while x < wo {
+                                let v = s0[x] + (s1[x] + s2[x]) + (s3[x] + s4[x]) + b0
+                                out[x] = v < floor ? floor : v; x &+= 1
+                            }
                         case 1:
-                            while x < wo { out[x] = (s1[x] - s2[x]) + 2 * (s3[x] - s4[x]) + b0; x &+= 1 }
+                            while x < wo {
+                                let v = (s1[x] - s2[x]) + 2 * (s3[x] - s4[x]) + b0
+                                out[x] = v < floor ? floor : v; x &+= 1
+                            }
                         case 2:
-                            while x < wo { out[x] = (s1[x] + s2[x]) + 4 * (s3[x] + s4[x]) + b0; x &+= 1 }
+                            while x < wo {
+                                let v = (s1[x] + s2[x]) + 4 * (s3[x] + s4[x]) + b0
+                                out[x] = v < floor ? floor : v; x &+= 1
+                            }
                         default:
-                            while x < wo { out[x] = (s1[x] - s2[x]) + 8 * (s3[x] - s4[x]) + s5[x] + b0; x &+= 1 }
-                        }
-                        if relu {
-                            x = 0
-                            while x < wo { let v = out[x]; out[x] = v < 0 ? 0 : v; x &+= 1 }
+                            while x < wo {
+                                let v = (s1[x] - s2[x]) + 8 * (s3[x] - s4[x]) + s5[x] + b0
+                                out[x] = v < floor ? floor : v; x &+= 1
+                            }
                         }
                     }
                 }
