@@ -128,18 +128,22 @@ extension Model {
         var g = gradOutput
         var grads: [String: Tensor] = [:]
         let context = self.context
+        // Gradients go down only as far as a layer with weights needs them:
+        // past the convolution nearest the cut (the cut's mirror, or the one
+        // below its unpooling) they would be thrown away.
+        let cutSideConv = network.decoder.firstIndex { if case .convTranspose = $0 { return true } else { return false } }
         for (step, layer) in network.decoder.enumerated().reversed() {
             switch layer {
             case .convTranspose(let conv):
                 let r = try conv.backward(g, input: cache.inputs[step], output: cache.outputs[step],
-                                          weight: parameter(conv.weight), needInputGradient: step > 0,
+                                          weight: parameter(conv.weight), needInputGradient: step > (cutSideConv ?? 0),
                                           context: context, workspace: workspace)
                 let name = encoderLayers[conv.index].name
                 grads["decoder.\(name).weight"] = r.weight
                 grads["decoder.\(name).bias"] = r.bias
                 if let gi = r.input { workspace?.recycle(g); g = gi }
             case .unpool(let unpool):
-                if step > 0 {
+                if step > (cutSideConv ?? 0) {
                     let gi = try unpool.backwardData(g, inputShape: cache.inputs[step].shape,
                                                      switches: trace.switches[unpool.index], context: context,
                                                      workspace: workspace)
