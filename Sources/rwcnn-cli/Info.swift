@@ -28,8 +28,18 @@ struct Info: ParsableCommand {
     @Option(help: "Input size (square) for the shapes.")
     var size = 224
 
+    @Option(help: "Print the algorithm of every convolution pass of a job instead: encode, reconstruct (tied decoder, cached weights) or train (a training step of a trained decoder), at --size, --batch and --cut.")
+    var plan: String?
+
+    @Option(help: "With --plan: the batch size.")
+    var batch = 1
+
+    @Option(help: "With --plan: the cut (default: the last layer).")
+    var cut: String?
+
     func run() throws {
         let a = try Architecture(spec: arch, width: width, kernelSize: kernel)
+        if let plan { return try printPlan(plan, a) }
         let shapes = try a.shapes(height: size, width: size)
         print("\(arch) (width \(width)\(kernel.map { ", kernel \($0)" } ?? "")), input 3x\(size)x\(size)")
         print(pad("layer", 10) + pad("kind", 14) + pad("output CxHxW", 18) + pad("params", 12, right: true) + pad("total", 14, right: true) + "also")
@@ -44,6 +54,33 @@ struct Info: ParsableCommand {
             print(pad(layer.name, 10) + pad(kind, 14) + pad(s.map(String.init).joined(separator: "x"), 18)
                   + pad("\(layer.parameterCount)", 12, right: true) + pad("\(total)", 14, right: true)
                   + layer.aliases.joined(separator: ", "))
+        }
+    }
+}
+
+extension Info {
+    /// `--plan JOB`: each convolution pass and its algorithm, as the engine chooses them.
+    func printPlan(_ job: String, _ a: Architecture) throws {
+        let jobs: [String: (MemoryJob, DecoderMode)] = ["encode": (.encode, .tied), "reconstruct": (.reconstruct, .tied),
+                                                        "train": (.trainStep, .trained)]
+        guard let (memoryJob, decoder) = jobs[job] else {
+            throw ValidationError("--plan must be encode, reconstruct or train, got \(job)")
+        }
+        guard batch >= 1 else { throw ValidationError("--batch must be >= 1") }
+        let cutIndex = try cut.map { name in
+            guard let i = a.layers.firstIndex(where: { $0.name == name || $0.aliases.contains(name) }) else {
+                throw ValidationError("unknown layer \(name) in \(arch)")
+            }
+            return i
+        } ?? a.layers.count - 1
+        let settings = WorkingMemorySettings(decoder: decoder, context: .current)
+        let passes = try WorkingMemory.plannedConvolutions(memoryJob, architecture: a, cutIndex: cutIndex, batch: batch,
+                                                           height: size, width: size, settings: settings)
+        print("\(arch) to \(a.layers[cutIndex].name), \(job), batch \(batch), \(size)x\(size), \(Threads.count) threads")
+        print(pad("pass", 26) + pad("layer", 10) + pad("tiles", 8, right: true) + "algorithm")
+        for p in passes {
+            print(pad(p.pass.rawValue, 26) + pad(p.layer, 10) + pad(p.tiles > 0 ? String(p.tiles) : "-", 8, right: true)
+                  + p.algorithm.rawValue)
         }
     }
 }

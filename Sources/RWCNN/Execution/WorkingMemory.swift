@@ -209,11 +209,13 @@ struct PassWalk {
         decoder(keep: true, freeFeatures: false)
         var gradient = floats(inputShapes[0])
         timeline.allocate(gradient)  // mseBackward
+        let nearestCutConv = layers.indices.last { layers[$0].isConv } ?? layers.startIndex
         for i in layers.indices {  // decoder order reversed: image side first
             let l = layers[i]
             let atInput = floats(inputShapes[i])  // this step's output side (the gradient we hold)
             let atOutput = floats(outputShapes[i])  // this step's input side
-            let needInput = i < layers.endIndex - 1
+            // Gradients go down only to the conv nearest the cut (`decoderBackward`).
+            let needInput = i < nearestCutConv
             if case .conv = l.kind {
                 let relu = i != layers.firstIndex(where: \.isConv)
                 if relu { timeline.allocate(atInput) }  // reluBackward
@@ -276,7 +278,7 @@ struct PassWalk {
     }
 
     /// The Winograd shape of layer i's forward conv, or of its mirror.
-    private func transposeAware(_ i: Int, transposed: Bool) -> WinogradShape {
+    func transposeAware(_ i: Int, transposed: Bool) -> WinogradShape {
         let l = layers[i], s = inputShapes[i]
         return WinogradShape(batch: intBatch, cin: transposed ? l.outChannels : l.inChannels,
                              cout: transposed ? l.inChannels : l.outChannels,
