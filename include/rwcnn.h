@@ -608,7 +608,11 @@ rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
  * its cut); names may be aliases ("relu4_2", "block4_conv2"). The calls
  * only read the model: they may run concurrently on one handle. The same
  * options give the same image at a fixed thread count. See docs/ENGINE.md,
- * "Synthesis", for every loss and its normalisation. */
+ * "Synthesis", for every loss and its normalisation. Textures and styles
+ * that look like their source want RWCNN_SYNTHESIS_LBFGS and a model
+ * created with normalize_input = 1 (centred input), the CLI's and
+ * Python's defaults for texture and style; inversion does well with the
+ * defaults here. */
 
 typedef enum rwcnn_synthesis_optimizer {
     RWCNN_SYNTHESIS_ADAM = 0,   /**< Adam on the pixels, one gradient per step */
