@@ -485,7 +485,8 @@ typedef struct rwcnn_progress {
     rwcnn_progress_kind kind;
     size_t step;               /**< steps completed */
     size_t steps;              /**< steps of the whole run */
-    double loss;               /**< training MSE of the last step (NaN before the first) */
+    double loss;               /**< loss of the last step: the MSE, or the fast-style loss of
+                                    rwcnn_train_fast_style (NaN before the first) */
     double learning_rate;
     double images_per_second;  /**< NaN where not measured yet */
     double eta_seconds;        /**< NaN where not measured yet */
@@ -494,9 +495,10 @@ typedef struct rwcnn_progress {
     const char *message;       /**< warnings: what happened; "" otherwise */
 } rwcnn_progress;
 
-/** Called on the thread that called rwcnn_train. Return 0 to go on, non-zero
- *  to cancel: rwcnn_train then writes the checkpoint (if one is set) for the
- *  last completed step and returns RWCNN_ERR_CANCELLED. */
+/** Called on the thread that called rwcnn_train (or rwcnn_train_fast_style).
+ *  Return 0 to go on, non-zero to cancel: the call then writes the
+ *  checkpoint (if one is set) for the last completed step and returns
+ *  RWCNN_ERR_CANCELLED. */
 typedef int (*rwcnn_progress_fn)(const rwcnn_progress *progress, void *user);
 
 /* ---- Training from memory (issue 9: images or a batch callback instead of data_dir) ---- */
