@@ -485,7 +485,8 @@ typedef struct rwcnn_progress {
     rwcnn_progress_kind kind;
     size_t step;               /**< steps completed */
     size_t steps;              /**< steps of the whole run */
-    double loss;               /**< training MSE of the last step (NaN before the first) */
+    double loss;               /**< loss of the last step: the MSE, or the fast-style loss of
+                                    rwcnn_train_fast_style (NaN before the first) */
     double learning_rate;
     double images_per_second;  /**< NaN where not measured yet */
     double eta_seconds;        /**< NaN where not measured yet */
@@ -494,9 +495,10 @@ typedef struct rwcnn_progress {
     const char *message;       /**< warnings: what happened; "" otherwise */
 } rwcnn_progress;
 
-/** Called on the thread that called rwcnn_train. Return 0 to go on, non-zero
- *  to cancel: rwcnn_train then writes the checkpoint (if one is set) for the
- *  last completed step and returns RWCNN_ERR_CANCELLED. */
+/** Called on the thread that called rwcnn_train (or rwcnn_train_fast_style).
+ *  Return 0 to go on, non-zero to cancel: the call then writes the
+ *  checkpoint (if one is set) for the last completed step and returns
+ *  RWCNN_ERR_CANCELLED. */
 typedef int (*rwcnn_progress_fn)(const rwcnn_progress *progress, void *user);
 
 /* ---- Training from memory (issue 9: images or a batch callback instead of data_dir) ---- */
@@ -576,6 +578,7 @@ typedef struct rwcnn_train_result {
     double eval_mse, eval_psnr, eval_ssim;  /**< held-out metrics after the last step */
     double seconds;
     size_t train_images, eval_images, skipped_files;
+    size_t losses_written;  /**< rwcnn_train_fast_style: entries written to style->losses; rwcnn_train: 0 */
 } rwcnn_train_result;
 
 /** Trains the model's decoder to reconstruct the input from the cut's
@@ -607,7 +610,11 @@ rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
  * its cut); names may be aliases ("relu4_2", "block4_conv2"). The calls
  * only read the model: they may run concurrently on one handle. The same
  * options give the same image at a fixed thread count. See docs/ENGINE.md,
- * "Synthesis", for every loss and its normalisation. */
+ * "Synthesis", for every loss and its normalisation. Textures and styles
+ * that look like their source want RWCNN_SYNTHESIS_LBFGS and a model
+ * created with normalize_input = 1 (centred input), the CLI's and
+ * Python's defaults for texture and style; inversion does well with the
+ * defaults here. */
 
 typedef enum rwcnn_synthesis_optimizer {
     RWCNN_SYNTHESIS_ADAM = 0,   /**< Adam on the pixels, one gradient per step */
@@ -718,6 +725,54 @@ rwcnn_status rwcnn_style(const rwcnn_model *model, const float *content, size_t 
                          const double *style_weights, size_t style_layer_count,
                          const rwcnn_synthesis_options *options, float *out, size_t capacity,
                          rwcnn_synthesis_result *result);
+
+/* ---- Fast style transfer with a random CNN-DeCNN (issue 10) ------------- */
+/* The later version of the seed paper (ICLR 2020 submission) trains the
+ * decoder of a random encoder so that decoding a photo's features carries a
+ * style image's Gram statistics: after training, rwcnn_reconstruct
+ * stylises any photo in one pass. The loss of a batch of photos x with
+ * outputs y = decode(encode(x)), on the same fixed random encoder phi:
+ *   content_weight * feature loss(phi_c(y), phi_c(x))
+ *   + sum_l style_weights[l] * Gram loss(phi_l(y), Gram(phi_l(style)))
+ *   + tv_weight * beta-TV(y),
+ * normalised as rwcnn_style's terms (docs/ENGINE.md, "Fast style"). */
+
+/** Fast-style settings. Fill with rwcnn_fast_style_options_init, then set
+ *  at least style, its size, content_layer and style_layers; read as a
+ *  prefix of struct_size bytes. Pointers are borrowed for the call. */
+typedef struct rwcnn_fast_style_options {
+    size_t struct_size;
+    const float *style;               /**< one style image, 3 x style_height x style_width floats (CHW) in [0, 1] */
+    size_t style_height, style_width;
+    const char *content_layer;        /**< layer whose features of the output match the input's */
+    double content_weight;            /**< default 1 */
+    const char *const *style_layers;  /**< style_layer_count layer names */
+    const double *style_weights;      /**< one per style layer; NULL: 1 each */
+    size_t style_layer_count;
+    double tv_weight, tv_beta;        /**< beta-TV prior on the output, defaults 0 (off) and 2 */
+    rwcnn_feature_normalization feature_normalization; /**< default RWCNN_FEATURE_RELATIVE */
+    rwcnn_gram_normalization gram_normalization;       /**< default RWCNN_GRAM_SCALED */
+    double *losses;                   /**< optional loss curve: the total loss of each step this call ran */
+    size_t losses_capacity;           /**< entries `losses` holds; the first ones are written */
+} rwcnn_fast_style_options;
+
+/** Fills `options` with the defaults above (no style image, no layers). NULL is ignored. */
+void rwcnn_fast_style_options_init(rwcnn_fast_style_options *options);
+
+/** Trains the model's decoder for fast style transfer: everything of
+ *  rwcnn_train (data from data_dir, images or batch_fn; checkpoints, resume,
+ *  progress with cancel, held-out evaluation, bit-for-bit runs with one
+ *  thread) with the loss above instead of the MSE. The progress and result
+ *  losses are that total; the held-out metrics compare each output with its
+ *  input photo (the content kept). Every layer must be at or before the
+ *  model's cut. A checkpoint records the style image and settings, and a
+ *  resume with others (or of a plain rwcnn_train checkpoint, or the other
+ *  way round) is RWCNN_ERR_ARGUMENT naming the difference. No style image,
+ *  no style layer, an unknown layer or one past the cut, a negative weight,
+ *  a style image too small for the deepest style layer or a tied decoder is
+ *  RWCNN_ERR_ARGUMENT. `result` may be NULL. Needs exclusive use of the model. */
+rwcnn_status rwcnn_train_fast_style(rwcnn_model *model, const rwcnn_train_options *options,
+                                    const rwcnn_fast_style_options *style, rwcnn_train_result *result);
 
 #ifdef __cplusplus
 }

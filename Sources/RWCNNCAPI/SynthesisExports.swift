@@ -62,7 +62,7 @@ private func swiftOptions(_ v: rwcnn_synthesis_options) throws -> SynthesisOptio
 }
 
 /// `count` C strings as Swift strings.
-private func layerNames(_ p: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ name: String) throws -> [String] {
+func layerNames(_ p: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ name: String) throws -> [String] {
     guard count >= 0, count <= 256 else { throw RWCNNError.argument("\(name): count \(count) must be in 0...256") }
     guard count > 0 else { return [] }
     let p = try required(p, name)
@@ -70,7 +70,7 @@ private func layerNames(_ p: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int
 }
 
 /// `count` weights, or nil (1 each) for NULL.
-private func layerWeights(_ p: UnsafePointer<Double>?, _ count: Int) -> [Double]? {
+func layerWeights(_ p: UnsafePointer<Double>?, _ count: Int) -> [Double]? {
     guard let p, count > 0 else { return nil }
     return Array(UnsafeBufferPointer(start: p, count: count))
 }

@@ -61,32 +61,50 @@ func trainOptions(_ p: UnsafePointer<rwcnn_train_options>?) throws -> TrainOptio
 @_cdecl("rwcnn_train")
 public func rwcnn_train(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_train_options>?,
                         _ result: UnsafeMutablePointer<rwcnn_train_result>?) -> Int32 {
-    capi {
-        let model = try handle(p).model
-        let o = try trainOptions(options)
-        if let result { _ = try structSize(UnsafeRawPointer(result), what: "result") }
-        var prefix = rwcnn_train_options()
-        rwcnn_train_options_init(&prefix)
-        try readPrefix(options!, into: &prefix, what: "options")
-        let callback = prefix.progress
-        let user = prefix.user
-        let report: (TrainProgress) -> TrainControl = { event in
-            guard let callback else { return .proceed }
-            return withProgress(event) { callback($0, user) } != 0 ? .cancel : .proceed
-        }
-        let data = try trainingData(prefix)
-        let r = try data.map { try model.train(data: $0, options: o, progress: report) }
-            ?? model.train(options: o, progress: report)
-        guard let result else { return }
-        var v = rwcnn_train_result()
-        v.struct_size = MemoryLayout<rwcnn_train_result>.size
-        v.steps_done = r.stepsDone
-        v.final_loss = r.finalLoss
-        if let e = r.eval { v.has_eval = 1; v.eval_mse = e.mse; v.eval_psnr = e.psnr; v.eval_ssim = e.ssim }
-        v.seconds = r.seconds
-        v.train_images = r.trainImages; v.eval_images = r.evalImages; v.skipped_files = r.skipped.count
-        try writePrefix(v, to: result, what: "result")
+    capi { try runTraining(p, options, result, style: nil) }
+}
+
+/// rwcnn_train and rwcnn_train_fast_style: the options and data as the core
+/// takes them, the C progress callback wired in, the result written. With
+/// `style`, the loss curve goes to its `losses` array.
+func runTraining(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_train_options>?,
+                 _ result: UnsafeMutablePointer<rwcnn_train_result>?,
+                 style: (options: FastStyleOptions, losses: UnsafeMutablePointer<Double>?, capacity: Int)?) throws {
+    let model = try handle(p).model
+    let o = try trainOptions(options)
+    if let result { _ = try structSize(UnsafeRawPointer(result), what: "result") }
+    var prefix = rwcnn_train_options()
+    rwcnn_train_options_init(&prefix)
+    try readPrefix(options!, into: &prefix, what: "options")
+    let callback = prefix.progress
+    let user = prefix.user
+    let report: (TrainProgress) -> TrainControl = { event in
+        guard let callback else { return .proceed }
+        return withProgress(event) { callback($0, user) } != 0 ? .cancel : .proceed
     }
+    let data = try trainingData(prefix)
+    let r: TrainResult
+    if let style {
+        r = try data.map { try model.train(style: style.options, data: $0, options: o, progress: report) }
+            ?? model.train(style: style.options, options: o, progress: report)
+    } else {
+        r = try data.map { try model.train(data: $0, options: o, progress: report) }
+            ?? model.train(options: o, progress: report)
+    }
+    let written = min(style?.capacity ?? 0, r.losses.count)
+    if let losses = style?.losses, written > 0 {
+        r.losses.withUnsafeBufferPointer { losses.update(from: $0.baseAddress!, count: written) }
+    }
+    guard let result else { return }
+    var v = rwcnn_train_result()
+    v.struct_size = MemoryLayout<rwcnn_train_result>.size
+    v.steps_done = r.stepsDone
+    v.final_loss = r.finalLoss
+    if let e = r.eval { v.has_eval = 1; v.eval_mse = e.mse; v.eval_psnr = e.psnr; v.eval_ssim = e.ssim }
+    v.seconds = r.seconds
+    v.train_images = r.trainImages; v.eval_images = r.evalImages; v.skipped_files = r.skipped.count
+    v.losses_written = written
+    try writePrefix(v, to: result, what: "result")
 }
 
 /// Calls `body` with a C view of one progress event (message valid for the call).

@@ -15,8 +15,8 @@ struct SynthesisCLIOptions: ParsableArguments {
     @Option(help: "Optimiser steps at each scale.")
     var steps = SynthesisOptions().steps
 
-    @Option(help: "adam or lbfgs.")
-    var optimizer = SynthesisOptions().optimizer.rawValue
+    @Option(help: "adam or lbfgs (default: adam for invert, lbfgs for texture and style).")
+    var optimizer: String?
 
     @Option(help: "Adam's learning rate (pixel units).")
     var lr = SynthesisOptions().learningRate
@@ -57,9 +57,11 @@ struct SynthesisCLIOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output PNG.")
     var output: String
 
-    func options() throws -> SynthesisOptions {
+    func options(_ label: String) throws -> SynthesisOptions {
         var o = SynthesisOptions()
         o.steps = steps
+        // Gram matching needs L-BFGS's convergence (docs/ENGINE.md, "Synthesis"); inversion does well with Adam.
+        let optimizer = self.optimizer ?? (label == "invert" ? SynthesisOptimizer.adam : .lbfgs).rawValue
         o.optimizer = try Vocabulary.synthesisOptimizer.decode(Vocabulary.synthesisOptimizer.value(of: optimizer),
                                                                as: SynthesisOptimizer.self, field: "--optimizer")
         o.learningRate = lr
@@ -81,7 +83,7 @@ struct SynthesisCLIOptions: ParsableArguments {
     /// Runs `task` with a progress line, Ctrl-C and the snapshots, then
     /// writes the result.
     func run(_ label: String, _ task: (SynthesisOptions, @escaping SynthesisCallback) throws -> SynthesisResult) throws {
-        let o = try options()
+        let o = try options(label)
         synthesisInterrupted = 0
         signal(SIGINT) { _ in synthesisInterrupted = 1 }
         defer { signal(SIGINT, SIG_DFL) }
@@ -139,14 +141,19 @@ struct SynthesisModelOptions: ParsableArguments {
     @Option(help: "Weight distribution: normal, uniform, laplace or logistic.")
     var initDistribution = "normal"
 
-    func model(layers: [String], defaultArch: String) throws -> Model {
+    @Flag(inversion: .prefixedNo, help: "ImageNet-normalise (centre) the pixels the random VGG sees; default on for texture and style, off for invert.")
+    var normalizeInput: Bool?
+
+    func model(layers: [String], defaultArch: String, centred: Bool = false) throws -> Model {
         let arch = self.arch ?? defaultArch
         let a = try Architecture(spec: arch, width: width)
         guard let d = Distribution(rawValue: initDistribution) else {
             throw ValidationError("--init-distribution must be one of \(Distribution.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return try Model(config: ModelConfig(arch: arch, cut: a.deepestLayer(of: layers), width: width,
-                                             weightInit: WeightInit(distribution: d), seed: seed))
+        var config = try ModelConfig(arch: arch, cut: a.deepestLayer(of: layers), width: width,
+                                 weightInit: WeightInit(distribution: d), seed: seed)
+        config.normalizeInput = normalizeInput ?? centred
+        return try Model(config: config)
     }
 }
 
@@ -225,7 +232,7 @@ struct Texture: ParsableCommand {
         try threads.apply()
         let names = splitLayers(layers)
         let w = try splitWeights(weights, option: "--weights")
-        let m = try model.model(layers: names, defaultArch: "vgg16-avg")
+        let m = try model.model(layers: names, defaultArch: "vgg16-avg", centred: true)
         let x = try loadInput(image, size: size)
         try synthesis.run("texture") { o, cb in
             try m.texture(x, layers: names, weights: w, height: outSize ?? x.shape[1], width: outSize ?? x.shape[2],
@@ -275,7 +282,7 @@ struct Style: ParsableCommand {
         try threads.apply()
         let names = splitLayers(styleLayers)
         let w = try splitWeights(styleWeights, option: "--style-weights")
-        let m = try model.model(layers: [contentLayer] + names, defaultArch: "vgg16-avg")
+        let m = try model.model(layers: [contentLayer] + names, defaultArch: "vgg16-avg", centred: true)
         let c = try loadInput(content, size: size), s = try loadInput(style, size: size)
         let start: SynthesisStart = fromContent ? .content : .noise
         try synthesis.run("style") { o, cb in

@@ -16,6 +16,14 @@ struct Train: ParsableCommand {
         crops (--eval, or a seeded split of --data) are scored every --eval-every steps. \
         Ctrl-C stops cleanly: the checkpoint is written for the last completed step and \
         --resume continues from it exactly.
+
+        With --style, the decoder is trained for fast style transfer with the random \
+        CNN-DeCNN instead (the loss: the content at --content-layer plus the style image's \
+        Gram losses at --style-layers, on the same fixed encoder; docs/ENGINE.md, "Fast \
+        style"); `rwcnn reconstruct` with the saved model then stylises any photo in one pass. \
+        Example: rwcnn train --arch vgg16-avg --cut pool2 --data data/images --crop 64 --batch 4 \
+        --steps 300 --lr 3e-3 --style data/images/gravel.png --content-layer conv2_2 \
+        --style-layers conv1_1,pool1,pool2 -o out/fast-style.safetensors
         """)
 
     private static let defaults = TrainOptions()
@@ -65,6 +73,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Store only the decoder in --output; the random encoder is redrawn from its seed on load.")
     var decoderOnly = false
 
+    @OptionGroup(title: "Fast style transfer") var fastStyle: FastStyleCLIOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
@@ -87,7 +96,8 @@ struct Train: ParsableCommand {
         signal(SIGINT) { _ in interrupted = 1 }
         defer { signal(SIGINT, SIG_DFL) }
         let line = ProgressLine()
-        let result = try m.train(options: o) { p in
+        let style = try fastStyle.options(cut: cut)
+        let onProgress: (TrainProgress) -> TrainControl = { p in
             switch p.kind {
             case .warning: line.finish(); printError("warning: \(p.message)")
             case .evaluation: line.finish(); print(evalLine(p))
@@ -95,11 +105,53 @@ struct Train: ParsableCommand {
             }
             return interrupted != 0 ? .cancel : .proceed
         }
+        let result = try style.map { try m.train(style: $0, options: o, progress: onProgress) }
+            ?? m.train(options: o, progress: onProgress)
         line.finish()
         try m.save(path: output, includeEncoder: !decoderOnly)
         let e = result.eval
         print("trained \(result.stepsDone) steps in \(fixed(result.seconds, 1)) s on \(result.trainImages) images; held-out (\(result.evalImages)) "
               + "MSE \(fixed(e?.mse ?? .nan, 5))  PSNR \(fixed(e?.psnr ?? .nan, 2)) dB  SSIM \(fixed(e?.ssim ?? .nan, 4)) -> \(output)")
+    }
+}
+
+/// `rwcnn train --style`: the fast-style loss's settings (nil without --style).
+struct FastStyleCLIOptions: ParsableArguments {
+    @Option(help: "Style PNG or JPEG image: train the decoder for fast style transfer.")
+    var style: String?
+
+    @Option(help: "Resize the style image's short side to this and centre-crop a square (0 keeps it).")
+    var styleSize = 0
+
+    @Option(help: "Content layer (default: the cut).")
+    var contentLayer: String?
+
+    @Option(help: "Content weight.")
+    var contentWeight = 1.0
+
+    @Option(help: "Comma-separated style layers, at or before the cut (e.g. conv1_1,pool1,pool2).")
+    var styleLayers: String?
+
+    @Option(help: "Comma-separated style weights, one per layer (default 1 each).")
+    var styleWeights: String?
+
+    @Option(help: "beta-TV prior weight on the output (0: off).")
+    var tvWeight = 0.0
+
+    func options(cut: String) throws -> FastStyleOptions? {
+        guard let style else {
+            guard contentLayer == nil, styleLayers == nil, styleWeights == nil else {
+                throw ValidationError("--content-layer, --style-layers and --style-weights go with --style")
+            }
+            return nil
+        }
+        guard let styleLayers else { throw ValidationError("--style needs --style-layers (e.g. conv1_1,pool1)") }
+        var o = FastStyleOptions(style: try loadInput(style, size: styleSize), contentLayer: contentLayer ?? cut,
+                                 styleLayers: splitLayers(styleLayers))
+        o.contentWeight = contentWeight
+        o.styleWeights = try splitWeights(styleWeights, option: "--style-weights")
+        o.tvWeight = tvWeight
+        return o
     }
 }
 

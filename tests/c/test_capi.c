@@ -3170,6 +3170,64 @@ static void test_hostile_arguments(void)
         REFUSED(rwcnn_style(m, img, 1, 3, 32, 32, img, 1, 32, 32, "conv2_1", 1, layers, weights, 1, &so, out, 1,
                             &sr));
     }
+    {
+        rwcnn_train_options to;
+        rwcnn_fast_style_options fo;
+        rwcnn_train_result tr;
+        const char *layers[1] = {"conv2_1"};
+        COVER(rwcnn_fast_style_options_init);
+        rwcnn_fast_style_options_init(NULL); /* ignored */
+        rwcnn_fast_style_options_init(&fo);
+        rwcnn_train_options_init(&to);
+        to.images = img;
+        to.image_count = 1; to.image_height = 32; to.image_width = 32;
+        to.eval_images = img;
+        to.eval_count = 1; to.eval_height = 32; to.eval_width = 32;
+        to.steps = 1; to.batch = 1; to.crop = 16;
+        fo.style = img;
+        fo.style_height = 32; fo.style_width = 32;
+        fo.content_layer = "conv2_1";
+        fo.style_layers = layers;
+        fo.style_layer_count = 1;
+        memset(&tr, 0, sizeof tr);
+        tr.struct_size = sizeof tr;
+        COVER(rwcnn_train_fast_style);
+        REFUSED(rwcnn_train_fast_style(NULL, &to, &fo, &tr));
+        REFUSED(rwcnn_train_fast_style(m, NULL, &fo, &tr));
+        REFUSED(rwcnn_train_fast_style(m, &to, NULL, &tr));
+        fo.style = NULL;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.style = img;
+        fo.style_height = huge; fo.style_width = huge;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.style_height = 32; fo.style_width = 32;
+        fo.content_layer = NULL;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.content_layer = "conv2_1";
+        fo.style_layers = NULL;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.style_layers = layers;
+        fo.style_layer_count = huge;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.style_layer_count = 1;
+        fo.losses = NULL;
+        fo.losses_capacity = 5;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.losses_capacity = huge;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.losses_capacity = 0;
+        fo.struct_size = 1;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.struct_size = sizeof fo;
+        fo.gram_normalization = (rwcnn_gram_normalization)9;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.gram_normalization = RWCNN_GRAM_SCALED;
+        fo.content_weight = -1;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+        fo.content_weight = 1;
+        to.struct_size = 0;
+        REFUSED(rwcnn_train_fast_style(m, &to, &fo, &tr));
+    }
     rwcnn_model_free(m);
 
     /* Every function the header declares has a case above. */
@@ -3350,6 +3408,98 @@ done:
 }
 /* Training from memory and the encoder trace (issue 9), in a file of their own. */
 #include "capi_surfaces.c"
+/* ---- fast style transfer (rwcnn_train_fast_style) ------------------------- */
+
+static int fast_style_steps;
+
+static int fast_style_progress(const rwcnn_progress *p, void *user)
+{
+    (void)user;
+    if (p->kind == RWCNN_PROGRESS_STEP) fast_style_steps++;
+    return 0;
+}
+
+/* A short run from memory: the loss curve, the result, a cancel, a refused
+ * resume with another style, a tied decoder. */
+static void test_fast_style(const float *x, size_t n, size_t h, size_t w)
+{
+    rwcnn_model_config cfg;
+    rwcnn_train_options to;
+    rwcnn_fast_style_options fo;
+    rwcnn_train_result tr;
+    rwcnn_model *m = NULL, *tied = NULL;
+    const char *layers[] = {"conv1_1", "pool1"};
+    double losses[8];
+    char ckpt[1200];
+    size_t i;
+    float *style = make_images(1, 3, 20, 20, 9);
+    section("rwcnn_train_fast_style");
+    rwcnn_model_config_init(&cfg);
+    cfg.arch = "8,A,8";
+    cfg.cut = "conv2_1";
+    cfg.decoder = RWCNN_DECODER_TRAINED;
+    CHECK_OK(rwcnn_model_create(&cfg, &m));
+    rwcnn_fast_style_options_init(&fo);
+    CHECK(fo.struct_size == sizeof fo && fo.content_weight == 1 && fo.tv_weight == 0 && fo.tv_beta == 2 &&
+          fo.feature_normalization == RWCNN_FEATURE_RELATIVE && fo.gram_normalization == RWCNN_GRAM_SCALED);
+    fo.style = style;
+    fo.style_height = 20; fo.style_width = 20;
+    fo.content_layer = "conv2_1";
+    fo.style_layers = layers;
+    fo.style_layer_count = 2;
+    fo.losses = losses;
+    fo.losses_capacity = 8;
+    rwcnn_train_options_init(&to);
+    to.images = x;
+    to.image_count = n; to.image_height = h; to.image_width = w;
+    to.eval_images = x;
+    to.eval_count = n; to.eval_height = h; to.eval_width = w;
+    to.steps = 6; to.batch = 2; to.crop = 12; to.learning_rate = 3e-3;
+    to.eval_every = 0; to.checkpoint_every = 0;
+    to.progress = fast_style_progress;
+    snprintf(ckpt, sizeof ckpt, "%s/fast_style.safetensors", g_tmp);
+    to.checkpoint = ckpt;
+    memset(&tr, 0, sizeof tr);
+    tr.struct_size = sizeof tr;
+    fast_style_steps = 0;
+    CHECK_OK(rwcnn_train_fast_style(m, &to, &fo, &tr));
+    CHECK(tr.steps_done == 6 && tr.losses_written == 6 && fast_style_steps == 6 && tr.has_eval);
+    for (i = 0; i < 6; i++) CHECK(losses[i] > 0 && losses[i] == losses[i]);
+    CHECK(tr.final_loss == losses[5]);
+    /* a resume with another style image is refused, naming it */
+    fo.style = x;
+    fo.style_height = h; fo.style_width = w;
+    to.resume = 1;
+    to.steps = 8;
+    CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
+    CHECK_MESSAGE("style");
+    /* nor as plain reconstruction training */
+    CHECK_STATUS(rwcnn_train(m, &to, &tr), ARG);
+    CHECK_MESSAGE("fast-style");
+    to.resume = 0;
+    to.checkpoint = NULL;
+    /* plain rwcnn_train writes no loss curve */
+    to.steps = 1;
+    CHECK_OK(rwcnn_train(m, &to, &tr));
+    CHECK(tr.losses_written == 0);
+    /* a layer past the cut, no style layers, a tied decoder */
+    layers[1] = "conv3_1";
+    CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
+    CHECK_MESSAGE("conv3_1");
+    layers[1] = "pool1";
+    fo.style_layer_count = 0;
+    CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
+    CHECK_MESSAGE("no style layers");
+    fo.style_layer_count = 2;
+    cfg.decoder = RWCNN_DECODER_TIED;
+    CHECK_OK(rwcnn_model_create(&cfg, &tied));
+    CHECK_STATUS(rwcnn_train_fast_style(tied, &to, &fo, &tr), ARG);
+    CHECK_MESSAGE("tied");
+    rwcnn_model_free(tied);
+    rwcnn_model_free(m);
+    free(style);
+}
+
 /* ---- image synthesis (rwcnn_invert / rwcnn_texture / rwcnn_style) ---------- */
 
 static int synthesis_calls;
@@ -3461,6 +3611,7 @@ static void test_synthesis(void)
     CHECK_OK(rwcnn_invert(m, x, 1, 3, h, w, "conv1_1", 1.0, &o, out, count, &r));
     CHECK(r.steps_done == 1);
     rwcnn_model_free(m);
+    test_fast_style(x, n, h, w);
     free(x);
     free(out);
     free(tex);

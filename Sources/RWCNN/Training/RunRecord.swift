@@ -34,6 +34,12 @@ struct RunRecord: Equatable {
     /// records differently.
     func check(against metadata: [String: String], path: String) throws {
         guard metadata.keys.contains(where: { $0.hasPrefix("train.") }) else { return }
+        // A fast-style checkpoint (train.objective, train.style*) resumed as
+        // plain reconstruction training: the loss would change under it.
+        let mine = Set(fields.map { "train.\($0.name)" })
+        if let extra = metadata.keys.sorted().first(where: { ($0 == "train.objective" || $0.hasPrefix("train.style")) && !mine.contains($0) }) {
+            throw RWCNNError.argument("checkpoint \(path) was made by fast-style training (\(extra) \(metadata[extra]!)); resume it with the same style options, or start a new run without resume")
+        }
         for (name, value) in fields {
             let saved = metadata["train.\(name)"] ?? "(not recorded)"
             guard saved == value else {

@@ -78,7 +78,8 @@ public struct TrainProgress: Sendable {
     /// Steps completed so far, and the run's total.
     public var step: Int
     public var steps: Int
-    /// Training loss (MSE) of the last step.
+    /// Training loss of the last step: the MSE, or for fast style
+    /// (`train(style:options:)`) the total fast-style loss.
     public var loss: Double = .nan
     public var learningRate: Double = .nan
     public var imagesPerSecond: Double = .nan
@@ -110,4 +111,7 @@ public struct TrainResult: Sendable {
     public var trainImages: Int
     public var evalImages: Int
     public var skipped: [(path: String, reason: String)]
+    /// The loss of every step this call ran (a resumed run: the steps after
+    /// its checkpoint), in order.
+    public var losses: [Double] = []
 }

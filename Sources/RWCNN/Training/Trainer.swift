@@ -24,7 +24,7 @@ extension Model {
                       progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
         try options.validate()
         return try train(data: .folder(options.dataFolder, eval: options.evalFolder), checkedOptions: options,
-                         progress: progress)
+                         style: nil, progress: progress)
     }
 
     /// As `train(options:progress:)`, on the samples of `data` (a folder,
@@ -36,10 +36,48 @@ extension Model {
     public func train(data: TrainingData, options: TrainOptions,
                       progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
         try options.validate(folder: false)
-        return try train(data: data, checkedOptions: options, progress: progress)
+        return try train(data: data, checkedOptions: options, style: nil, progress: progress)
     }
 
-    private func train(data source: TrainingData, checkedOptions options: TrainOptions,
+    /// Fast style transfer (`FastStyleOptions`, Training/FastStyle.swift):
+    /// trains the decoder, on the same trainer, data, checkpoints and
+    /// progress as `train(options:progress:)`, so that
+    /// `reconstruct(photo)` keeps the photo's content at
+    /// `style.contentLayer` and carries the style image's Gram statistics at
+    /// `style.styleLayers`. The progress and result losses are the total
+    /// fast-style loss; the held-out metrics compare the output with its
+    /// input photo (how much content is kept). A checkpoint records the
+    /// style settings, and a resume with other ones is refused naming them.
+    ///
+    /// ```swift
+    /// let model = try Model(config: ModelConfig(arch: "vgg16-avg", cut: "pool2", decoder: .trained))
+    /// let painting = try loadImageTensor(path: "data/images/gravel.png")
+    /// var o = TrainOptions()
+    /// o.dataFolder = "photos"; o.steps = 300; o.crop = 64
+    /// try model.train(style: FastStyleOptions(style: painting, contentLayer: "conv2_2",
+    ///                                         styleLayers: ["conv1_1", "pool1", "pool2"]), options: o)
+    /// let stylised = try model.reconstruct(photo)
+    /// ```
+    @discardableResult
+    public func train(style: FastStyleOptions, options: TrainOptions,
+                      progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
+        try options.validate()
+        let objective = try fastStyleObjective(style)
+        return try train(data: .folder(options.dataFolder, eval: options.evalFolder), checkedOptions: options,
+                         style: objective, progress: progress)
+    }
+
+    /// `train(style:options:progress:)` on the samples of `data` (see
+    /// `train(data:options:progress:)`).
+    @discardableResult
+    public func train(style: FastStyleOptions, data: TrainingData, options: TrainOptions,
+                      progress: ((TrainProgress) -> TrainControl)? = nil) throws -> TrainResult {
+        try options.validate(folder: false)
+        let objective = try fastStyleObjective(style)
+        return try train(data: data, checkedOptions: options, style: objective, progress: progress)
+    }
+
+    private func train(data source: TrainingData, checkedOptions options: TrainOptions, style: FastStyleObjective?,
                        progress: ((TrainProgress) -> TrainControl)?) throws -> TrainResult {
         guard config.decoder != .tied else {
             throw RWCNNError.argument("a tied decoder shares the encoder's weights and cannot be trained; create the model with decoder 'trained' (or 'random')")
@@ -57,7 +95,8 @@ extension Model {
         }
         let skipped = data.skipped
         let evalCrops = data.evalCrops
-        let record = RunRecord(options: options, data: data)
+        var record = RunRecord(options: options, data: data)
+        record.fields += style?.record ?? []
 
         var optimizer = Optimizer(kind: options.optimizer, learningRate: options.learningRate,
                                   momentum: options.momentum, beta1: options.beta1, beta2: options.beta2,
@@ -70,6 +109,8 @@ extension Model {
         config.decoder = .trained
         let firstStep = step
         var loss = Double.nan
+        var losses: [Double] = []
+        losses.reserveCapacity(options.steps - step)
         var lastEval: EvalMetrics? = nil
 
         func saveCheckpoint() throws {
@@ -99,7 +140,8 @@ extension Model {
             }
             // The step's plan: every activation and gradient buffer is reused from the previous step.
             loss = try plans.with(planKey(.trainStep, batch)) { ws in
-                let (loss, grads) = try lossAndGradients(batch, workspace: ws)
+                let (loss, grads) = try style.map { try fastStyleLossAndGradients(batch, objective: $0, workspace: ws) }
+                    .map { ($0.loss, $0.gradients) } ?? lossAndGradients(batch, workspace: ws)
                 guard loss.isFinite else {
                     throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
                 }
@@ -108,6 +150,7 @@ extension Model {
                 return loss
             }
             step += 1
+            losses.append(loss)
 
             let elapsed = monotonicSeconds() - started
             let rate = Double((step - firstStep) * options.batchSize) / max(elapsed, 1e-9)
@@ -127,6 +170,6 @@ extension Model {
         if try evaluateNow() == .cancel { try cancelled() }
         return TrainResult(stepsDone: step, finalLoss: loss, eval: lastEval,
                            seconds: monotonicSeconds() - started, trainImages: data.trainImages,
-                           evalImages: evalCrops.shape[0], skipped: skipped)
+                           evalImages: evalCrops.shape[0], skipped: skipped, losses: losses)
     }
 }

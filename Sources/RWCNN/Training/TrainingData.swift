@@ -182,7 +182,7 @@ private func prepared(_ images: [Tensor], what: String, options: TrainOptions, m
 
 /// "images N <hash>": the count and a 64-bit FNV-1a hash of every shape and
 /// value bit, so a resume with other images is refused.
-private func imagesIdentity(_ images: [Tensor]) -> String {
+func imagesIdentity(_ images: [Tensor]) -> String {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325
     func mix(_ v: UInt64) {
         for k in 0..<8 { h ^= (v >> (8 * UInt64(k))) & 0xFF; h = h &* 0x0000_0100_0000_01B3 }

@@ -30,6 +30,7 @@ from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
 from .trace import Trace  # issue 9: encode now, decode later
 from .synthesis import SynthesisProgress, SynthesisResult, invert, style, texture
+from .fast_style import FastStyle
 
 __all__ = [
     "Model", "TrainOptions", "TrainProgress", "TrainResult",
@@ -37,7 +38,7 @@ __all__ = [
     "display_normalize", "resize_crop", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim", "fitted_psnr",
     "study", "report", "Trace",
-    "invert", "texture", "style", "SynthesisResult", "SynthesisProgress",
+    "invert", "texture", "style", "SynthesisResult", "SynthesisProgress", "FastStyle",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",
     "version", "version_number", "library_path", "set_threads", "get_threads",

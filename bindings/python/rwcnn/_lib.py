@@ -212,6 +212,7 @@ class TrainResult(Structure):
         ("train_images", c_size_t),
         ("eval_images", c_size_t),
         ("skipped_files", c_size_t),
+        ("losses_written", c_size_t),
     ]
 
 
@@ -277,6 +278,27 @@ class SynthesisResult(Structure):
     ]
 
 
+class FastStyleOptions(Structure):
+    """rwcnn_fast_style_options"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("style", POINTER(c_float)),
+        ("style_height", c_size_t),
+        ("style_width", c_size_t),
+        ("content_layer", c_char_p),
+        ("content_weight", c_double),
+        ("style_layers", POINTER(c_char_p)),
+        ("style_weights", POINTER(c_double)),
+        ("style_layer_count", c_size_t),
+        ("tv_weight", c_double),
+        ("tv_beta", c_double),
+        ("feature_normalization", c_enum),
+        ("gram_normalization", c_enum),
+        ("losses", POINTER(c_double)),
+        ("losses_capacity", c_size_t),
+    ]
+
+
 #: The struct mirrors by C type name (used by the layout test).
 STRUCTS = {
     "rwcnn_model_config": ModelConfig,
@@ -286,6 +308,7 @@ STRUCTS = {
     "rwcnn_synthesis_progress": SynthesisProgress,
     "rwcnn_synthesis_options": SynthesisOptions,
     "rwcnn_synthesis_result": SynthesisResult,
+    "rwcnn_fast_style_options": FastStyleOptions,
 }
 
 # ---- prototypes --------------------------------------------------------------
@@ -378,6 +401,9 @@ PROTOTYPES = {
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
     "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
+    "rwcnn_fast_style_options_init": (None, [POINTER(FastStyleOptions)]),
+    "rwcnn_train_fast_style": (status_t, [model_p, POINTER(TrainOptions), POINTER(FastStyleOptions),
+                                          POINTER(TrainResult)]),
     # front-end helpers
     "rwcnn_image_resize_crop": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
                                            c_float_p, c_size_t]),

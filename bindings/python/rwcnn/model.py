@@ -221,6 +221,9 @@ class TrainResult:
     eval_images: int
     skipped_files: int
     warnings: List[str] = field(default_factory=list)
+    #: fast style (``style=``): the loss of every step this call ran (at most
+    #: the first 2**20); empty for plain training
+    losses: List[float] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(self.__dict__)
@@ -662,6 +665,7 @@ class Model(LibraryHandle):
               checkpoint_every: Optional[int] = None,
               progress: Union[bool, IO[str], None] = True,
               callback: Optional[Callable[[TrainProgress], Any]] = None,
+              style: Any = None,
               **deprecated: Any) -> TrainResult:
         """Trains the decoder to reconstruct the input from the cut's features
         (MSE), the encoder fixed; the decoder mode becomes "trained".
@@ -694,6 +698,10 @@ class Model(LibraryHandle):
                 nothing, a file object receives the bar instead.
             callback: called with a :class:`TrainProgress` for every event;
                 a true return value cancels the run.
+            style: a :class:`rwcnn.FastStyle`: train for fast style transfer
+                (rwcnn_train_fast_style) instead of reconstruction; the
+                losses are then the fast-style loss, and the result's
+                ``losses`` holds the loss curve.
 
         Returns a :class:`TrainResult`. Raises CancelledError when the
         callback cancelled (the checkpoint holds the last completed step),
@@ -788,6 +796,12 @@ class Model(LibraryHandle):
         if callback is not None and not callable(callback):
             raise ArgumentError("callback must be callable")
         feed = self._train_data(o, data, eval_data, keep, path_arg, batch is None, crop is None)
+        fast = None
+        if style is not None:
+            from .fast_style import FastStyle
+            if not isinstance(style, FastStyle):
+                raise ArgumentError("style must be a rwcnn.FastStyle, got %r" % type(style).__name__)
+            fast = style._c_options(keep, min(int(o.steps), 1 << 20))
 
         if progress is True:
             bar = _ProgressBar(sys.stderr)
@@ -845,7 +859,10 @@ class Model(LibraryHandle):
         try:
             with self._use() as h:
                 try:
-                    L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
+                    if fast is None:
+                        L.rwcnn_train(h, ctypes.byref(o), ctypes.byref(result))
+                    else:
+                        L.rwcnn_train_fast_style(h, ctypes.byref(o), ctypes.byref(fast), ctypes.byref(result))
                 except Error as e:  # reported after the callback's own outcome
                     failure = e
         finally:
@@ -871,7 +888,8 @@ class Model(LibraryHandle):
             eval_ssim=result.eval_ssim if result.has_eval else None,
             seconds=result.seconds, train_images=result.train_images,
             eval_images=result.eval_images, skipped_files=result.skipped_files,
-            warnings=state.warnings)
+            warnings=state.warnings,
+            losses=[float(fast.losses[i]) for i in range(result.losses_written)] if fast is not None else [])
 
 
     @staticmethod

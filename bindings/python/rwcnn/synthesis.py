@@ -160,7 +160,8 @@ def _weights(weights: Optional[Sequence[float]], count: int, what: str) -> Optio
     return (ctypes.c_double * max(1, count))(*w)
 
 
-def _model_for(model: Optional[Model], layers: List[str], arch: str, seed: int, width: float) -> Tuple[Model, bool]:
+def _model_for(model: Optional[Model], layers: List[str], arch: str, seed: int, width: float,
+               normalize_input: bool = False) -> Tuple[Model, bool]:
     """The caller's model, or one of `arch` cut at the deepest of `layers`
     (built here, and closed by the caller: the bool says so)."""
     if model is not None:
@@ -169,7 +170,7 @@ def _model_for(model: Optional[Model], layers: List[str], arch: str, seed: int, 
         return model, False
     if not layers:
         raise ArgumentError("no layers given; name at least one, e.g. conv1_1, pool1, pool2")
-    probe = Model(arch=arch, cut=layers[0], seed=seed, width=width)
+    probe = Model(arch=arch, cut=layers[0], seed=seed, width=width, normalize_input=normalize_input)
     names = probe.layers
     aliases = probe.layer_aliases
     index = {}
@@ -182,29 +183,25 @@ def _model_for(model: Optional[Model], layers: List[str], arch: str, seed: int, 
         # The library's message lists the valid names.
         bad = next(n for n in layers if n not in index)
         probe.close()
-        return Model(arch=arch, cut=bad, seed=seed, width=width), True
+        return Model(arch=arch, cut=bad, seed=seed, width=width, normalize_input=normalize_input), True
     deepest = names[max(known)]
     if deepest == probe.cut:
         return probe, True
     probe.close()
-    return Model(arch=arch, cut=deepest, seed=seed, width=width), True
+    return Model(arch=arch, cut=deepest, seed=seed, width=width, normalize_input=normalize_input), True
 
 
-def _resized(x: FloatArray, size: Optional[Union[int, Tuple[int, int]]]) -> FloatArray:
-    """x (N x C x H x W) resized to size (side or (height, width)) through the library."""
+def _resized(x: FloatArray, size: Optional[int]) -> FloatArray:
+    """x (N x C x H x W) with its short side resized to `size` and the
+    central size x size square cropped, by the library
+    (rwcnn_image_resize_crop): what the CLI's --size does, pixel for pixel."""
     if size is None:
         return x
-    h, w = (size, size) if isinstance(size, int) else size
-    h, w = _size(h, "size", 1), _size(w, "size", 1)
-    try:
-        from PIL import Image  # only when resizing is asked for
-    except ImportError:
-        raise ArgumentError("size= resizes with Pillow, which is not installed (pip install pillow)") from None
-    out = np.empty((x.shape[0], x.shape[1], h, w), np.float32)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            out[n, c] = np.asarray(Image.fromarray(x[n, c]).resize((w, h), Image.Resampling.BILINEAR))
-    return out
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+        raise ArgumentError("size is one side (the short side is resized to it and the central square "
+                            "cropped, as the CLI's --size), got %r" % (size,))
+    from .image import resize_crop
+    return np.ascontiguousarray(resize_crop(x, _size(size, "size", 1)))
 
 
 def _run(label: str, call: Callable[[Any, Any, Any, int], None], out_shape: Tuple[int, ...], o: Any,
@@ -301,7 +298,7 @@ _COMMON_DOC = """
 
 
 def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Model] = None,
-           arch: str = "vgg16", seed: int = 0, width: float = 1.0, size: Optional[Union[int, Tuple[int, int]]] = None,
+           arch: str = "vgg16", seed: int = 0, width: float = 1.0, size: Optional[int] = None,
            steps: int = 200, optimizer: str = "adam", lr: float = 0.05, clamp: bool = True, scales: int = 1,
            scale_factor: float = 2.0, noise_seed: int = 0, tv_weight: float = 0.0, tv_beta: float = 2.0,
            alpha_weight: float = 0.0, alpha: float = 6.0, feature_normalization: str = "relative",
@@ -309,7 +306,8 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
            callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """Reconstructs images from their features at `layer`, from seeded
     noise. `images`: C x H x W / N x C x H x W float in [0, 1] or uint8
-    H x W x C; `size` resizes them first (a side or (height, width))."""
+    H x W x C; `size` resizes their short side to it and crops the central
+    square first (rwcnn.resize_crop)."""
     x, batched = _encoder_input(images)
     x = _resized(x, size)
     if not isinstance(layer, str):
@@ -330,17 +328,21 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
 
 
 def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[float]] = None,
-            out_size: Optional[Union[int, Tuple[int, int]]] = None, count: Optional[int] = None,
+            out_size: Optional[int] = None, count: Optional[int] = None,
             model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
-            size: Optional[Union[int, Tuple[int, int]]] = None, steps: int = 200, optimizer: str = "adam",
+            size: Optional[int] = None, steps: int = 200, optimizer: str = "lbfgs",
             lr: float = 0.05, clamp: bool = True, scales: int = 1, scale_factor: float = 2.0, noise_seed: int = 0,
             tv_weight: float = 0.0, tv_beta: float = 2.0, alpha_weight: float = 0.0, alpha: float = 6.0,
-            gram_normalization: str = "scaled", progress: Union[bool, IO[str], None] = False,
+            gram_normalization: str = "scaled", normalize_input: bool = True,
+            progress: Union[bool, IO[str], None] = False,
             callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """Synthesises textures of out_size (a side or (height, width); default:
     the source's size after `size`) whose Gram matrices at `layers` (weighted by
     `weights`, default 1 each) match the source's. `count` textures (default:
-    one per source image)."""
+    one per source image). Without ``model=``, the model built sees
+    ImageNet-normalised (centred) pixels unless ``normalize_input=False``:
+    with L-BFGS, the default here, that is what makes the textures look like
+    the source (README, "Invert, texture, style")."""
     s, batched = _encoder_input(source)
     s = _resized(s, size)
     names = _layers(layers, "layers")
@@ -354,7 +356,7 @@ def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[fl
     n = _size(count if count is not None else s.shape[0], "count", 1)
     o = _options(steps, optimizer, lr, clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
                  alpha_weight, alpha, "relative", gram_normalization)
-    m, owned = _model_for(model, names, arch, seed, width)
+    m, owned = _model_for(model, names, arch, seed, width, normalize_input)
     try:
         with m._use() as h:
             c_names = (ctypes.c_char_p * max(1, len(names)))(*[x.encode() for x in names])
@@ -372,16 +374,17 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
           style_layers: Sequence[str] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
           content_weight: float = 1.0, style_weights: Optional[Sequence[float]] = None,
           model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
-          size: Optional[Union[int, Tuple[int, int]]] = None, style_size: Optional[Union[int, Tuple[int, int]]] = None,
-          steps: int = 200, optimizer: str = "adam", lr: float = 0.05, clamp: bool = True, scales: int = 1,
+          size: Optional[int] = None, style_size: Optional[int] = None,
+          steps: int = 200, optimizer: str = "lbfgs", lr: float = 0.05, clamp: bool = True, scales: int = 1,
           scale_factor: float = 2.0, noise_seed: int = 0, start: str = "noise", tv_weight: float = 0.0,
           tv_beta: float = 2.0, alpha_weight: float = 0.0, alpha: float = 6.0,
           feature_normalization: str = "relative", gram_normalization: str = "scaled",
-          progress: Union[bool, IO[str], None] = False,
+          normalize_input: bool = True, progress: Union[bool, IO[str], None] = False,
           callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """The content of `content` at `content_layer` plus the style (Grams) of
     `style_image` at `style_layers`; the result has the content's size (after
-    `size`). start="content" starts from the content image."""
+    `size`). start="content" starts from the content image. Defaults as
+    for :func:`texture` (L-BFGS, a model with centred input)."""
     c, batched = _encoder_input(content)
     c = _resized(c, size)
     s, _ = _encoder_input(style_image)
@@ -394,7 +397,7 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
     w = _weights(style_weights, len(names), "style_weights")
     o = _options(steps, optimizer, lr, clamp, scales, scale_factor, noise_seed, start, tv_weight, tv_beta,
                  alpha_weight, alpha, feature_normalization, gram_normalization)
-    m, owned = _model_for(model, [content_layer] + names, arch, seed, width)
+    m, owned = _model_for(model, [content_layer] + names, arch, seed, width, normalize_input)
     try:
         with m._use() as h:
             c_names = (ctypes.c_char_p * max(1, len(names)))(*[x.encode() for x in names])

@@ -1,0 +1,53 @@
+import CRWCNN
+import RWCNN
+
+// rwcnn_train_fast_style: rwcnn_train's options and data plus a
+// rwcnn_fast_style_options struct -> FastStyleOptions; the loss curve goes
+// to the style options' caller array.
+
+@_cdecl("rwcnn_fast_style_options_init")
+public func rwcnn_fast_style_options_init(_ o: UnsafeMutablePointer<rwcnn_fast_style_options>?) {
+    guard let o else { return }
+    // The defaults of FastStyleOptions (a one-pixel placeholder style: the
+    // image fields stay empty).
+    guard let placeholder = try? Tensor(zeros: [1, 1, 1]) else { return }
+    let d = FastStyleOptions(style: placeholder, contentLayer: "", styleLayers: [])
+    var v = rwcnn_fast_style_options()
+    v.struct_size = MemoryLayout<rwcnn_fast_style_options>.size
+    v.content_weight = d.contentWeight
+    v.tv_weight = d.tvWeight; v.tv_beta = d.tvBeta
+    v.feature_normalization = rwcnn_feature_normalization(
+        UInt32(FeatureLossNormalization.allCases.firstIndex(of: d.featureNormalization)!))
+    v.gram_normalization = rwcnn_gram_normalization(UInt32(GramNormalization.allCases.firstIndex(of: d.gramNormalization)!))
+    o.pointee = v
+}
+
+@_cdecl("rwcnn_train_fast_style")
+public func rwcnn_train_fast_style(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_train_options>?,
+                                   _ style: UnsafePointer<rwcnn_fast_style_options>?,
+                                   _ result: UnsafeMutablePointer<rwcnn_train_result>?) -> Int32 {
+    capi {
+        _ = try handle(p)
+        _ = try required(options, "options")
+        let sp = try required(style, "style")
+        var v = rwcnn_fast_style_options()
+        rwcnn_fast_style_options_init(&v)
+        try readPrefix(sp, into: &v, what: "style")
+        let (shape, count) = try batchShape(1, 3, v.style_height, v.style_width, what: "style image")
+        let image = try tensor(from: v.style, shape: shape, count: count, name: "style.style")
+        var o = FastStyleOptions(style: image, contentLayer: try string(v.content_layer, "style.content_layer"),
+                                 styleLayers: try layerNames(v.style_layers, v.style_layer_count, "style.style_layers"))
+        o.contentWeight = v.content_weight
+        o.styleWeights = layerWeights(v.style_weights, v.style_layer_count)
+        o.tvWeight = v.tv_weight; o.tvBeta = v.tv_beta
+        o.featureNormalization = try Vocabulary.featureNormalization.decode(
+            Int(v.feature_normalization.rawValue), as: FeatureLossNormalization.self, field: "style.feature_normalization")
+        o.gramNormalization = try Vocabulary.gramNormalization.decode(
+            Int(v.gram_normalization.rawValue), as: GramNormalization.self, field: "style.gram_normalization")
+        if v.losses_capacity > 0 { _ = try required(v.losses, "style.losses (losses_capacity is not 0)") }
+        guard v.losses_capacity <= 1 << 40 else {
+            throw RWCNNError.argument("style.losses_capacity \(v.losses_capacity) is not a plausible buffer size")
+        }
+        try runTraining(p, options, result, style: (o, v.losses, v.losses_capacity))
+    }
+}
