@@ -63,7 +63,7 @@ def study(name: str, data: Optional[str] = None, eval_data: Optional[str] = None
     if name != "all" and name not in STUDIES:
         raise ArgumentError("unknown study %r; choose one of %s or all" % (name, ", ".join(STUDIES)))
     args = ["study", name]
-    for flag, value in (("--data", data), ("--eval", eval_data), ("--steps", steps), ("--out", out), ("--crop", crop),
+    for flag, value in (("--data", data), ("--eval-data", eval_data), ("--steps", steps), ("--out", out), ("--crop", crop),
                         ("--short-side", short_side), ("--batch", batch), ("--threads", threads)):
         if value is not None:
             args += [flag, str(value)]
