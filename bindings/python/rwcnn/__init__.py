@@ -28,6 +28,7 @@ from .image import display_normalize, encode_png, image_size, load_image, load_i
 from .metrics import colour_ssim, fitted_psnr, mse, psnr, ssim
 from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
+from .sweep import sweep, sweep_count
 from .trace import Trace  # issue 9: encode now, decode later
 from .synthesis import SynthesisProgress, SynthesisResult, invert, style, texture
 
@@ -36,7 +37,7 @@ __all__ = [
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
     "display_normalize", "resize_crop", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim", "fitted_psnr",
-    "study", "report", "Trace",
+    "study", "report", "sweep", "sweep_count", "Trace",
     "invert", "texture", "style", "SynthesisResult", "SynthesisProgress",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",

@@ -15,7 +15,7 @@ from conftest import REPO, small_photo
 
 pytestmark = pytest.mark.usefixtures("lib")
 
-GRID = {"cut": ["pool1", "pool2"], "width": [0.125, 0.25], "init": ["normal", "uniform"], "seed": [0, 3]}
+GRID = {"cut": ["pool1", "pool2"], "width": [0.125, 0.25], "distribution": ["normal", "uniform"], "seed": [0, 3]}
 
 
 def sweep(*args, cwd=None):
@@ -60,10 +60,10 @@ def test_one_run_per_index_scores_the_held_out_crops(grid_file, tmp_path):
     assert r.returncode == 0, r.stderr
     (line,) = [json.loads(l) for l in r.stdout.splitlines()]
     s = line["settings"]
-    assert line["index"] == 13 and (s["cut"], s["width"], s["init"], s["seed"]) == ("pool2", 0.25, "normal", 3)
+    assert line["index"] == 13 and (s["cut"], s["width"], s["distribution"], s["seed"]) == ("pool2", 0.25, "normal", 3)
     # The random decoder's scores, recomputed with numpy-side metrics on the same 32x32 crops.
     images = np.stack([rwcnn.load_image(os.path.join(held, n)) for n in sorted(os.listdir(held))])
-    with rwcnn.Model(cut="pool2", width=0.25, init="normal", seed=3, decoder="random") as m:
+    with rwcnn.Model(cut="pool2", width=0.25, distribution="normal", seed=3, decoder="random") as m:
         out = rwcnn.display_normalize(m.reconstruct(images))
     mse = np.mean((out.astype(np.float64) - images) ** 2, axis=(1, 2, 3))
     assert line["metrics"]["images"] == 2
