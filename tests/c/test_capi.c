@@ -2636,8 +2636,8 @@ static void test_hostile(void)
             {8000, 8000, (size_t)64 << 20, RWCNN_ERR_OUT_OF_MEMORY, "memory limit"},
             {2048, 2048, 0, RWCNN_ERR_FORMAT, "truncated or corrupt"},
         };
-        size_t n = 0, w, h, c, sof = 0;
-        float one[1]; /* a buffer far too small: the decode is tried first, and fails */
+        size_t n = 0, w, h, c, sof = 0, cap;
+        float *out; /* the size the header claims (untouched pages: no RSS), so the decode is reached */
         unsigned char *jpeg;
         snprintf(tmp, sizeof tmp, "%s/Tests/RWCNNTests/Data/jpeg/progressive.jpg", g_root);
         jpeg = read_file(tmp, &n);
@@ -2653,10 +2653,13 @@ static void test_hostile(void)
                 jpeg[sof + 8] = (unsigned char)jpegs[i].w;
                 printf("   progressive JPEG claiming %ux%u\n", jpegs[i].w, jpegs[i].h);
                 CHECK_OK(rwcnn_set_memory_limit(jpegs[i].limit));
-                HOSTILE(rwcnn_image_load_memory(jpeg, n, 3, one, 1, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                cap = jpegs[i].want == RWCNN_ERR_FORMAT ? (size_t)3 * jpegs[i].w * jpegs[i].h : 1;
+                out = (float *)xmalloc(cap * sizeof(float));
+                HOSTILE(rwcnn_image_load_memory(jpeg, n, 3, out, cap, &w, &h, &c), jpegs[i].want, jpegs[i].text);
                 tmp_path(tmp, sizeof tmp, "claims.jpg");
                 write_file(tmp, jpeg, n);
-                HOSTILE(rwcnn_image_load(tmp, 3, one, 1, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                HOSTILE(rwcnn_image_load(tmp, 3, out, cap, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                free(out);
             }
             CHECK_OK(rwcnn_set_memory_limit(0));
         }
