@@ -12,7 +12,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Folder of PNG and JPEG files (searched recursively).")
     var data: String
 
-    @Option(help: "Held-out folder; default: a seeded split of --data.")
+    @Option(name: .customLong(TrainOptionName.evalData.cliName), help: "Held-out folder; default: a seeded split of --data.")
     var evalData: String?
 
     @Option(name: .customLong("eval"), help: ArgumentHelp("Old name of --eval-data.", visibility: .hidden))
@@ -33,7 +33,7 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Use whole images resized to crop x crop instead of random crops.")
     var resizeWhole = false
 
-    @Option(help: "Seed of the split, data order, crops and flips.")
+    @Option(name: .customLong(TrainOptionName.dataSeed.cliName), help: "Seed of the split, data order, crops and flips.")
     var dataSeed = defaults.dataSeed
 
     /// These settings written into training options.

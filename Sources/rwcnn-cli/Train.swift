@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
     @Option(help: "adam or sgd (with momentum).")
     var optimizer = defaults.optimizer.rawValue
 
-    @Option(help: "Learning rate.")
+    @Option(name: .customLong(TrainOptionName.learningRate.cliName), help: "Learning rate.")
     var learningRate = defaults.learningRate
 
     @Option(name: .customLong("lr"), help: ArgumentHelp("Old name of --learning-rate.", visibility: .hidden))

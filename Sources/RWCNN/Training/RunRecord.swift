@@ -37,10 +37,12 @@ struct RunRecord: Equatable {
         for (name, value) in fields {
             let saved = metadata["train.\(name)"] ?? "(not recorded)"
             guard saved == value else {
-                // Names as the C fields and Python keywords spell them (the
-                // metadata keys stay as older checkpoints wrote them).
-                let what = name == "data" ? "data source" : name == "eval" ? "held-out data (eval_data)"
-                    : name == "seed" ? "data_seed" : name
+                // Names as the C fields and Python keywords spell them
+                // (TrainOptionName); the metadata keys stay as older
+                // checkpoints wrote them.
+                let what = name == "data" ? "data source"
+                    : name == "eval" ? "held-out data (\(TrainOptionName.evalData.rawValue))"
+                    : name == "seed" ? TrainOptionName.dataSeed.rawValue : name
                 throw RWCNNError.argument("checkpoint \(path) was made with \(what) \(saved); this run has \(what) \(value): resume with the same \(what) (only steps, eval_every and checkpoint_every may change), or start a new run without resume")
             }
         }

@@ -9,7 +9,7 @@ A ctypes binding of librwcnn (include/rwcnn.h)::
         features = model.encode(image)                        # (128, H/4, W/4)
         out = rwcnn.display_normalize(model.reconstruct(image))
         print(rwcnn.psnr(out, image), rwcnn.colour_ssim(out, image))
-        rwcnn.save_image("out.png", out)
+        rwcnn.save_image("out/astronaut-tied.png", out)
 
 Array layouts: float arrays are channels-first (C x H x W or N x C x H x W),
 uint8 arrays are channels-last (H x W, H x W x C or N x H x W x C) as

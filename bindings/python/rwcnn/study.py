@@ -2,7 +2,7 @@
 
     import rwcnn
     records = rwcnn.study("layers", quick=True, out="out/studies/layers")
-    rwcnn.report(["out/studies/layers"], output="report")   # report/index.html
+    rwcnn.report(["out/studies/layers"], output="out/report")   # out/report/index.html
 
 Both run the `rwcnn` command-line tool (the studies drive training loops,
 checkpoints and resumption that live in the engine's CLI), found as

@@ -13,7 +13,18 @@ import pytest
 import rwcnn
 from conftest import REPO, small_photo
 
-pytestmark = pytest.mark.usefixtures("lib")
+
+
+def _cli():
+    from rwcnn.study import cli_path
+    try:
+        return cli_path()
+    except rwcnn.Error:
+        return None
+
+
+# The sanitizer builds (scripts/test --sanitize) make the library alone.
+pytestmark = [pytest.mark.usefixtures("lib"), pytest.mark.skipif(_cli() is None, reason="rwcnn-cli not built")]
 
 GRID = {"cut": ["pool1", "pool2"], "width": [0.125, 0.25], "distribution": ["normal", "uniform"], "seed": [0, 3]}
 
@@ -89,3 +100,58 @@ def test_a_trained_run_and_errors(grid_file, tmp_path):
     p.write_text(json.dumps(grid))
     r = sweep(str(p), "--count")
     assert r.returncode != 0 and "unknown setting" in r.stderr
+
+
+def test_old_setting_names_are_read_as_the_new(grid_file, tmp_path):
+    path, _ = grid_file
+    grid = json.load(open(path))
+    grid["grid"] = {"init": ["uniform"], "lr": [0.002]}
+    p = tmp_path / "old.json"
+    p.write_text(json.dumps(grid))
+    (line,) = rwcnn.sweep(str(p), list_only=True)
+    assert line["settings"]["distribution"] == "uniform" and line["settings"]["learning_rate"] == 0.002
+    assert "init" not in line["settings"] and "lr" not in line["settings"]
+
+
+def test_resume_skips_finished_runs_and_continues_interrupted_ones(grid_file, tmp_path):
+    """--out keeps each run's line and checkpoint; --resume prints a finished
+    run's line again without running it, and continues an interrupted run
+    (Ctrl-C: its checkpoint is written) to the uninterrupted run's result
+    (one thread: bit for bit)."""
+    import signal
+    import time
+    from rwcnn.study import cli_path
+    path, _ = grid_file
+    grid = json.load(open(path))
+    grid["base"].update(decoder="trained", steps=400, checkpoint_every=2, width=0.125)
+    grid["grid"] = {"cut": ["pool1"], "seed": [0, 1]}
+    whole = rwcnn.sweep(grid, out=str(tmp_path / "whole"), threads=1)
+    assert [l["index"] for l in whole] == [0, 1] and all(l["resumed_from"] is None for l in whole)
+    assert sorted(os.listdir(tmp_path / "whole")) == ["run-0.json", "run-0.safetensors", "run-1.json",
+                                                      "run-1.safetensors"]   # checkpoints go when done
+    # Run 1 interrupted by Ctrl-C once its first checkpoint is there.
+    out = tmp_path / "runs"
+    grid_path = tmp_path / "g.json"
+    grid_path.write_text(json.dumps(grid))
+    proc = subprocess.Popen([cli_path(), "sweep", str(grid_path), "--index", "1", "--out", str(out),
+                             "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = out / "run-1.checkpoint.safetensors"
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before Ctrl-C reached it")
+    assert "cancel" in err.lower() and checkpoint.exists() and not (out / "run-1.json").exists()
+    lines = rwcnn.sweep(grid, out=str(out), resume=True, threads=1)
+    assert [l["index"] for l in lines] == [0, 1]
+    assert lines[0]["resumed_from"] is None and lines[1]["resumed_from"] == str(checkpoint)
+    for got, want in zip(lines, whole):
+        assert got["metrics"] == want["metrics"] and got["final_loss"] == want["final_loss"]
+    assert not checkpoint.exists()
+    # Both finished: a second resume runs nothing and prints the same lines (seconds included).
+    assert rwcnn.sweep(grid, out=str(out), resume=True, threads=1) == lines
+    with pytest.raises(rwcnn.ArgumentError, match="needs out"):
+        rwcnn.sweep(grid, resume=True)
+    assert rwcnn.sweep_count(grid) == 2
