@@ -50,7 +50,8 @@ def trial(config: Dict[str, Any]) -> None:
             best["stale"] += 1
         return best["stale"] >= config["patience"]    # True: rwcnn cancels the run
 
-    with rwcnn.Model(arch="vgg16", cut=config["cut"], width=config["width"], init=config["init"],
+    with rwcnn.Model(arch="vgg16", cut=config["cut"], width=config["width"],
+                     distribution=config["distribution"],
                      seed=config["seed"], decoder="trained") as model:
         try:
             model.train(data=config["data"], steps=config["steps"], batch=config["batch"],
@@ -66,7 +67,7 @@ def main(argv: List[str]) -> int:
     p.add_argument("--data", default=os.path.join(REPO, "data", "images"))
     p.add_argument("--cuts", nargs="+", default=["pool1", "pool2"])
     p.add_argument("--widths", nargs="+", type=float, default=[0.125, 0.25])
-    p.add_argument("--inits", nargs="+", default=["normal", "uniform"])
+    p.add_argument("--distributions", "--inits", dest="distributions", nargs="+", default=["normal", "uniform"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--batch", type=int, default=4)
@@ -94,7 +95,7 @@ def main(argv: List[str]) -> int:
              runtime_env={"env_vars": env})
     space = {
         "cut": tune.grid_search(args.cuts), "width": tune.grid_search(args.widths),
-        "init": tune.grid_search(args.inits), "seed": tune.grid_search(args.seeds),
+        "distribution": tune.grid_search(args.distributions), "seed": tune.grid_search(args.seeds),
         "data": os.path.abspath(args.data), "steps": args.steps, "batch": args.batch, "crop": args.crop,
         "short_side": args.short_side, "eval_every": args.eval_every, "patience": args.patience,
     }
@@ -114,9 +115,9 @@ def main(argv: List[str]) -> int:
     rows = []
     for r in results:
         c, m = r.config, r.metrics or {}
-        rows.append((c["cut"], c["width"], c["init"], c["seed"], m.get("step"), m.get("psnr"),
+        rows.append((c["cut"], c["width"], c["distribution"], c["seed"], m.get("step"), m.get("psnr"),
                      m.get("ssim"), m.get("threads"), r.error is not None))
-    print("| cut | width | init | seed | last step | PSNR | SSIM | threads | error |")
+    print("| cut | width | distribution | seed | last step | PSNR | SSIM | threads | error |")
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for row in sorted(rows, key=lambda t: (t[0], t[1], t[2], t[3])):
         psnr = "%.2f" % row[5] if row[5] is not None else "-"
@@ -124,7 +125,7 @@ def main(argv: List[str]) -> int:
         print("| %s | %g | %s | %d | %s | %s | %s | %s | %s |" % (row[0], row[1], row[2], row[3], row[4],
                                                                  psnr, ssim, row[7], row[8]))
     best = results.get_best_result()
-    print("best: %s  PSNR %.2f  SSIM %.4f" % ({k: best.config[k] for k in ("cut", "width", "init", "seed")},
+    print("best: %s  PSNR %.2f  SSIM %.4f" % ({k: best.config[k] for k in ("cut", "width", "distribution", "seed")},
                                              best.metrics["psnr"], best.metrics["ssim"]))
     ray.shutdown()
     return 1 if any(row[8] for row in rows) else 0

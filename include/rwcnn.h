@@ -450,6 +450,13 @@ rwcnn_status rwcnn_fitted_psnr(const float *reconstruction, const float *origina
 rwcnn_status rwcnn_image_resize_crop(const float *image, size_t channels, size_t height,
                                      size_t width, size_t size, float *out, size_t capacity);
 
+/** rwcnn_image_resize_crop for `n` images of one size at once (n x channels
+ *  x height x width, back to back) into `out` (capacity >= n*channels*size*size
+ *  floats): the same pixels as n calls, in one. */
+rwcnn_status rwcnn_image_resize_crop_batch(const float *images, size_t n, size_t channels,
+                                           size_t height, size_t width, size_t size, float *out,
+                                           size_t capacity);
+
 /** In place: maps the model's raw reconstructions (n x channels x height x
  *  width) to [0, 1] for viewing and scoring, by the rule the CLI uses:
  *  display normalisation (as rwcnn_display_normalize) for random and tied
@@ -513,6 +520,10 @@ typedef struct rwcnn_batch {
                                the library and valid during the call; preset to NaN, so a value left
                                unwritten stops the run (RWCNN_ERR_ARGUMENT) */
     size_t capacity;      /**< floats at `images` */
+    char *message;        /**< owned by the library, message_capacity bytes, starts as "": a
+                               callback that fails may write a NUL-terminated reason here, and
+                               rwcnn_last_error() then gives it (after the step's number) */
+    size_t message_capacity;
 } rwcnn_batch;
 
 /** Fills the batch of one step: called on the thread that called rwcnn_train,
@@ -521,7 +532,8 @@ typedef struct rwcnn_batch {
  *  Any other value stops training: the checkpoint (if set) is written for the
  *  last completed step and rwcnn_train returns that status (RWCNN_ERR_IO,
  *  _FORMAT, _OUT_OF_MEMORY, _CANCELLED or _ARGUMENT; any other value becomes
- *  RWCNN_ERR_ARGUMENT), with a message naming the step. The callback must not
+ *  RWCNN_ERR_ARGUMENT), with a message naming the step and the callback's
+ *  own reason if it wrote one into batch->message. The callback must not
  *  use the model being trained. */
 typedef int (*rwcnn_batch_fn)(const rwcnn_batch *batch, void *user);
 
@@ -544,7 +556,8 @@ typedef struct rwcnn_train_options {
     double momentum;             /**< SGD, default 0.9 */
     double beta1, beta2, epsilon;/**< Adam, defaults 0.9, 0.999, 1e-8 */
     double weight_decay;         /**< L2, default 0 */
-    uint64_t seed;               /**< split, data order, crops, flips; default 0 */
+    uint64_t data_seed;          /**< split, data order, crops, flips; default 0 (the model's
+                                      weights have their own seed, rwcnn_model_config.seed) */
     size_t eval_every;           /**< steps between evaluations; 0: at the end only; default 100 */
     const char *checkpoint;      /**< checkpoint path (safetensors, atomic writes); NULL for none */
     size_t checkpoint_every;     /**< steps between checkpoints; 0: at the end only; default 100 */
@@ -563,6 +576,13 @@ typedef struct rwcnn_train_options {
     size_t eval_count, eval_height, eval_width;
     rwcnn_batch_fn batch_fn;     /**< fills each step's batch (see rwcnn_batch_fn); NULL: none */
     void *batch_user;            /**< passed to batch_fn */
+    /* Images of different sizes, as a folder's files may be: */
+    const size_t *image_shapes;  /**< NULL: every image is image_height x image_width. Else
+                                      2 x image_count values, (height, width) of each image in
+                                      turn; `images` then holds each 3 x height x width image
+                                      back to back, and image_height, image_width must be 0 */
+    const size_t *eval_shapes;   /**< the same for eval_images (eval_count pairs; eval_height,
+                                      eval_width 0) */
 } rwcnn_train_options;
 
 /** Fills `options` with the defaults above. NULL is ignored. */

@@ -13,12 +13,20 @@ private func loadImage(_ read: (Int) throws -> Image, header: () throws -> (Int,
     }
     let width = try required(width, "width"), height = try required(height, "height")
     let want: Int? = channels == 0 ? nil : Int(channels)
-    if out == nil {
-        let (w, h, c) = try header()
-        let colour = c == 2 || c == 4 ? c - 1 : c
+    // The header first (nothing decoded): the size query's answer, and the
+    // capacity check before a whole image is decoded into a buffer too small.
+    let (w, h, c) = try header()
+    let colour = want ?? (c == 2 || c == 4 ? c - 1 : c)
+    guard let out else {
         width.pointee = w; height.pointee = h
-        outChannels?.pointee = want ?? colour
+        outChannels?.pointee = colour
         return
+    }
+    try ImageFile.checkPixelLimit(width: w, height: h)
+    try MemoryBudget.check(count: w * h * colour, size: MemoryLayout<Float>.stride, what: "a \(w)x\(h) image as floats")
+    let (_, need) = try batchShape(1, colour, h, w, what: "image")
+    guard capacity >= need else {  // out parameters stay untouched (written only on success)
+        throw RWCNNError.bufferTooSmall("out holds \(capacity) floats; the \(w)x\(h) image needs \(colour)x\(h)x\(w) = \(need)")
     }
     let t = try imageToTensor(read(PNG.defaultMaxPixels), channels: want)
     try copy(t, to: out, capacity: capacity, name: "out")

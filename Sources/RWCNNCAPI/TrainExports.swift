@@ -25,7 +25,7 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
     v.momentum = d.momentum
     v.beta1 = d.beta1; v.beta2 = d.beta2; v.epsilon = d.epsilon
     v.weight_decay = d.weightDecay
-    v.seed = d.seed
+    v.data_seed = d.dataSeed
     v.eval_every = d.evalEvery
     v.checkpoint_every = d.checkpointEvery
     v.resume = d.resume ? 1 : 0
@@ -50,7 +50,7 @@ func trainOptions(_ p: UnsafePointer<rwcnn_train_options>?) throws -> TrainOptio
     o.learningRate = v.learning_rate; o.momentum = v.momentum
     o.beta1 = v.beta1; o.beta2 = v.beta2; o.epsilon = v.epsilon
     o.weightDecay = v.weight_decay
-    o.seed = v.seed
+    o.dataSeed = v.data_seed
     o.evalEvery = v.eval_every
     o.checkpointPath = v.checkpoint.map { String(cString: $0) }
     o.checkpointEvery = v.checkpoint_every

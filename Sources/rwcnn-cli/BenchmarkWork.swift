@@ -179,7 +179,7 @@ private func timeTrainSteps(_ model: Model, size: Int, batch: Int,
     var o = TrainOptions()
     o.dataFolder = folder.path; o.evalFolder = folder.path
     o.steps = timing.warmup + timing.maxReps + 1
-    o.batchSize = batch; o.crop = size; o.flip = true; o.seed = 0
+    o.batchSize = batch; o.crop = size; o.flip = true; o.dataSeed = 0
     o.optimizer = .adam; o.learningRate = 1e-3; o.beta1 = 0.9; o.beta2 = 0.999; o.epsilon = 1e-8
     o.evalEvery = 0; o.checkpointEvery = 0; o.checkpointPath = nil
 
@@ -212,7 +212,7 @@ private func timeToQuality(_ model: Model, steps: Int, data: String) throws
     -> (seconds: Double, psnr: Double, crops: Int, cost: [(String, JSONValue)]) {
     var o = TrainOptions()
     o.dataFolder = data; o.evalFraction = 0.25
-    o.steps = steps; o.batchSize = 16; o.crop = 64; o.flip = true; o.seed = 0
+    o.steps = steps; o.batchSize = 16; o.crop = 64; o.flip = true; o.dataSeed = 0
     o.optimizer = .adam; o.learningRate = 1e-3; o.beta1 = 0.9; o.beta2 = 0.999; o.epsilon = 1e-8
     o.evalEvery = 0; o.checkpointEvery = 0; o.checkpointPath = nil
     let cost = IntervalCost()

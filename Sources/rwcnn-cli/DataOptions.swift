@@ -12,10 +12,16 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Folder of PNG and JPEG files (searched recursively).")
     var data: String
 
-    @Option(help: "Held-out folder; default: a seeded split of --data.")
-    var eval: String?
+    @Option(name: .customLong(TrainOptionName.evalData.cliName), help: "Held-out folder; default: a seeded split of --data.")
+    var evalData: String?
 
-    @Option(help: "Share of --data held out when there is no --eval.")
+    @Option(name: .customLong("eval"), help: ArgumentHelp("Old name of --eval-data.", visibility: .hidden))
+    var evalAlias: String?
+
+    /// --eval-data, or its old name --eval.
+    var eval: String? { evalData ?? evalAlias }
+
+    @Option(help: "Share of --data held out when there is no --eval-data.")
     var evalFraction = defaults.evalFraction
 
     @Option(help: "Square crop side.")
@@ -27,13 +33,13 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Use whole images resized to crop x crop instead of random crops.")
     var resizeWhole = false
 
-    @Option(help: "Seed of the split, data order, crops and flips.")
-    var dataSeed = defaults.seed
+    @Option(name: .customLong(TrainOptionName.dataSeed.cliName), help: "Seed of the split, data order, crops and flips.")
+    var dataSeed = defaults.dataSeed
 
     /// These settings written into training options.
     func apply(to o: inout TrainOptions) {
         o.dataFolder = data; o.evalFolder = eval; o.evalFraction = evalFraction
-        o.crop = crop; o.shortSide = shortSide; o.resizeWhole = resizeWhole; o.seed = dataSeed
+        o.crop = crop; o.shortSide = shortSide; o.resizeWhole = resizeWhole; o.dataSeed = dataSeed
     }
 }
 

@@ -26,7 +26,7 @@ struct RWCNNCommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            exit(withError: error)
+            finish(error)
         }
         do {
             try command.run()
@@ -34,12 +34,77 @@ struct RWCNNCommand: ParsableCommand {
             let sub = type(of: command)
             let usage = usageString(for: sub)
             let name = usage.split(separator: " ").prefix { !"<[-".contains($0.first ?? "<") }.joined(separator: " ")
-            printError("Error: \(error.message)\nUsage: \(usage)\n  See '\(name) --help' for more information.")
+            printError(wrappingUsage("Error: \(error.message)\nUsage: \(usage)\n  See '\(name) --help' for more information."))
             Glibc.exit(ExitCode.validationFailure.rawValue)
         } catch {
-            exit(withError: error)
+            finish(error)
         }
     }
+
+    /// ArgumentParser's `exit(withError:)`, with the usage line wrapped.
+    static func finish(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        let text = wrappingUsage(fullMessage(for: error))
+        if !text.isEmpty {
+            if code == .success { print(text) } else { printError(text) }
+        }
+        Glibc.exit(code.rawValue)
+    }
+}
+
+/// The terminal width ArgumentParser wraps help to: $COLUMNS, the terminal's, or 80.
+func helpColumns() -> Int {
+    if let c = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), c > 0 { return c }
+    var size = winsize()
+    if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    return 80
+}
+
+/// `text` with its "USAGE: " / "Usage: " line wrapped at `columns` (which
+/// ArgumentParser leaves as one long line): whole groups ("[--size
+/// <size>]", "--cut <cut>") are filled greedily, continuation lines
+/// indented under the first option.
+func wrappingUsage(_ text: String, columns: Int = helpColumns()) -> String {
+    let width = max(40, columns)
+    return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        guard line.hasPrefix("USAGE: ") || line.hasPrefix("Usage: "), line.count > width else { return String(line) }
+        // Split at spaces outside brackets, then keep "--name <value>" together.
+        var groups: [String] = [], current = "", depth = 0
+        for ch in line {
+            if ch == "[" || ch == "<" { depth += 1 }
+            if ch == "]" || ch == ">" { depth -= 1 }
+            if ch == " " && depth == 0 {
+                if !current.isEmpty { groups.append(current) }
+                current = ""
+            } else {
+                current.append(ch)
+            }
+        }
+        if !current.isEmpty { groups.append(current) }
+        var units: [String] = []
+        for g in groups {
+            if g.hasPrefix("<"), let last = units.last, last.hasPrefix("--"), !last.contains(" ") {
+                units[units.count - 1] = last + " " + g
+            } else {
+                units.append(g)
+            }
+        }
+        // The head: "USAGE:", "rwcnn" and the subcommand names.
+        let headCount = units.prefix { !"<[-".contains($0.first ?? "<") }.count
+        var out = units.prefix(headCount).joined(separator: " ")
+        let indent = out.count + 1 <= width / 2 ? out.count + 1 : 8
+        var lineLength = out.count
+        for u in units.dropFirst(headCount) {
+            if lineLength + 1 + u.count > width && lineLength > indent {
+                out += "\n" + String(repeating: " ", count: indent) + u
+                lineLength = indent + u.count
+            } else {
+                out += " " + u
+                lineLength += 1 + u.count
+            }
+        }
+        return out
+    }.joined(separator: "\n")
 }
 
 /// Model settings shared by the subcommands. Defaults are the core's

@@ -31,9 +31,15 @@ struct StudyCommand: ParsableCommand {
     var data: String?
 
     @Option(help: "Held-out folder; default: a seeded split of --data.")
-    var eval: String?
+    var evalData: String?
 
-    @Option(help: "Share of --data held out when there is no --eval.")
+    @Option(name: .customLong("eval"), help: ArgumentHelp("Old name of --eval-data.", visibility: .hidden))
+    var evalAlias: String?
+
+    /// --eval-data, or its old name --eval.
+    var eval: String? { evalData ?? evalAlias }
+
+    @Option(help: "Share of --data held out when there is no --eval-data.")
     var evalFraction = 0.3
 
     @Flag(help: "Tiny settings for a check in minutes (CI).")

@@ -18,7 +18,7 @@ struct SweepCommand: ParsableCommand {
         fastest. Example:
 
           {"data": "data/images", "base": {"steps": 100, "crop": 64, "short_side": 128},
-           "grid": {"cut": ["pool1", "pool2"], "width": [0.5, 1], "init": ["normal", "uniform"], "seed": [0, 1]}}
+           "grid": {"cut": ["pool1", "pool2"], "width": [0.5, 1], "distribution": ["normal", "uniform"], "seed": [0, 1]}}
 
         Settings: \(SweepSettings.keys.map { "\($0.name) (\($0.help))" }.joined(separator: ", ")).
 
@@ -26,6 +26,13 @@ struct SweepCommand: ParsableCommand {
         without training) and prints {"index", "settings", "metrics": {mse, psnr, ssim, images}, \
         "final_loss", "seconds", ...} on stdout. In a Slurm array: \
         rwcnn sweep grid.json --index $SLURM_ARRAY_TASK_ID >> results.jsonl (with --array=0-N-1, N from --count).
+
+        With --out DIR each run also keeps its decoder (run-I.safetensors), its JSON line \
+        (run-I.json) and, while it trains, a checkpoint (run-I.checkpoint.safetensors, every \
+        checkpoint_every steps and on Ctrl-C). --resume (with --out) then prints the line of a \
+        finished run again without running it, continues an interrupted run from its \
+        checkpoint exactly, and starts the others: a requeued array job or a rerun of the \
+        whole grid picks up where it stopped.
         """)
 
     @Argument(help: "The grid file (JSON).")
@@ -40,8 +47,11 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print every run's settings as a JSON line and exit.")
     var list = false
 
-    @Option(help: "Folder to save each run's decoder in (run-<index>.safetensors, decoder only).")
+    @Option(help: "Folder for each run's decoder (run-<index>.safetensors, decoder only), result line (run-<index>.json) and checkpoint.")
     var out: String?
+
+    @Flag(help: "With --out: skip finished runs (their line is printed again) and continue interrupted ones from their checkpoints.")
+    var resume = false
 
     @OptionGroup var threads: ThreadOptions
 
@@ -55,6 +65,7 @@ struct SweepCommand: ParsableCommand {
             }
             return
         }
+        guard !resume || out != nil else { throw ValidationError("--resume needs --out (the folder of the runs' results and checkpoints)") }
         try threads.apply()
         if let out, mkdir(out, 0o755) != 0 && errno != EEXIST {
             throw ValidationError("cannot create --out folder \(out): \(String(cString: strerror(errno)))")
@@ -62,12 +73,25 @@ struct SweepCommand: ParsableCommand {
         signal(SIGINT) { _ in sweepInterrupted = 1 }
         defer { signal(SIGINT, SIG_DFL) }
         for r in runs {
-            let path = out.map { $0 + "/run-\(r.index).safetensors" }
-            let line = try Sweep.execute(r, decoderPath: path) { p in
+            let stem = out.map { $0 + "/run-\(r.index)" }
+            if resume, let stem, let done = try? readFile(path: stem + ".json"),
+               let line = try? JSONValue.parse(done), case .object = line {
+                print(try line.serialized())  // finished before: its line again, nothing run
+                fflush(stdout)
+                continue
+            }
+            let checkpoint = stem.map { $0 + ".checkpoint.safetensors" }
+            let line = try Sweep.execute(r, decoderPath: stem.map { $0 + ".safetensors" }, checkpointPath: checkpoint,
+                                         resume: resume) { p in
                 if p.kind == .warning { printError("run \(r.index): warning: \(p.message)") }
                 return sweepInterrupted != 0 ? .cancel : .proceed
             }
-            print(try line.serialized())
+            let text = try line.serialized()
+            if let stem {
+                try writeFileAtomically(path: stem + ".json", bytes: Array((text + "\n").utf8))
+                if let checkpoint { unlink(checkpoint) }  // the run is complete; its line says so
+            }
+            print(text)
             fflush(stdout)
         }
     }

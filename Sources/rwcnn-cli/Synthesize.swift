@@ -19,7 +19,10 @@ struct SynthesisCLIOptions: ParsableArguments {
     var optimizer: String?
 
     @Option(help: "Adam's learning rate (pixel units).")
-    var lr = SynthesisOptions().learningRate
+    var learningRate = SynthesisOptions().learningRate
+
+    @Option(name: .customLong("lr"), help: ArgumentHelp("Old name of --learning-rate.", visibility: .hidden))
+    var lrAlias: Double?
 
     @Flag(help: "Do not clamp the pixels to [0, 1] after each step.")
     var noClamp = false
@@ -64,7 +67,7 @@ struct SynthesisCLIOptions: ParsableArguments {
         let optimizer = self.optimizer ?? (label == "invert" ? SynthesisOptimizer.adam : .lbfgs).rawValue
         o.optimizer = try Vocabulary.synthesisOptimizer.decode(Vocabulary.synthesisOptimizer.value(of: optimizer),
                                                                as: SynthesisOptimizer.self, field: "--optimizer")
-        o.learningRate = lr
+        o.learningRate = lrAlias ?? learningRate
         o.clamp = !noClamp
         o.scales = scales; o.scaleFactor = scaleFactor
         o.seed = noiseSeed
@@ -138,8 +141,12 @@ struct SynthesisModelOptions: ParsableArguments {
     @Option(help: "Seed of the random weights.")
     var seed: UInt64 = 0
 
-    @Option(help: "Weight distribution: normal, uniform, laplace or logistic.")
-    var initDistribution = "normal"
+    @Option(help: ArgumentHelp("Weight distribution: \(Vocabulary.distribution.names.joined(separator: ", ")).",
+                               valueName: "name"))
+    var distribution = ModelConfig().weightInit.distribution.rawValue
+
+    @Option(name: .customLong("init-distribution"), help: ArgumentHelp("Old name of --distribution.", visibility: .hidden))
+    var initDistribution: String?
 
     @Flag(inversion: .prefixedNo, help: "ImageNet-normalise (centre) the pixels the random VGG sees; default on for texture and style, off for invert.")
     var normalizeInput: Bool?
@@ -147,8 +154,9 @@ struct SynthesisModelOptions: ParsableArguments {
     func model(layers: [String], defaultArch: String, centred: Bool = false) throws -> Model {
         let arch = self.arch ?? defaultArch
         let a = try Architecture(spec: arch, width: width)
-        guard let d = Distribution(rawValue: initDistribution) else {
-            throw ValidationError("--init-distribution must be one of \(Distribution.allCases.map(\.rawValue).joined(separator: ", "))")
+        let name = initDistribution ?? distribution
+        guard let d = Distribution(rawValue: name.lowercased()) else {
+            throw ValidationError("--distribution must be one of \(Vocabulary.distribution.names.joined(separator: ", ")), got \"\(name)\"")
         }
         var config = try ModelConfig(arch: arch, cut: a.deepestLayer(of: layers), width: width,
                                  weightInit: WeightInit(distribution: d), seed: seed)
@@ -173,9 +181,10 @@ struct Invert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconstruct an image from a layer's features by optimising the pixels.",
         discussion: """
-        Starts from seeded white noise and minimises the feature loss at --layer (relative:
-        sum (F - T)^2 / sum T^2) plus the optional TV and alpha-norm priors, with Adam or
+        Starts from seeded white noise and minimises the feature loss at --layer (relative: \
+        sum (F - T)^2 / sum T^2) plus the optional TV and alpha-norm priors, with Adam or \
         L-BFGS. Ctrl-C stops cleanly (the snapshots written so far stay).
+
         Example: rwcnn invert data/images/astronaut.png --layer pool1 --size 64 -o out/invert.png
         """)
 
@@ -204,8 +213,9 @@ struct Texture: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Synthesise a texture from the Gram matrices of an image at a set of layers.",
         discussion: """
-        Matches the Gram matrices (scaled: relative error, 1 at a black image) of --layers,
+        Matches the Gram matrices (scaled: relative error, 1 at a black image) of --layers, \
         weighted by --weights, starting from seeded white noise; the output may have any size.
+
         Example: rwcnn texture data/images/brick.png --arch vgg16-avg --layers conv1_1,pool1,pool2,pool3 --out-size 128 -o out/texture.png
         """)
 
@@ -245,8 +255,9 @@ struct Style: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Transfer the style of one image to the content of another.",
         discussion: """
-        The content loss at --content-layer (relative feature error) times --content-weight plus
+        The content loss at --content-layer (relative feature error) times --content-weight plus \
         the Gram losses of the style image at --style-layers (weights --style-weights).
+
         Example: rwcnn style data/images/astronaut.png data/images/gravel.png --arch vgg16-avg --size 128 -o out/style.png
         """)
 

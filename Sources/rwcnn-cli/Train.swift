@@ -13,7 +13,7 @@ struct Train: ParsableCommand {
         discussion: """
         The encoder (random, or torchvision's with --pretrained) stays fixed; the mirrored \
         decoder learns with MSE on random crops of the PNG and JPEG files under --data. Held-out \
-        crops (--eval, or a seeded split of --data) are scored every --eval-every steps. \
+        crops (--eval-data, or a seeded split of --data) are scored every --eval-every steps. \
         Ctrl-C stops cleanly: the checkpoint is written for the last completed step and \
         --resume continues from it exactly.
 
@@ -43,8 +43,11 @@ struct Train: ParsableCommand {
     @Option(help: "adam or sgd (with momentum).")
     var optimizer = defaults.optimizer.rawValue
 
-    @Option(help: "Learning rate.")
-    var lr = defaults.learningRate
+    @Option(name: .customLong(TrainOptionName.learningRate.cliName), help: "Learning rate.")
+    var learningRate = defaults.learningRate
+
+    @Option(name: .customLong("lr"), help: ArgumentHelp("Old name of --learning-rate.", visibility: .hidden))
+    var lrAlias: Double?
 
     @Option(help: "SGD momentum.")
     var momentum = defaults.momentum
@@ -89,7 +92,10 @@ struct Train: ParsableCommand {
         dataOptions.apply(to: &o)
         o.steps = steps; o.batchSize = batch; o.flip = !noFlip
         guard let opt = OptimizerKind(rawValue: optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
-        o.optimizer = opt; o.learningRate = lr; o.momentum = momentum; o.weightDecay = weightDecay
+        if let old = lrAlias, learningRate != Train.defaults.learningRate, old != learningRate {
+            throw ValidationError("--learning-rate \(learningRate) and its old name --lr \(old) disagree; pass one")
+        }
+        o.optimizer = opt; o.learningRate = lrAlias ?? learningRate; o.momentum = momentum; o.weightDecay = weightDecay
         o.evalEvery = evalEvery
         o.checkpointPath = checkpoint; o.checkpointEvery = checkpointEvery; o.resume = resume
 

@@ -31,7 +31,8 @@ final class SweepTests: XCTestCase {
             XCTAssertEqual(r.train.crop, 32)
             XCTAssertEqual(r.train.dataFolder, "photos")
             // Settings in the documented key order, the grid's value replacing the base's.
-            XCTAssertEqual(r.settings.map(\.0), ["cut", "width", "init", "seed", "steps", "crop"])
+            // "init" is the old name of "distribution", read as it.
+            XCTAssertEqual(r.settings.map(\.0), ["cut", "width", "distribution", "seed", "steps", "crop"])
         }
         XCTAssertThrowsError(try s.run(24))
         XCTAssertThrowsError(try s.run(-1))

@@ -17,7 +17,7 @@ final class TrainerTests: XCTestCase {
         o.learningRate = 3e-3
         o.evalEvery = 0
         o.checkpointEvery = 0
-        o.seed = 7
+        o.dataSeed = 7
         return o
     }
 

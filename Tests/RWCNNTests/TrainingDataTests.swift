@@ -18,7 +18,7 @@ final class TrainingDataTests: XCTestCase {
         o.learningRate = 3e-3
         o.evalEvery = 2
         o.checkpointEvery = 0
-        o.seed = 7
+        o.dataSeed = 7
         return o
     }
 
@@ -110,7 +110,7 @@ final class TrainingDataTests: XCTestCase {
         }
         refused(.images(images), { $0.crop = 24 }, naming: "crop")
         refused(.images(images), { $0.learningRate = 1e-2 }, naming: "learning_rate")
-        refused(.images(images), { $0.seed = 8 }, naming: "seed")
+        refused(.images(images), { $0.dataSeed = 8 }, naming: "data_seed")
         refused(.images(images), { $0.flip = false }, naming: "flip")
         refused(.images(images), { $0.batchSize = 2 }, naming: "batch")
         refused(.images(Array(images.dropFirst())), { _ in }, naming: "data source")

@@ -6,18 +6,50 @@ import XCTest
 /// real peak is measured by `rwcnn benchmark`: docs/ENGINE.md, "Working memory".)
 final class WorkingMemoryTests: XCTestCase {
     func testEncodeOfOneConvAndPoolByHand() throws {
-        // "8,M" at 16x16, batch 1, one thread. conv1_1 (3 -> 8, im2col: the
-        // 3-channel layer never takes Winograd) holds its output, 8*16*16 =
-        // 2048 floats, and one column tile of 27 rows x 16 rows x 16 columns =
-        // 6912 floats: 8960 floats = 35840 bytes. The pool after it holds less
-        // (2048 + 512 floats + 512 Int32 switches).
+        // "8,M" at 16x16, batch 1, one thread, on a plan's workspace. conv1_1
+        // (3 -> 8, im2col: the 3-channel layer never takes Winograd) makes
+        // its output, 8*16*16 = 2048 floats, and the column slot, one tile of
+        // 27 rows x 16 rows x 16 columns = 6912 floats. The pool makes 512
+        // floats and 512 Int32 switches; conv1_1's output goes back to the
+        // workspace, which keeps it, as it keeps the slot: 9984 floats.
         let arch = try Architecture(spec: "8,M")
         let settings = WorkingMemorySettings(context: ExecutionContext(threads: 1))
         XCTAssertEqual(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 1, batch: 1, height: 16,
-                                                  width: 16, settings: settings), 35840)
-        // Twice the batch: two outputs, still one tile (im2col runs image by image).
+                                                  width: 16, settings: settings), 4 * (2048 + 6912 + 512 + 512))
+        // Twice the batch: two of each, still one tile (im2col runs image by image).
         XCTAssertEqual(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 1, batch: 2, height: 16,
-                                                  width: 16, settings: settings), 4 * (2 * 2048 + 6912))
+                                                  width: 16, settings: settings), 4 * (2 * 3072 + 6912))
+        // Without a plan (synthesis keeps every output): the tile lives only
+        // while conv1_1 runs, so the peak is then, 2048 + 6912 floats.
+        XCTAssertEqual(try WorkingMemory.estimate(.encodeKeeping, architecture: arch, cutIndex: 1, batch: 1,
+                                                  height: 16, width: 16, settings: settings), 4 * (2048 + 6912))
+    }
+
+    func testWorkspaceReusesBuffersOfOneSize() throws {
+        // "8,8,8" at 16x16, batch 1, one thread, im2col throughout (Winograd
+        // switched off). conv1_1 makes A (2048
+        // floats); conv1_2 makes B (A still its input), A goes back;
+        // conv1_3 takes A again, B goes back: two activations, not three,
+        // plus the column slot at its largest tile (8 * 9 rows for the 8-channel convs).
+        let arch = try Architecture(spec: "8,8,8")
+        var settings = WorkingMemorySettings(context: ExecutionContext(threads: 1))
+        settings.tuning.winograd = false
+        let g = ConvGeometry(channels: 8, height: 16, width: 16, kernelH: 3, kernelW: 3, stride: 1, padding: 1,
+                             outHeight: 16, outWidth: 16, tuning: settings.tuning)
+        XCTAssertEqual(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 2, batch: 1, height: 16,
+                                                  width: 16, settings: settings), 4 * (2 * 2048 + g.tileSize))
+    }
+
+    func testWinogradScratchCountsThePlanePadding() {
+        // 64 channels, 4 tile rows of 16 tiles: 64 * 64 = 4096 floats per
+        // plane, a multiple of 4 KiB, padded to an odd number of 64-byte lines.
+        let shape = WinogradShape(batch: 1, cin: 64, cout: 64, height: 16, width: 64, padding: 1)
+        let w = WinogradScratch(shape, transformed: true, tuning: KernelTuning(), threads: 1)
+        let b = WinogradBlocking(shape, transformed: true, tuning: KernelTuning(), threads: 1)
+        let tiles = b.rowsPerBlock * shape.tilesAcross
+        XCTAssertEqual(w.v, 36 * winogradPlaneStride(64 * tiles))
+        XCTAssertGreaterThan(w.v, b.vFloats)
+        XCTAssertEqual(winogradPlaneStride(4096), 4112)
     }
 
     func testTrainStepBySGDByHand() throws {

@@ -11,6 +11,7 @@ typedef struct {
     size_t floats;
     int fail_at_step;        /* 1-based step to return `status` at (0: never) */
     int status;
+    const char *reason;      /* written into batch->message with the failure (NULL: none) */
     int calls, bad_fields;
     size_t first_step, last_step;
 } batch_log;
@@ -29,8 +30,13 @@ static int fill_batch(const rwcnn_batch *b, void *user)
         log->bad_fields++;
     log->last_step = b->step;
     log->calls++;
-    if (log->fail_at_step > 0 && b->step + 1 == (size_t)log->fail_at_step)
+    if (b->message == NULL || b->message_capacity < 256 || b->message[0] != '\0')
+        log->bad_fields++;
+    if (log->fail_at_step > 0 && b->step + 1 == (size_t)log->fail_at_step) {
+        if (log->reason != NULL && b->message != NULL)
+            snprintf(b->message, b->message_capacity, "%s", log->reason);
         return log->status;
+    }
     if (log->batch != NULL && log->floats == b->capacity)
         memcpy(b->images, log->batch, b->capacity * sizeof(float));
     return RWCNN_OK;
@@ -108,6 +114,81 @@ static void test_train_from_memory(void)
            "images: loss %.9g eval %.9g; folder: loss %.9g eval %.9g", r.final_loss, r.eval_mse, r2.final_loss,
            r2.eval_mse);
     CHECK(r.train_images == N && r.eval_images == 2 && r2.train_images == N);
+
+    section("rwcnn_train from images of different sizes (image_shapes): the folder's run");
+    {
+        static const size_t sizes[N][2] = {{40, 40}, {36, 48}, {44, 34}, {40, 52}};
+        size_t shapes[2 * N], held_shapes[4] = {S, S, S, S}, total = 0, at = 0;
+        float *mixed, *one;
+        char mixed_dir[1100];
+        for (i = 0; i < N; i++) {
+            shapes[2 * i] = sizes[i][0];
+            shapes[2 * i + 1] = sizes[i][1];
+            total += 3 * sizes[i][0] * sizes[i][1];
+        }
+        mixed = floats(total);
+        tmp_path(mixed_dir, sizeof mixed_dir, "memory-mixed");
+        mkdir(mixed_dir, 0700);
+        for (i = 0; i < N; i++) {
+            char name[64];
+            size_t n = 3 * sizes[i][0] * sizes[i][1];
+            one = make_images(1, 3, sizes[i][0], sizes[i][1], (unsigned)(40 + i));
+            snprintf(name, sizeof name, "memory-mixed/%zu.png", i);
+            CHECK_OK(rwcnn_png_save(tmp_path(path, sizeof path, name), one, 3, sizes[i][0], sizes[i][1], 8));
+            CHECK_OK(rwcnn_png_load(path, 3, mixed + at, n, &w_, &h_, NULL));
+            at += n;
+            free(one);
+        }
+        memory_options(&o, mixed, N, 0);
+        o.image_shapes = shapes;
+        o.eval_images = held;
+        o.eval_count = 2;
+        o.eval_shapes = held_shapes;
+        memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
+        CHECK_OK(rwcnn_train(m, &o, &r));
+        rwcnn_train_options_init(&bad);
+        bad.data_dir = mixed_dir;
+        bad.eval_dir = eval_dir;
+        bad.steps = 2;
+        bad.batch = 2;
+        bad.crop = 32;
+        bad.eval_every = 0;
+        bad.checkpoint_every = 0;
+        memset(&r2, 0, sizeof r2);
+        r2.struct_size = sizeof r2;
+        CHECK_OK(rwcnn_train(m2, &bad, &r2));
+        CHECKF(r.final_loss == r2.final_loss && r.eval_mse == r2.eval_mse,
+               "image_shapes: loss %.9g eval %.9g; folder: loss %.9g eval %.9g", r.final_loss, r.eval_mse,
+               r2.final_loss, r2.eval_mse);
+        CHECK(r.train_images == N && r2.train_images == N);
+        /* Hostile shapes. */
+        bad = o;
+        bad.image_height = 40;
+        CHECK_STATUS(rwcnn_train(m, &bad, &r), ARG);
+        CHECK_MESSAGE("image_height");
+        bad = o;
+        bad.images = NULL;
+        bad.data_dir = mixed_dir;
+        bad.eval_images = NULL;
+        bad.eval_shapes = NULL;
+        CHECK_STATUS(rwcnn_train(m, &bad, &r), ARG);
+        CHECK_MESSAGE("image_shapes");
+        bad = o;
+        bad.eval_images = NULL;
+        CHECK_STATUS(rwcnn_train(m, &bad, &r), ARG);
+        CHECK_MESSAGE("eval_shapes");
+        shapes[3] = 0;
+        CHECK_STATUS(rwcnn_train(m, &o, &r), ARG);
+        CHECK_MESSAGE("image 1");
+        shapes[2] = shapes[3] = (size_t)1 << 40;
+        CHECK_STATUS2(rwcnn_train(m, &o, &r), ARG, RWCNN_ERR_OUT_OF_MEMORY);
+        shapes[2] = 16; /* smaller than the crop: refused as a folder's small file is not */
+        shapes[3] = 16;
+        CHECK_STATUS(rwcnn_train(m, &o, &r), ARG);
+        CHECK_MESSAGE("crop");
+        free(mixed);
+    }
 
     section("rwcnn_train from images: hostile options");
     memory_options(&o, images, N, S);
@@ -209,6 +290,16 @@ static void test_train_from_memory(void)
     CHECK_MESSAGE("batch callback");
     CHECK_MESSAGE("step 2");
     CHECK(log.calls == 2 && file_exists(ck));
+    /* The callback's own reason, written into batch->message, is the message's end. */
+    memset(&log, 0, sizeof log);
+    log.batch = crops;
+    log.floats = 2 * 3 * C * C;
+    log.fail_at_step = 1;
+    log.status = RWCNN_ERR_IO;
+    log.reason = "the loader lost /data/shard-7";
+    CHECK_STATUS(rwcnn_train(m, &o, &r), RWCNN_ERR_IO);
+    CHECK_MESSAGE("step 1: the loader lost /data/shard-7");
+    CHECK(log.bad_fields == 0);
     {
         static const int odd[] = {RWCNN_ERR_CANCELLED, RWCNN_ERR_FORMAT, RWCNN_ERR_OUT_OF_MEMORY, RWCNN_ERR_INTERNAL,
                                   RWCNN_ERR_BUFFER_TOO_SMALL, -1, 12345, INT_MIN};

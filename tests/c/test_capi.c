@@ -736,6 +736,14 @@ static void test_png_load(void)
     CHECK(w == 4 && h == 3 && c == 1);
     buf = canary_floats(12);
     CHECK_STATUS(rwcnn_png_load_memory(crafted, i, 0, buf, 12, &w, &h, &c), RWCNN_ERR_FORMAT);
+    /* The capacity is checked against the header before decoding: a buffer
+     * one float short is BUFFER_TOO_SMALL (naming the size), not the
+     * FORMAT error a decode of the missing data would give. */
+    w = h = c = 777;
+    CHECK_STATUS(rwcnn_png_load_memory(crafted, i, 0, buf, 11, &w, &h, &c), RWCNN_ERR_BUFFER_TOO_SMALL);
+    CHECK(w == 777 && h == 777 && c == 777);
+    CHECK_MESSAGE_SIZE(12);
+    CHECK(touched(buf, 0, 12 + CANARY) == 0);
     free(buf);
 
     section("rwcnn_png_load_memory");
@@ -841,6 +849,9 @@ static void test_image_load(void)
     CHECK_STATUS(rwcnn_image_load_memory(NULL, n_bytes, 3, buf, 3 * 67 * 45, &w, &h, &c), ARG);
     write_file(tmp_path(tmp, sizeof tmp, "trunc.jpg"), bytes, n_bytes * 2 / 3);
     CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45, &w, &h, &c), RWCNN_ERR_FORMAT);
+    /* Capacity before decoding: the truncated file with a short buffer. */
+    CHECK_STATUS(rwcnn_image_load(tmp, 3, buf, 3 * 67 * 45 - 1, &w, &h, &c), RWCNN_ERR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_SIZE(3 * 67 * 45);
     CHECK(touched(buf, 3 * 67 * 45, 3 * 67 * 45 + CANARY) == 0);
     free(buf);
     /* A 65500 x 65500 frame header: refused on the header, before decoding. */
@@ -2132,7 +2143,7 @@ static void test_training(void)
     CHECK(o.resize_whole == 0 && o.flip == 1 && o.optimizer == RWCNN_OPTIMIZER_ADAM);
     CHECK(o.learning_rate == 1e-3 && o.momentum == 0.9 && o.beta1 == 0.9 && o.beta2 == 0.999 &&
           o.epsilon == 1e-8 && o.weight_decay == 0);
-    CHECK(o.seed == 0 && o.eval_every == 100 && o.checkpoint_every == 100 && o.resume == 0);
+    CHECK(o.data_seed == 0 && o.eval_every == 100 && o.checkpoint_every == 100 && o.resume == 0);
 
     snprintf(data_dir, sizeof data_dir, "%s/data/images", g_root);
     photos = count_pngs(data_dir);
@@ -2625,8 +2636,8 @@ static void test_hostile(void)
             {8000, 8000, (size_t)64 << 20, RWCNN_ERR_OUT_OF_MEMORY, "memory limit"},
             {2048, 2048, 0, RWCNN_ERR_FORMAT, "truncated or corrupt"},
         };
-        size_t n = 0, w, h, c, sof = 0;
-        float one[1]; /* a buffer far too small: the decode is tried first, and fails */
+        size_t n = 0, w, h, c, sof = 0, cap;
+        float *out; /* the size the header claims (untouched pages: no RSS), so the decode is reached */
         unsigned char *jpeg;
         snprintf(tmp, sizeof tmp, "%s/Tests/RWCNNTests/Data/jpeg/progressive.jpg", g_root);
         jpeg = read_file(tmp, &n);
@@ -2642,10 +2653,13 @@ static void test_hostile(void)
                 jpeg[sof + 8] = (unsigned char)jpegs[i].w;
                 printf("   progressive JPEG claiming %ux%u\n", jpegs[i].w, jpegs[i].h);
                 CHECK_OK(rwcnn_set_memory_limit(jpegs[i].limit));
-                HOSTILE(rwcnn_image_load_memory(jpeg, n, 3, one, 1, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                cap = jpegs[i].want == RWCNN_ERR_FORMAT ? (size_t)3 * jpegs[i].w * jpegs[i].h : 1;
+                out = (float *)xmalloc(cap * sizeof(float));
+                HOSTILE(rwcnn_image_load_memory(jpeg, n, 3, out, cap, &w, &h, &c), jpegs[i].want, jpegs[i].text);
                 tmp_path(tmp, sizeof tmp, "claims.jpg");
                 write_file(tmp, jpeg, n);
-                HOSTILE(rwcnn_image_load(tmp, 3, one, 1, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                HOSTILE(rwcnn_image_load(tmp, 3, out, cap, &w, &h, &c), jpegs[i].want, jpegs[i].text);
+                free(out);
             }
             CHECK_OK(rwcnn_set_memory_limit(0));
         }
@@ -3103,6 +3117,16 @@ static void test_hostile_arguments(void)
     REFUSED(rwcnn_image_resize_crop(img, 3, huge, huge, 16, out, huge));
     REFUSED(rwcnn_image_resize_crop(img, 3, 32, 32, big, out, huge));
     REFUSED(rwcnn_image_resize_crop(img, 3, 32, 32, 16, out, 1));
+    COVER(rwcnn_image_resize_crop_batch);
+    REFUSED(rwcnn_image_resize_crop_batch(NULL, 1, 3, 32, 32, 16, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 1, 3, 32, 32, 16, NULL, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 0, 3, 32, 32, 16, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 1, 0, 32, 32, 16, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 1, 3, 32, 32, 0, out, 3 * 16 * 16));
+    REFUSED(rwcnn_image_resize_crop_batch(img, huge, 3, 32, 32, 16, out, huge));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 1, 3, huge, huge, 16, out, huge));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 1, 3, 32, 32, big, out, huge));
+    REFUSED(rwcnn_image_resize_crop_batch(img, 1, 3, 32, 32, 16, out, 1));
     COVER(rwcnn_model_display);
     REFUSED(rwcnn_model_display(NULL, out, 1, 3, 32, 32));
     REFUSED(rwcnn_model_display(m, NULL, 1, 3, 32, 32));
@@ -3307,6 +3331,28 @@ static void test_front_end(void)
     bad[7] = NAN;
     CHECK_STATUS(rwcnn_image_resize_crop(bad, C, H, W, S, out, N), ARG);
     CHECK_MESSAGE("NaN");
+
+    section("rwcnn_image_resize_crop_batch");
+    {
+        /* A batch in one call gives exactly the pixels of one call per image. */
+        enum { B = 3, BH = 20, BW = 28, BS = 12, BN = B * C * BS * BS };
+        float *batch = make_images(B, C, BH, BW, 33), *all = canary_floats(BN), *one = floats(C * BS * BS);
+        CHECK_OK(rwcnn_image_resize_crop_batch(batch, B, C, BH, BW, BS, all, BN));
+        CHECK(touched(all, BN, BN + CANARY) == 0);
+        for (i = 0; i < B; i++) {
+            CHECK_OK(rwcnn_image_resize_crop(batch + i * C * BH * BW, C, BH, BW, BS, one, C * BS * BS));
+            CHECKF(memcmp(one, all + i * C * BS * BS, C * BS * BS * sizeof(float)) == 0,
+                   "batch image %zu differs from its own call", i);
+        }
+        CHECK_STATUS(rwcnn_image_resize_crop_batch(batch, B, C, BH, BW, BS, all, BN - 1), RWCNN_ERR_BUFFER_TOO_SMALL);
+        CHECK_MESSAGE_SIZE(BN);
+        batch[BN / 2] = NAN;
+        CHECK_STATUS(rwcnn_image_resize_crop_batch(batch, B, C, BH, BW, BS, all, BN), ARG);
+        CHECK_MESSAGE("NaN");
+        free(batch);
+        free(all);
+        free(one);
+    }
 
     section("rwcnn_model_display");
     if (tied == NULL || trained == NULL)
@@ -3617,6 +3663,26 @@ static void test_synthesis(void)
     free(tex);
 }
 
+/* RWCNN_TEST_ONLY=name,name (without "test_") runs only those tests: for
+ * targeted runs while working; ctest runs them all. */
+static int selected(const char *name)
+{
+    const char *only = getenv("RWCNN_TEST_ONLY"), *p;
+    size_t n = strlen(name);
+    if (only == NULL || only[0] == '\0')
+        return 1;
+    for (p = only; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+#define RUN(test)                                                                                            \
+    do {                                                                                                     \
+        if (selected(#test + 5))                                                                             \
+            test();                                                                                          \
+    } while (0)
+
 int main(int argc, char **argv)
 {
     char probe[1100];
@@ -3657,31 +3723,31 @@ int main(int argc, char **argv)
            first_error ? first_error : "(null)");
 
     printf("rwcnn %s, %d threads, temporary files in %s\n", rwcnn_version(), rwcnn_get_threads(), g_tmp);
-    test_hostile();
-    test_hostile_arguments();
-    test_version();
-    test_status_names();
-    test_threads();
-    test_last_error_thread_local();
-    test_enum_names();
-    test_png_load();
-    test_image_load();
-    test_png_save_encode();
-    test_metrics();
-    test_colour_fitted();
-    test_model_config();
-    test_model_queries();
-    test_encode_decode();
-    test_small_input_before_cut();
-    test_tied_quality();
-    test_model_files();
-    test_torchvision();
-    test_training();
-    test_train_from_memory();
-    test_trace();
-    test_concurrency();
-    test_front_end();
-    test_synthesis();
+    RUN(test_hostile);
+    RUN(test_hostile_arguments);
+    RUN(test_version);
+    RUN(test_status_names);
+    RUN(test_threads);
+    RUN(test_last_error_thread_local);
+    RUN(test_enum_names);
+    RUN(test_png_load);
+    RUN(test_image_load);
+    RUN(test_png_save_encode);
+    RUN(test_metrics);
+    RUN(test_colour_fitted);
+    RUN(test_model_config);
+    RUN(test_model_queries);
+    RUN(test_encode_decode);
+    RUN(test_small_input_before_cut);
+    RUN(test_tied_quality);
+    RUN(test_model_files);
+    RUN(test_torchvision);
+    RUN(test_training);
+    RUN(test_train_from_memory);
+    RUN(test_trace);
+    RUN(test_concurrency);
+    RUN(test_front_end);
+    RUN(test_synthesis);
 
     if (getenv("RWCNN_TEST_KEEP") == NULL)
         remove_tree(g_tmp);

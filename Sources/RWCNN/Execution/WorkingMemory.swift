@@ -1,11 +1,16 @@
 // The working memory of a pass, estimated by walking its layers the way the
 // kernels allocate: every activation, gradient and switch buffer in the order
-// it is made and freed, plus the scratch of the algorithm each convolution
-// takes (Winograd blocks or im2col tiles, from the kernels' own layout
-// code). The estimate is the peak of that running total: what the pass adds
-// to the process, not counting the caller's input or the model's weights.
-// Measured against the real peak RSS in docs/ENGINE.md ("Working memory");
-// a plan (DESIGN.md, "Execution") can allocate from the same walk.
+// it is made and given back, plus the scratch of the algorithm each
+// convolution takes (Winograd blocks, padded to `winogradPlaneStride`, or
+// im2col tiles, from the kernels' own layout code). The planned jobs
+// (encode, reconstruct, gradients, train step) run on a plan's `Workspace`:
+// a buffer given back stays in it for the next pass (reused only by a buffer
+// of the same element count), and each scratch slot keeps its largest size,
+// so the walk models the workspace itself; the estimate is the peak of live
+// plus workspace-held bytes during the first pass at a size, what the pass
+// (and its plan, kept by the model) adds to the process, not counting the
+// caller's input or the model's weights. Measured against the heap's peak in
+// docs/ENGINE.md ("Working memory").
 
 /// The jobs whose working memory `WorkingMemory.estimate` predicts.
 public enum MemoryJob: String, CaseIterable, Sendable {
@@ -21,6 +26,12 @@ public enum MemoryJob: String, CaseIterable, Sendable {
     /// One step of `Model.train`: the batch, `gradients`, and the optimiser's
     /// state (made on the first step and kept for the run).
     case trainStep
+    /// An encoder pass that keeps every layer's output, without a plan (the
+    /// image-synthesis tasks' `encoderForward(keep: true)`).
+    case encodeKeeping
+
+    /// Whether the job runs on a plan's workspace (DESIGN.md, "Execution").
+    var planned: Bool { self != .decode && self != .encodeKeeping }
 }
 
 /// What besides the architecture decides a pass's memory.
@@ -70,10 +81,15 @@ struct TransformCacheState {
     var floats = 0
 }
 
-/// A running total of live bytes and its peak.
+/// A running total of live bytes and its peak; bytes held by a plan's
+/// workspace (arrays given back, scratch slots) count as live.
 struct MemoryTimeline {
     private(set) var live = 0.0
     private(set) var peak = 0.0
+    /// The workspace: arrays given back, by element count (floats and Int32
+    /// apart, as `Workspace` keeps them), and each scratch slot's floats.
+    private var stash: [Int: Int] = [:], intStash: [Int: Int] = [:]
+    private var slots: [Int: Int] = [:]
 
     mutating func allocate(_ floats: Double, bytesEach: Double = 4) {
         live += floats * bytesEach
@@ -88,13 +104,55 @@ struct MemoryTimeline {
     /// Scratch held only while one kernel runs.
     mutating func briefly(_ floats: Double) { peak = max(peak, live + 4 * floats) }
 
+    /// `Workspace.floatArray` / `intArray`: a given-back array of `count`
+    /// elements if there is one, else a fresh one.
+    mutating func take(_ count: Int, ints: Bool = false) {
+        if ints, let n = intStash[count], n > 0 { intStash[count] = n - 1; return }
+        if !ints, let n = stash[count], n > 0 { stash[count] = n - 1; return }
+        allocate(Double(count))
+    }
+
+    /// `Workspace.recycle`: the array stays allocated, for a later `take`.
+    mutating func giveBack(_ count: Int, ints: Bool = false) {
+        if ints { intStash[count, default: 0] += 1 } else { stash[count, default: 0] += 1 }
+    }
+
+    /// `Workspace.scratch`: the slot grows to `count` floats (the old buffer
+    /// is freed before the new one is made) and keeps that size.
+    mutating func scratch(slot: Int, count: Int) {
+        let count = max(1, count), had = slots[slot] ?? 0
+        guard count > had else { return }
+        free(Double(had))
+        allocate(Double(count))
+        slots[slot] = count
+    }
+
     /// The peak in bytes, saturated far below overflow.
     var peakBytes: Int { peak < 0x1p62 ? Int(peak.rounded(.up)) : 1 << 62 }
 }
 
+/// The scratch of one `winogradConvolve` call, as the kernel sizes it: the
+/// weight transform U (none for transformed filters) and each worker's V and
+/// M blocks, whose 36 planes are `winogradPlaneStride` apart.
+struct WinogradScratch {
+    let u: Int, v: Int, m: Int, workers: Int
+
+    init(_ shape: WinogradShape, transformed: Bool, tuning: KernelTuning, threads: Int) {
+        let b = WinogradBlocking(shape, transformed: transformed, tuning: tuning, threads: threads)
+        let tiles = b.rowsPerBlock * shape.tilesAcross
+        u = b.uFloats
+        v = 36 * winogradPlaneStride(shape.cin * tiles)
+        m = 36 * winogradPlaneStride(b.groupSize * tiles)
+        workers = b.blockParallel ? threads : 1
+    }
+
+    /// Floats held at once (without a workspace, all allocated for the call).
+    var floats: Int { u + workers * (v + m) }
+}
+
 /// The walk behind `WorkingMemory.estimate`: one job's allocations in the
 /// order `Encoder.swift`, `Decoder.swift`, `Gradients.swift` and the kernels
-/// make them.
+/// make them, on a plan's workspace for the planned jobs.
 struct PassWalk {
     let layers: ArraySlice<Layer>
     let batch: Double
@@ -104,6 +162,8 @@ struct PassWalk {
     let intBatch: Int
     var cache: TransformCacheState
     var timeline = MemoryTimeline()
+    /// Whether buffers come from (and go back to) a workspace.
+    private var planned = false
 
     init(architecture: Architecture, cutIndex: Int, batch: Int, height: Int, width: Int,
          settings: WorkingMemorySettings, cache: TransformCacheState) throws {
@@ -134,22 +194,31 @@ struct PassWalk {
 
     /// Whether the kernels' Int arithmetic is safe for these sizes (each
     /// buffer below 2^40 floats); beyond it the estimate is already far over
-    /// any budget, and scratch is not worth computing.
+    /// any budget, and scratch and the workspace are not worth modelling
+    /// (the walk then allocates and frees as if there were no plan).
     var sizesAreSane: Bool {
         (inputShapes + outputShapes).allSatisfy { floats($0) * 9 * 64 < 0x1p40 }
     }
 
     mutating func run(_ job: MemoryJob) {
+        planned = job.planned && sizesAreSane
         fillCache(encoder: job != .decode,
                   decoder: settings.decoder == .tied && (job == .reconstruct || job == .decode))
         switch job {
         case .encode:
-            encoder(inputOwned: false)
+            encoder(keep: false)
+        case .encodeKeeping:
+            encoder(keep: true)
         case .reconstruct:
-            encoder(inputOwned: false)
-            decoder(keep: false, freeFeatures: false)
+            encoder(keep: false)
+            decoder(keep: false)
+            // Model.reconstruct gives the features and the switches back.
+            giveBack(outputShapes[layers.endIndex - 1])
+            for (i, l) in zip(layers.indices, layers) where !l.isConv && l.pooling == .max {
+                giveBack(outputShapes[i], ints: true)
+            }
         case .decode:
-            decoder(keep: false, freeFeatures: false)  // the caller's features
+            decoder(keep: false)  // the caller's features
         case .gradients:
             gradients()
         case .trainStep:
@@ -160,43 +229,68 @@ struct PassWalk {
         }
     }
 
-    /// `encoderForward` without `keep`: each layer's output replaces its input;
-    /// the pools' switches stay (the trace).
-    mutating func encoder(inputOwned: Bool) {
-        var owned = inputOwned
+    // MARK: buffers, with or without a workspace
+
+    /// Elements of a batch of [C, H, W] (only when `sizesAreSane`).
+    private func count(_ chw: [Int]) -> Int { intBatch * chw[0] * chw[1] * chw[2] }
+
+    /// A buffer from the workspace (planned) or the allocator.
+    private mutating func make(_ chw: [Int], ints: Bool = false) {
+        if planned { timeline.take(count(chw), ints: ints) } else { timeline.allocate(floats(chw)) }
+    }
+
+    /// A buffer the pass no longer needs: back to the workspace (it stays
+    /// allocated) or freed.
+    private mutating func giveBack(_ chw: [Int], ints: Bool = false) {
+        if planned { timeline.giveBack(count(chw), ints: ints) } else { timeline.free(floats(chw)) }
+    }
+
+    /// A buffer made outside the workspace (a copy, an average pool's
+    /// output) that the pass later gives back to it.
+    private mutating func makeOutside(_ chw: [Int]) { timeline.allocate(floats(chw)) }
+
+    /// `encoderForward`: without `keep`, each layer's input (never the
+    /// caller's images) goes back once the layer has run; the pools'
+    /// switches stay (the trace), and so do the features.
+    mutating func encoder(keep: Bool) {
+        var owned = false
         if settings.normalizeInput {
-            timeline.allocate(floats(inputShapes[0]))
+            makeOutside(inputShapes[0])  // the normalised copy
             owned = true
         }
         for (i, l) in zip(layers.indices, layers) {
-            let input = floats(inputShapes[i]), output = floats(outputShapes[i])
-            if case .conv = l.kind {
-                let cached = cachedTransform(layer: i, transposed: false)
-                timeline.allocate(output)
-                timeline.briefly(convForwardScratch(i, cached: cached))
-            } else {
-                timeline.allocate(output)
-                timeline.allocate(output, bytesEach: 4)  // Int32 switches, kept in the trace
+            let input = inputShapes[i], output = outputShapes[i]
+            switch l.kind {
+            case .conv:
+                make(output)
+                convForwardScratch(i, cached: cachedTransform(layer: i, transposed: false))
+            default:
+                if l.pooling == .max {
+                    make(output)
+                    make(output, ints: true)  // Int32 switches, kept in the trace
+                } else {
+                    makeOutside(output)  // AvgPool2d allocates its own output
+                }
             }
-            if owned { timeline.free(input) }
+            if !keep && owned { giveBack(input) }
             owned = true
         }
     }
 
-    /// `decodeKeeping`: from the features (live) to the image. With `keep`
-    /// nothing is freed (the cache keeps every step's input and output).
-    mutating func decoder(keep: Bool, freeFeatures: Bool) {
-        var owned = freeFeatures
+    /// `decodeKeeping`: from the features (live, the caller's or the
+    /// encoder's) to the image. With `keep` nothing goes back (the cache
+    /// keeps every step's input and output).
+    mutating func decoder(keep: Bool) {
+        var owned = false
         for i in layers.indices.reversed() {
             let l = layers[i]
             // The mirror of layer i maps its output shape back to its input shape.
-            let input = floats(outputShapes[i]), output = floats(inputShapes[i])
-            timeline.allocate(output)
-            if case .conv = l.kind {
+            make(inputShapes[i])
+            if l.isConv {
                 let cached = settings.decoder == .tied && cachedTransform(layer: i, transposed: true)
-                timeline.briefly(convTransposeForwardScratch(i, cached: cached))
+                convTransposeForwardScratch(i, cached: cached)
             }
-            if owned && !keep { timeline.free(input) }
+            if owned && !keep { giveBack(outputShapes[i]) }
             owned = true
         }
     }
@@ -205,37 +299,47 @@ struct PassWalk {
     /// activations, MSE gradient, then `decoderBackward` layer by layer.
     mutating func gradients() {
         let before = timeline.live
-        encoder(inputOwned: false)
-        decoder(keep: true, freeFeatures: false)
-        var gradient = floats(inputShapes[0])
-        timeline.allocate(gradient)  // mseBackward
+        encoder(keep: false)
+        decoder(keep: true)
+        var gradient = inputShapes[layers.startIndex]
+        make(gradient)  // mseBackward
+        let firstConv = layers.firstIndex(where: \.isConv)
         let nearestCutConv = layers.indices.last { layers[$0].isConv } ?? layers.startIndex
         for i in layers.indices {  // decoder order reversed: image side first
             let l = layers[i]
-            let atInput = floats(inputShapes[i])  // this step's output side (the gradient we hold)
-            let atOutput = floats(outputShapes[i])  // this step's input side
             // Gradients go down only to the conv nearest the cut (`decoderBackward`).
             let needInput = i < nearestCutConv
-            if case .conv = l.kind {
-                let relu = i != layers.firstIndex(where: \.isConv)
-                if relu { timeline.allocate(atInput) }  // reluBackward
-                timeline.allocate(parameterFloats(l))  // weight and bias gradients, kept
-                if needInput { timeline.allocate(atOutput) }
-                timeline.briefly(convTransposeBackwardScratch(i, needInput: needInput))
-                if relu { timeline.free(atInput) }
+            if l.isConv {
+                let relu = i != firstConv
+                if relu { make(inputShapes[i]) }  // reluBackward
+                // The weight gradient (from the workspace) and the bias gradient (made by the kernel), kept.
+                if planned {
+                    timeline.take(l.outChannels * l.inChannels * l.kernel * l.kernel)
+                    timeline.allocate(Double(l.inChannels))
+                } else {
+                    timeline.allocate(parameterFloats(l))
+                }
+                if needInput { make(outputShapes[i]) }
+                convTransposeBackwardScratch(i, needInput: needInput)
+                if relu { giveBack(inputShapes[i]) }
             } else if needInput {
-                timeline.allocate(atOutput)  // unpoolBackward
+                make(outputShapes[i])  // unpoolBackward
             }
             if needInput {
-                timeline.free(gradient)
-                gradient = atOutput
+                giveBack(gradient)
+                gradient = outputShapes[i]
             }
         }
-        timeline.free(gradient)
-        // Returning frees the activations, the trace and the features; the
-        // weight gradients stay for the optimiser.
+        giveBack(gradient)
         let kept = layers.filter(\.isConv).reduce(0) { $0 + parameterFloats($1) }
-        timeline.release(toBytes: before + 4 * kept)
+        guard planned else {
+            // Returning frees the activations, the trace and the features; the
+            // weight gradients stay for the optimiser.
+            timeline.release(toBytes: before + 4 * kept)
+            return
+        }
+        // lossAndGradients gives the features, every decoder output and the
+        // switches back; the plan holds them (already counted).
     }
 
     /// Floats of the optimiser's state: Adam keeps two moments per decoder
@@ -299,50 +403,72 @@ struct PassWalk {
                             stride: 1, padding: l.padding, outHeight: s[1], outWidth: s[2], tuning: settings.tuning)
     }
 
+    /// One Winograd call's scratch: the workspace's U, V and M slots, or all
+    /// of it for the call alone.
+    private mutating func winograd(_ shape: WinogradShape, transformed: Bool) {
+        let w = WinogradScratch(shape, transformed: transformed, tuning: settings.tuning, threads: settings.threads)
+        guard planned else { timeline.briefly(Double(w.floats)); return }
+        if !transformed { timeline.scratch(slot: ScratchSlot.winogradWeights, count: w.u) }
+        for t in 0..<w.workers {
+            timeline.scratch(slot: ScratchSlot.winogradBlocks + 2 * t, count: w.v)
+            timeline.scratch(slot: ScratchSlot.winogradBlocks + 2 * t + 1, count: w.m)
+        }
+    }
+
+    /// One im2col column tile (a pointwise convolution needs none).
+    private mutating func columns(_ g: ConvGeometry) {
+        let floats = g.isPointwise ? 0 : g.tileSize
+        if planned { timeline.scratch(slot: ScratchSlot.columns, count: floats) } else { timeline.briefly(Double(floats)) }
+    }
+
     /// `conv2dForward` of encoder layer i: Winograd blocks (and the weight
     /// transform unless cached) or one im2col tile.
-    func convForwardScratch(_ i: Int, cached: Bool) -> Double {
-        guard sizesAreSane else { return 0 }
+    mutating func convForwardScratch(_ i: Int, cached: Bool) {
+        guard sizesAreSane else { return }
         let l = layers[i], shape = transposeAware(i, transposed: false)
         if l.kernel == 3 && l.padding <= 1 && shape.pays(settings.tuning, cached: cached) {
-            return Double(WinogradBlocking(shape, transformed: cached, tuning: settings.tuning,
-                                           threads: settings.threads).scratchFloats)
+            winograd(shape, transformed: cached)
+        } else {
+            columns(geometry(i))
         }
-        let g = geometry(i)
-        return g.isPointwise ? 0 : Double(g.tileSize)
     }
 
     /// `convTranspose2dForward` of layer i's mirror.
-    func convTransposeForwardScratch(_ i: Int, cached: Bool) -> Double {
-        guard sizesAreSane else { return 0 }
+    mutating func convTransposeForwardScratch(_ i: Int, cached: Bool) {
+        guard sizesAreSane else { return }
         let l = layers[i], shape = transposeAware(i, transposed: true)
         if l.kernel == 3 && shape.pays(settings.tuning, cached: cached) {
-            return Double(WinogradBlocking(shape, transformed: cached, tuning: settings.tuning,
-                                           threads: settings.threads).scratchFloats)
+            winograd(shape, transformed: cached)
+        } else {
+            columns(mirrorGeometry(i))
         }
-        let g = mirrorGeometry(i)
-        return g.isPointwise ? 0 : Double(g.tileSize)
+    }
+
+    /// The Winograd weight gradient's dU, V and Z blocks (the forward's
+    /// weight and first two block slots, which it never holds at the same time).
+    private mutating func winogradGradient(_ shape: WinogradShape) {
+        let b = WinogradGradientBlocking(shape, tuning: settings.tuning)
+        guard planned else { timeline.briefly(Double(b.scratchFloats)); return }
+        timeline.scratch(slot: ScratchSlot.winogradWeights, count: b.uFloats)
+        timeline.scratch(slot: ScratchSlot.winogradBlocks, count: b.vFloats)
+        timeline.scratch(slot: ScratchSlot.winogradBlocks + 1, count: b.zFloats)
     }
 
     /// `convTranspose2dBackward` of layer i's mirror: the weight gradient
     /// (Winograd's dU, V and Z blocks, or one im2col tile), then (when
     /// asked) the input gradient as a Winograd convolution with
     /// untransformed filters, or the im2col tile shared with the weight
-    /// gradient's; the stages never overlap.
-    func convTransposeBackwardScratch(_ i: Int, needInput: Bool) -> Double {
-        guard sizesAreSane else { return 0 }
-        let l = layers[i], g = mirrorGeometry(i)
-        let tile = g.isPointwise ? 0 : Double(g.tileSize)
+    /// gradient's; without a workspace the stages never overlap.
+    mutating func convTransposeBackwardScratch(_ i: Int, needInput: Bool) {
+        guard sizesAreSane else { return }
+        let l = layers[i]
         let forward = transposeAware(i, transposed: true)
         let weightByWinograd = l.kernel == 3 && forward.gradientPays(settings.tuning)
-        let weight = weightByWinograd
-            ? Double(WinogradGradientBlocking(forward, tuning: settings.tuning).scratchFloats) : tile
         let data = WinogradShape(batch: intBatch, cin: l.inChannels, cout: l.outChannels, height: inputShapes[i][1],
                                  width: inputShapes[i][2], padding: l.padding)
-        guard needInput else { return weight }
-        guard l.kernel == 3, data.pays(settings.tuning) else { return max(weight, tile) }
-        let wino = Double(WinogradBlocking(data, transformed: false, tuning: settings.tuning,
-                                           threads: settings.threads).scratchFloats)
-        return max(weight, wino)
+        let dataByWinograd = needInput && l.kernel == 3 && data.pays(settings.tuning)
+        if weightByWinograd { winogradGradient(forward) }
+        if !weightByWinograd || (needInput && !dataByWinograd) { columns(mirrorGeometry(i)) }
+        if dataByWinograd { winograd(data, transformed: false) }
     }
 }

@@ -82,6 +82,19 @@ public enum ImageFile {
         return try bytes.withUnsafeBytes { try read(bytes: $0, maxPixels: maxPixels, source: path) }
     }
 
+    /// Throws what a decode of a `width` x `height` header would throw for the pixel limit
+    /// (`.outOfMemory`), before anything is decoded: callers that check their
+    /// own output buffer against the header do this first, so that a bomb
+    /// is refused as one whatever buffer comes with it.
+    public static func checkPixelLimit(width: Int, height: Int, maxPixels: Int = PNG.defaultMaxPixels,
+                                       source: String = "image data") throws {
+        let pixels = width.multipliedReportingOverflow(by: height)
+        guard !pixels.overflow, pixels.partialValue <= maxPixels else {
+            let size = pixels.overflow ? "more than \(Int.max)" : "\(pixels.partialValue)"
+            throw RWCNNError.outOfMemory("\(source): image is \(width)x\(height) = \(size) pixels, over the limit of \(maxPixels)")
+        }
+    }
+
     /// Whether a file name has one of the readable formats' extensions
     /// (case-insensitive): .png, .jpg, .jpeg.
     public static func hasImageExtension(_ name: String) -> Bool {

@@ -31,6 +31,7 @@ extension Model {
     public func encodeWithTrace(_ images: Tensor) throws -> (features: Tensor, trace: EncoderTrace) {
         try checkPixelValues(images)
         let x = try batched(images)
+        try checkWorkingMemory(.encode, batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context)
         let pass = try plans.with(planKey(.encode, x)) { ws in try encoderForward(x, keep: false, workspace: ws) }
         return (pass.features, pass.trace)
     }
@@ -58,8 +59,12 @@ extension Model {
         }
         let context = self.context
         let stop = min(last ?? cutIndex, cutIndex)
-        try checkWorkingMemory(batch: x.shape[0], height: x.shape[2], width: x.shape[3], context: context,
-                               through: stop)
+        if workspace == nil {  // a planned pass's caller checked its whole job first
+            try checkWorkingMemory(keep ? .encodeKeeping : .encode, batch: x.shape[0], height: x.shape[2],
+                                   width: x.shape[3], through: stop, context: context)
+        } else {
+            _ = try architecture.shapes(height: x.shape[2], width: x.shape[3], through: stop)  // clear size errors
+        }
         // Whether x is a buffer of this pass (not the caller's images).
         var owned = false
         if config.normalizeInput { x = try imageNetNormalized(x); owned = true }
@@ -173,25 +178,6 @@ extension Model {
         guard shape.pays(context.tuning, cached: true), transposed || l.padding <= 1 else { return nil }
         return transforms.weights(.init(layer: layer, transposed: transposed), shape: shape, weight: weight,
                                   limit: context.tuning.winogradCacheFloats, threads: context.threads)
-    }
-
-    /// Checks the input size (clear errors for inputs too small for the
-    /// pools) and estimates the largest working set of an encoder/decoder
-    /// pass: three activations of the widest layer plus one image's im2col.
-    func checkWorkingMemory(batch: Int, height: Int, width: Int, context: ExecutionContext,
-                            through last: Int? = nil) throws {
-        let shapes = try architecture.shapes(height: height, width: width, through: last ?? cutIndex)
-        var worst = 0.0
-        var inShape = [architecture.inputChannels, height, width]
-        for (layer, s) in zip(encoderLayers, shapes) {
-            let act = Double(batch) * Double(max(s[0] * s[1] * s[2], inShape[0] * inShape[1] * inShape[2]))
-            let col = Double(inShape[0] * layer.kernel * layer.kernel) * Double(s[1] * s[2])
-            worst = max(worst, 4 * (3 * act + col))
-            inShape = s
-        }
-        guard worst <= Double(context.memoryBudget) else {
-            throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(Int(worst / 1e6)) MB of working memory, over the \(context.memoryBudget >> 20) MiB limit; use smaller or fewer images")
-        }
     }
 
     /// [C,H,W] -> [1,C,H,W]; [N,C,H,W] unchanged; anything else is an error.

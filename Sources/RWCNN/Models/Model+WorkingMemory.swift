@@ -10,11 +10,12 @@ extension Model {
                                   context: context)
     }
 
+    /// `through`: the last encoder layer the job runs (default: the cut).
     func workingMemoryEstimate(_ job: MemoryJob, batch: Int, height: Int, width: Int, optimizer: OptimizerKind,
-                               context: ExecutionContext) throws -> Int {
+                               through last: Int? = nil, context: ExecutionContext) throws -> Int {
         let settings = WorkingMemorySettings(decoder: config.decoder, normalizeInput: config.normalizeInput,
                                              optimizer: optimizer, context: context)
-        var walk = try PassWalk(architecture: architecture, cutIndex: cutIndex, batch: batch, height: height,
+        var walk = try PassWalk(architecture: architecture, cutIndex: min(last ?? cutIndex, cutIndex), batch: batch, height: height,
                                 width: width, settings: settings, cache: transforms.state)
         walk.run(job)
         return walk.timeline.peakBytes
@@ -24,9 +25,9 @@ extension Model {
     /// pools) and that `job`'s estimated working memory fits the context's
     /// budget; `.outOfMemory` with both figures otherwise.
     func checkWorkingMemory(_ job: MemoryJob, batch: Int, height: Int, width: Int, optimizer: OptimizerKind = .adam,
-                            context: ExecutionContext) throws {
+                            through last: Int? = nil, context: ExecutionContext) throws {
         let need = try workingMemoryEstimate(job, batch: batch, height: height, width: width, optimizer: optimizer,
-                                             context: context)
+                                             through: last, context: context)
         guard need <= context.memoryBudget else {
             throw RWCNNError.outOfMemory("\(batch) image(s) of \(height)x\(width) need about \(MemoryBudget.describe(need)) of working memory (\(job.rawValue)), over the memory limit of \(MemoryBudget.describe(context.memoryBudget)); use smaller or fewer images, or raise it with rwcnn_set_memory_limit")
         }

@@ -15,7 +15,7 @@ extension Model {
             throw RWCNNError.argument("encoder trace starts with shape \(first); expected [N, \(architecture.inputChannels), H, W]")
         }
         let n = first[0]
-        try checkWorkingMemory(batch: n, height: first[2], width: first[3], context: context)
+        try checkWorkingMemory(.decode, batch: n, height: first[2], width: first[3], context: context)
         let outputs = try architecture.shapes(height: first[2], width: first[3], through: cutIndex)
         var input = first
         for (i, layer) in encoderLayers.enumerated() {

@@ -192,7 +192,7 @@ struct StudyData {
         var o = TrainOptions()
         o.dataFolder = settings.dataFolder; o.evalFolder = settings.evalFolder; o.evalFraction = settings.evalFraction
         o.crop = settings.crop; o.shortSide = settings.shortSide; o.batchSize = settings.batchSize
-        o.learningRate = settings.learningRate; o.seed = settings.dataSeed
+        o.learningRate = settings.learningRate; o.dataSeed = settings.dataSeed
         options = o
         // The crop must survive every pool of every model in the study.
         for run in runs where run.method != .theory {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // A sweep: a grid of settings (cut x width x distribution x seed ...), each
 // combination one run that trains (or draws) a decoder and scores it on the
 // held-out crops. Runs are numbered so that a job array (Slurm's
@@ -10,13 +16,15 @@
 //       "eval_data": "held-out",                   (optional; else a seeded split)
 //       "base": {"steps": 200, "crop": 64, "short_side": 128},
 //       "grid": {"cut": ["pool1", "pool2"], "width": [0.5, 1],
-//                "init": ["normal", "uniform"], "seed": [0, 1]}
+//                "distribution": ["normal", "uniform"], "seed": [0, 1]}
 //     }
 //
 // "base" holds single values and "grid" lists of values, both keyed by the
 // setting names of `SweepSettings.keys`. Run I is the I-th combination of
 // the grid's lists in row-major order: the last key varies fastest, as in
 // nested loops (Python's itertools.product over the lists in file order).
+// The names are the C fields' and Python's (`distribution`, `learning_rate`,
+// `data_seed`); the older "init" and "lr" are read as those.
 
 /// One run of a sweep, fully resolved.
 public struct SweepRun: Sendable {
@@ -32,15 +40,19 @@ public enum SweepSettings {
     /// Model settings, then training settings.
     public static let keys: [(name: String, help: String)] = [
         ("arch", "vgg16, vgg19 or a spec"), ("cut", "layer name (aliases too)"), ("width", "channel multiplier"),
-        ("kernel_size", "odd kernel for every conv"), ("init", "normal, uniform, laplace or logistic"),
+        ("kernel_size", "odd kernel for every conv"), ("distribution", "normal, uniform, laplace or logistic"),
         ("scale", "he, glorot or a fixed std (number)"), ("mean", "mean of the weight draws"),
         ("seed", "weight seed"), ("unpool", "switches, nearest or zeros"),
         ("decoder", "trained (default), random or tied (no training)"),
         ("steps", "training steps"), ("batch", "batch size"), ("crop", "square crop side"),
         ("short_side", "resize the short side first (0 keeps)"), ("eval_fraction", "held-out share without eval_data"),
-        ("lr", "learning rate"), ("optimizer", "adam or sgd"), ("flip", "random flips (true/false)"),
+        ("learning_rate", "learning rate"), ("optimizer", "adam or sgd"), ("flip", "random flips (true/false)"),
         ("weight_decay", "L2"), ("data_seed", "seed of the split, order, crops and flips"),
+        ("checkpoint_every", "steps between a run's checkpoints (with rwcnn sweep --out; default 100)"),
     ]
+
+    /// Older names of settings, read as the new ones.
+    public static let oldNames = ["init": "distribution", "lr": "learning_rate"]
 }
 
 /// A parsed grid file.
@@ -61,7 +73,8 @@ public struct Sweep: Sendable {
         var data: String? = nil
         base = []; grid = []
         let known = Set(SweepSettings.keys.map(\.name))
-        func checkKey(_ k: String, in part: String) throws {
+        func checkKey(_ k: inout String, in part: String) throws {
+            k = SweepSettings.oldNames[k] ?? k
             guard known.contains(k) else {
                 throw RWCNNError.argument("\(source): unknown setting \"\(k)\" in \(part); valid: \(SweepSettings.keys.map(\.name).joined(separator: ", "))")
             }
@@ -72,10 +85,11 @@ public struct Sweep: Sendable {
             case ("eval_data", .string(let s)): evalData = s
             case ("eval_data", .null): evalData = nil
             case ("base", .object(let items)):
-                for (k, v) in items { try checkKey(k, in: "base"); base.append((k, v)) }
+                for (key, v) in items { var k = key; try checkKey(&k, in: "base"); base.append((k, v)) }
             case ("grid", .object(let items)):
-                for (k, v) in items {
-                    try checkKey(k, in: "grid")
+                for (key, v) in items {
+                    var k = key
+                    try checkKey(&k, in: "grid")
                     guard case .array(let values) = v, !values.isEmpty else {
                         throw RWCNNError.argument("\(source): grid \"\(k)\" must be a non-empty list of values")
                     }
@@ -113,7 +127,6 @@ public struct Sweep: Sendable {
         train.dataFolder = data
         train.evalFolder = evalData
         train.evalEvery = 0
-        train.checkpointEvery = 0
         for (key, value) in all {
             func bad(_ expected: String) -> RWCNNError {
                 .argument("run \(index): \(key) must be \(expected), got \((try? value.serialized()) ?? "?")")
@@ -136,7 +149,7 @@ public struct Sweep: Sendable {
             case "cut": model.cut = try text()
             case "width": model.width = try number()
             case "kernel_size": model.kernelSize = try integer(1...63)
-            case "init": model.weightInit.distribution = try choice(Distribution.self)
+            case "distribution": model.weightInit.distribution = try choice(Distribution.self)
             case "scale":
                 switch value {
                 case .string("he"): model.weightInit.scale = .he
@@ -153,11 +166,12 @@ public struct Sweep: Sendable {
             case "crop": train.crop = try integer(1...4096)
             case "short_side": train.shortSide = try integer(0...16384)
             case "eval_fraction": train.evalFraction = try number()
-            case "lr": train.learningRate = try number()
+            case "learning_rate": train.learningRate = try number()
+            case "checkpoint_every": train.checkpointEvery = try integer(1...100_000_000)
             case "optimizer": train.optimizer = try choice(OptimizerKind.self)
             case "flip": guard case .bool(let b) = value else { throw bad("true or false") }; train.flip = b
             case "weight_decay": train.weightDecay = try number()
-            case "data_seed": train.seed = UInt64(try integer(0...9_007_199_254_740_992))
+            case "data_seed": train.dataSeed = UInt64(try integer(0...9_007_199_254_740_992))
             default: throw RWCNNError.internal("sweep key \(key) without a meaning")
             }
         }
@@ -180,16 +194,26 @@ public struct Sweep: Sendable {
     /// scores it on the held-out crops (outputs clamped to [0, 1] for a
     /// trained decoder, display-normalised for random and tied ones) and
     /// returns its JSON line. `decoderPath`: also save the decoder there
-    /// (decoder only; the encoder is redrawn from its seed).
-    public static func execute(_ run: SweepRun, decoderPath: String? = nil,
+    /// (decoder only; the encoder is redrawn from its seed). `checkpointPath`:
+    /// training writes its checkpoint there (every `checkpoint_every` steps,
+    /// and on cancel), and with `resume` continues from it when it exists.
+    public static func execute(_ run: SweepRun, decoderPath: String? = nil, checkpointPath: String? = nil,
+                               resume: Bool = false,
                                progress: ((TrainProgress) -> TrainControl)? = nil) throws -> JSONValue {
         let started = monotonicSeconds()
         let model = try Model(config: run.model)
         var metrics: EvalMetrics
         var finalLoss: JSONValue = .null
         var skipped = 0
+        var resumedFrom: JSONValue = .null
         if run.model.decoder == .trained {
-            let r = try model.train(options: run.train, progress: progress)
+            var options = run.train
+            if let checkpointPath {
+                options.checkpointPath = checkpointPath
+                options.resume = resume && access(checkpointPath, F_OK) == 0
+                if options.resume { resumedFrom = .string(checkpointPath) }
+            }
+            let r = try model.train(options: options, progress: progress)
             guard let e = r.eval else { throw RWCNNError.internal("a finished run without its evaluation") }
             metrics = e
             finalLoss = r.finalLoss.isFinite ? .number(r.finalLoss) : .null
@@ -206,7 +230,7 @@ public struct Sweep: Sendable {
             ("metrics", .object([("mse", number(metrics.mse)), ("psnr", number(metrics.psnr)),
                                  ("ssim", number(metrics.ssim)), ("images", .number(Double(metrics.images)))])),
             ("final_loss", finalLoss), ("skipped_files", .number(Double(skipped))),
-            ("decoder_file", decoderPath.map { .string($0) } ?? .null),
+            ("decoder_file", decoderPath.map { .string($0) } ?? .null), ("resumed_from", resumedFrom),
             ("seconds", .number(((monotonicSeconds() - started) * 1000).rounded() / 1000)),
             ("rwcnn", .string(RWCNNVersion.string)),
         ])

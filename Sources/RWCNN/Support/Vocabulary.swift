@@ -88,3 +88,19 @@ extension WeightInit {
     /// (the C struct's `std`, Python's `std=None`, the CLI's `--scale fixed`).
     public static let defaultFixedStd = 0.01
 }
+
+/// The names of the training options, one per concept, spelled as the C
+/// fields of `rwcnn_train_options` and Python's `train()` keywords are; the
+/// CLI writes them with dashes (`--learning-rate`), the sweep grid and the
+/// checkpoint's run record as they are. (C's typed `data_dir` / `images` /
+/// `batch_fn` and `eval_dir` / `eval_images` are the forms of `data` and
+/// `eval_data`; Python's `betas` is `beta1`, `beta2`.)
+public enum TrainOptionName: String, CaseIterable, Sendable {
+    case data, evalData = "eval_data", evalFraction = "eval_fraction", steps, batch, crop
+    case shortSide = "short_side", resizeWhole = "resize_whole", flip, optimizer
+    case learningRate = "learning_rate", momentum, beta1, beta2, epsilon, weightDecay = "weight_decay"
+    case dataSeed = "data_seed", evalEvery = "eval_every", checkpoint, checkpointEvery = "checkpoint_every", resume
+
+    /// The CLI's spelling without the leading dashes ("learning-rate").
+    public var cliName: String { rawValue.split(separator: "_").joined(separator: "-") }
+}

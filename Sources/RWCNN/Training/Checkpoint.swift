@@ -75,7 +75,11 @@ enum Checkpoint {
                 if part == "first" { state.first[name] = t } else { state.second[name] = t }
             }
         }
-        try model.setParameters(loaded.parameters)
+        // An encoder both sides draw from the same seed (the configs are
+        // equal) is the same draw: keep it, and with it `encoderIsSeeded`,
+        // so that a resumed run can still save a decoder-only file.
+        let seeded = loaded.encoderIsSeeded && model.encoderIsSeeded
+        try model.setParameters(seeded ? loaded.parameters.filter { $0.key.hasPrefix("decoder.") } : loaded.parameters)
         optimizer.state = state
         return (step, samples)
     }

@@ -8,6 +8,8 @@ extension Model {
             throw RWCNNError.argument("a tied decoder has no parameters of its own to differentiate")
         }
         let target = try batched(images)
+        try checkWorkingMemory(.gradients, batch: target.shape[0], height: target.shape[2], width: target.shape[3],
+                               context: context)
         return try plans.with(planKey(.trainStep, target)) { ws in try lossAndGradients(target, workspace: ws) }
     }
 

@@ -18,7 +18,7 @@ struct RunRecord: Equatable {
             ("resize_whole", "\(o.resizeWhole)"), ("flip", "\(o.flip)"), ("optimizer", o.optimizer.rawValue),
             ("learning_rate", "\(o.learningRate)"), ("momentum", "\(o.momentum)"), ("beta1", "\(o.beta1)"),
             ("beta2", "\(o.beta2)"), ("epsilon", "\(o.epsilon)"), ("weight_decay", "\(o.weightDecay)"),
-            ("seed", "\(o.seed)"),
+            ("seed", "\(o.dataSeed)"),
         ]
     }
 
@@ -43,7 +43,12 @@ struct RunRecord: Equatable {
         for (name, value) in fields {
             let saved = metadata["train.\(name)"] ?? "(not recorded)"
             guard saved == value else {
-                let what = name == "data" ? "data source" : name == "eval" ? "held-out data" : name
+                // Names as the C fields and Python keywords spell them
+                // (TrainOptionName); the metadata keys stay as older
+                // checkpoints wrote them.
+                let what = name == "data" ? "data source"
+                    : name == "eval" ? "held-out data (\(TrainOptionName.evalData.rawValue))"
+                    : name == "seed" ? TrainOptionName.dataSeed.rawValue : name
                 throw RWCNNError.argument("checkpoint \(path) was made with \(what) \(saved); this run has \(what) \(value): resume with the same \(what) (only steps, eval_every and checkpoint_every may change), or start a new run without resume")
             }
         }

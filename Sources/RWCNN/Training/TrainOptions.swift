@@ -25,8 +25,15 @@ public struct TrainOptions: Equatable, Sendable {
     public var beta2: Double = 0.999
     public var epsilon: Double = 1e-8
     public var weightDecay: Double = 0
-    /// Seeds the split, the data order, the crops and the flips.
-    public var seed: UInt64 = 0
+    /// Seeds the split, the data order, the crops and the flips (C and
+    /// Python: data_seed; the model's weights have `ModelConfig.seed`).
+    public var dataSeed: UInt64 = 0
+    /// Old name of `dataSeed`.
+    @available(*, deprecated, renamed: "dataSeed")
+    public var seed: UInt64 {
+        get { dataSeed }
+        set { dataSeed = newValue }
+    }
     /// Evaluate on the held-out crops every this many steps (0: at the end only).
     public var evalEvery: Int = 100
     /// Checkpoint file (safetensors, written atomically); nil for none.

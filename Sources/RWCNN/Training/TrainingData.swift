@@ -116,7 +116,7 @@ struct PreparedData {
                 guard all.count >= 2 else {
                     throw RWCNNError.argument("\(all.count) training image(s) and no held-out images: a held-out split needs at least 2 (or give held-out images)")
                 }
-                let (t, e) = splitIndices(all.count, fraction: options.evalFraction, seed: options.seed)
+                let (t, e) = splitIndices(all.count, fraction: options.evalFraction, seed: options.dataSeed)
                 trainSet = t.map { all[$0] }; evalSet = e.map { all[$0] }
                 identity = [("data", imagesIdentity(images)), ("eval", "split \(options.evalFraction)")]
             }
@@ -131,7 +131,7 @@ struct PreparedData {
         evalCrops = try evaluationCrops(evalSet, crop: options.crop, resizeWhole: options.resizeWhole)
         if next == nil {
             sampler = try DataSampler(images: trainSet, crop: options.crop, resizeWhole: options.resizeWhole,
-                                      flip: options.flip, seed: options.seed)
+                                      flip: options.flip, seed: options.dataSeed)
             trainSet = []
         }
     }

@@ -8,7 +8,7 @@ func trainingFiles(options: TrainOptions) throws -> (train: [String], eval: [Str
     guard files.count >= 2 else {
         throw RWCNNError.argument("\(options.dataFolder) has \(files.count) image file(s); a held-out split needs at least 2 (or give an eval folder)")
     }
-    return splitFiles(files, fraction: options.evalFraction, seed: options.seed)
+    return splitFiles(files, fraction: options.evalFraction, seed: options.dataSeed)
 }
 
 /// The held-out crops a training run with these options is scored on,

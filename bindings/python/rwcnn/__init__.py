@@ -9,7 +9,7 @@ A ctypes binding of librwcnn (include/rwcnn.h)::
         features = model.encode(image)                        # (128, H/4, W/4)
         out = rwcnn.display_normalize(model.reconstruct(image))
         print(rwcnn.psnr(out, image), rwcnn.colour_ssim(out, image))
-        rwcnn.save_image("out.png", out)
+        rwcnn.save_image("out/astronaut-tied.png", out)
 
 Array layouts: float arrays are channels-first (C x H x W or N x C x H x W),
 uint8 arrays are channels-last (H x W, H x W x C or N x H x W x C) as
@@ -28,6 +28,7 @@ from .image import display_normalize, encode_png, image_size, load_image, load_i
 from .metrics import colour_ssim, fitted_psnr, mse, psnr, ssim
 from .model import Model, TrainOptions, TrainProgress, TrainResult
 from .study import report, study
+from .sweep import sweep, sweep_count
 from .trace import Trace  # issue 9: encode now, decode later
 from .synthesis import SynthesisProgress, SynthesisResult, invert, style, texture
 from .fast_style import FastStyle
@@ -37,7 +38,7 @@ __all__ = [
     "load_image", "load_image_bytes", "save_image", "encode_png", "image_size",
     "display_normalize", "resize_crop", "to_uint8_hwc",
     "mse", "psnr", "ssim", "colour_ssim", "fitted_psnr",
-    "study", "report", "Trace",
+    "study", "report", "sweep", "sweep_count", "Trace",
     "invert", "texture", "style", "SynthesisResult", "SynthesisProgress", "FastStyle",
     "Error", "ArgumentError", "BufferTooSmallError", "FileError", "FormatError", "OutOfMemoryError", "CancelledError",
     "InternalError", "LibraryNotFoundError",

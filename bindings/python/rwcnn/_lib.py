@@ -151,6 +151,8 @@ class Batch(Structure):
         ("width", c_size_t),
         ("images", POINTER(c_float)),
         ("capacity", c_size_t),
+        ("message", ctypes.c_void_p),
+        ("message_capacity", c_size_t),
     ]
 
 
@@ -178,7 +180,7 @@ class TrainOptions(Structure):
         ("beta2", c_double),
         ("epsilon", c_double),
         ("weight_decay", c_double),
-        ("seed", c_uint64),
+        ("data_seed", c_uint64),
         ("eval_every", c_size_t),
         ("checkpoint", c_char_p),
         ("checkpoint_every", c_size_t),
@@ -195,6 +197,8 @@ class TrainOptions(Structure):
         ("eval_width", c_size_t),
         ("batch_fn", BatchFn),
         ("batch_user", c_void_p),
+        ("image_shapes", POINTER(c_size_t)),
+        ("eval_shapes", POINTER(c_size_t)),
     ]
 
 
@@ -407,6 +411,8 @@ PROTOTYPES = {
     # front-end helpers
     "rwcnn_image_resize_crop": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
                                            c_float_p, c_size_t]),
+    "rwcnn_image_resize_crop_batch": (status_t, [c_float_p, c_size_t, c_size_t, c_size_t, c_size_t,
+                                                 c_size_t, c_float_p, c_size_t]),
     "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
     # image synthesis
     "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
@@ -643,3 +649,20 @@ def enum_table(kind: int) -> Dict[str, int]:
             table[n.decode("ascii")] = len(table)
         _enum_tables[kind] = table
     return _enum_tables[kind]
+
+
+_status_table: Dict[int, str] = {}
+
+
+def status_table() -> Dict[int, str]:
+    """{code: name} of rwcnn_status, read once through rwcnn_status_name
+    (codes from 0 up to the first the library calls unknown)."""
+    if not _status_table:
+        table: Dict[int, str] = {}
+        while True:
+            name = (lib().rwcnn_status_name(len(table)) or b"").decode("ascii")
+            if name in ("", "RWCNN_UNKNOWN_STATUS"):
+                break
+            table[len(table)] = name
+        _status_table.update(table)
+    return _status_table

@@ -1,8 +1,8 @@
 """Training data that is not a folder: arrays of images and iterables (or a
 callable) of batches, fed to rwcnn_train's `images` / `batch_fn` fields.
 
-An array (or a list of same-shaped images) is NCHW float32 in [0, 1] or
-NHWC uint8, the layout rule of every image argument; the library copies it
+An array is NCHW float32 in [0, 1] or NHWC uint8, the layout rule of every
+image argument (a list of images may mix sizes, as a folder's files do); the library copies it
 at the start of the call and samples it as it samples a folder's files.
 
 An iterable yields one batch per step (batch x 3 x crop x crop, either
@@ -12,11 +12,19 @@ converted. When it runs out it is iterated again if it can be (a
 DataLoader, a list), otherwise training stops with an ArgumentError. A
 callable is called with the 0-based step index and returns that step's
 batch (so a resumed run can ask for exactly the batch it needs).
+
+An iterable cannot be asked for step k's batch: a resumed run reads it from
+its start again (a generator, a fresh DataLoader iterator), so the steps
+after the checkpoint train on its first batches, not on the ones the
+interrupted run would have seen. Training goes on, and says so: a
+RuntimeWarning and a line in TrainResult.warnings. Pass a callable for an
+exact resume.
 """
 
 import ctypes
 import os
-from typing import Any, Callable, Iterator, Optional, Tuple
+import warnings
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -58,6 +66,8 @@ class BatchFeed:
         self.pending: Optional[FloatArray] = None
         self.error: Optional[BaseException] = None
         self.interrupted = False
+        self.asked = False
+        self.notes: List[str] = []   # warnings for TrainResult.warnings
         if callable(source) and not hasattr(source, "__iter__"):
             self.call = source
         else:
@@ -107,6 +117,14 @@ class BatchFeed:
             # callback would be printed and ignored.
             try:
                 b = p.contents
+                if not self.asked and self.call is None and b.step > 0:
+                    note = ("resumed at step %d from an iterable, which cannot be rewound to that step: "
+                            "its batches are read from its start, so step %d trains on its first batch, "
+                            "not the one the interrupted run would have seen; pass a callable step -> "
+                            "batch for an exact resume" % (b.step, b.step + 1))
+                    self.notes.append(note)
+                    warnings.warn(note, RuntimeWarning, stacklevel=2)
+                self.asked = True
                 x = self.batch(int(b.step))
                 want = (b.batch, b.channels, b.height, b.width)
                 if x.shape != want:

@@ -16,28 +16,26 @@ RWCNN_ERR_INTERNAL (6)          :class:`InternalError`
 RWCNN_ERR_BUFFER_TOO_SMALL (7)  :class:`BufferTooSmallError`  :class:`ArgumentError`
 ==============================  ============================  ======================
 
-``STATUS_NAMES`` mirrors ``rwcnn_status_name()``; tests/test_front_end.py
-fails when it and the header's pinned values drift apart.
+``STATUS_NAMES`` ({code: name}) is read from the library's
+``rwcnn_status_name()`` on first use, where the one table lives; nothing here
+types the names again.
 
 Arguments the binding rejects itself (wrong dtype, wrong number of
 dimensions, unknown option names) raise :class:`ArgumentError` too.
 """
 
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
+
+from . import _lib
 
 __all__ = ["Error", "ArgumentError", "FileError", "FormatError", "OutOfMemoryError",
            "CancelledError", "InternalError", "BufferTooSmallError", "error_for_status", "STATUS_NAMES"]
 
-STATUS_NAMES = {
-    0: "RWCNN_OK",
-    1: "RWCNN_ERR_ARGUMENT",
-    2: "RWCNN_ERR_IO",
-    3: "RWCNN_ERR_FORMAT",
-    4: "RWCNN_ERR_OUT_OF_MEMORY",
-    5: "RWCNN_ERR_CANCELLED",
-    6: "RWCNN_ERR_INTERNAL",
-    7: "RWCNN_ERR_BUFFER_TOO_SMALL",
-}
+
+def __getattr__(name: str) -> Dict[int, str]:
+    if name == "STATUS_NAMES":
+        return dict(_lib.status_table())
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 class Error(Exception):
@@ -58,8 +56,12 @@ class Error(Exception):
 
     @property
     def status_name(self) -> str:
-        return STATUS_NAMES.get(self.status, "RWCNN_UNKNOWN_STATUS") if self.status is not None \
-            else "RWCNN_UNKNOWN_STATUS"
+        if self.status is None:
+            return "RWCNN_UNKNOWN_STATUS"
+        try:
+            return _lib.status_table().get(self.status, "RWCNN_UNKNOWN_STATUS")
+        except (ImportError, OSError):  # no library to ask
+            return "RWCNN_UNKNOWN_STATUS"
 
     def __str__(self) -> str:
         return self.message or self.status_name

@@ -148,8 +148,6 @@ def resize_crop(images: Any, size: int) -> FloatArray:
     a, batched = as_images(images)
     n, c, h, w = a.shape
     out = np.empty((n, c, side, side), np.float32)
-    f = _lib.lib().rwcnn_image_resize_crop
-    for i in range(n):
-        item = np.ascontiguousarray(a[i])
-        f(_lib.float_ptr(item), c, h, w, side, _lib.float_ptr(out[i]), c * side * side)
+    _lib.lib().rwcnn_image_resize_crop_batch(_lib.float_ptr(a), n, c, h, w, side, _lib.float_ptr(out),
+                                             out.size)
     return restore(out, batched)

@@ -102,6 +102,21 @@ def _encoder_input(images: Any) -> Tuple[FloatArray, bool]:
     return x, batched
 
 
+def _training_set(images: Any, what: str) -> Tuple[FloatArray, Optional["np.ndarray[Any, Any]"]]:
+    """Training or held-out images as (pixels, shapes): an N x 3 x H x W
+    array and None; or, for a list of images of different sizes (as a
+    folder's files may be), their 3 x h x w pixels back to back and an
+    N x 2 array of (height, width), rwcnn_train_options' image_shapes."""
+    if isinstance(images, (list, tuple)) and len(images) > 1 \
+            and len({np.shape(i) for i in images}) > 1:
+        parts = [_training_images(i, "%s[%d]" % (what, k)) for k, i in enumerate(images)]
+        shapes = np.array([(p.shape[2], p.shape[3]) for p in parts for _ in range(p.shape[0])],
+                          dtype=np.uintp)
+        pixels = np.ascontiguousarray(np.concatenate([p.ravel() for p in parts]))
+        return pixels, shapes
+    return _training_images(images, what), None
+
+
 def _training_images(images: Any, what: str) -> FloatArray:
     """Training images or a batch as N x 3 x H x W float32 (gray replicated,
     alpha dropped, as a folder's files are loaded)."""
@@ -109,8 +124,8 @@ def _training_images(images: Any, what: str) -> FloatArray:
         try:
             images = np.stack([np.asarray(i) for i in images])
         except ValueError:
-            raise ArgumentError("%s: the images of a list must share one shape; resize them to one "
-                                "size first, or save them to a folder" % what) from None
+            raise ArgumentError("%s: the images of a batch must share one shape (batch x 3 x crop "
+                                "x crop)" % what) from None
     x, _ = _encoder_input(images)
     if x.shape[1] == 1:
         x = np.repeat(x, 3, axis=1)
@@ -138,7 +153,7 @@ class TrainOptions:
     steps: Optional[int] = None
     batch: Optional[int] = None
     crop: Optional[int] = None
-    lr: Optional[float] = None
+    learning_rate: Optional[float] = None
     checkpoint: Optional[PathLike] = None
     resume: Union[bool, PathLike, None] = None
     eval_fraction: Optional[float] = None
@@ -150,7 +165,7 @@ class TrainOptions:
     betas: Optional[Tuple[float, float]] = None
     epsilon: Optional[float] = None
     weight_decay: Optional[float] = None
-    seed: Optional[int] = None
+    data_seed: Optional[int] = None
     eval_every: Optional[int] = None
     checkpoint_every: Optional[int] = None
 
@@ -162,12 +177,12 @@ class TrainOptions:
         checkpoint)."""
         o = _lib.TrainOptions()
         _lib.lib().rwcnn_train_options_init(ctypes.byref(o))
-        return cls(eval_data=None, steps=o.steps, batch=o.batch, crop=o.crop, lr=o.learning_rate,
+        return cls(eval_data=None, steps=o.steps, batch=o.batch, crop=o.crop, learning_rate=o.learning_rate,
                    checkpoint=None, resume=bool(o.resume), eval_fraction=o.eval_fraction,
                    short_side=o.short_side, resize_whole=bool(o.resize_whole), flip=bool(o.flip),
                    optimizer=_name(_table("OPTIMIZERS"), o.optimizer), momentum=o.momentum,
                    betas=(o.beta1, o.beta2), epsilon=o.epsilon, weight_decay=o.weight_decay,
-                   seed=o.seed, eval_every=o.eval_every, checkpoint_every=o.checkpoint_every)
+                   data_seed=o.data_seed, eval_every=o.eval_every, checkpoint_every=o.checkpoint_every)
 
 
 
@@ -654,14 +669,14 @@ class Model(LibraryHandle):
 
     def train(self, data: Any, eval_data: Any = None,
               steps: Optional[int] = None, batch: Optional[int] = None,
-              crop: Optional[int] = None, lr: Optional[float] = None,
+              crop: Optional[int] = None, learning_rate: Optional[float] = None,
               checkpoint: Optional[PathLike] = None, resume: Union[bool, PathLike, None] = None,
               *, options: Optional[TrainOptions] = None, eval_fraction: Optional[float] = None,
               short_side: Optional[int] = None, resize_whole: Optional[bool] = None,
               flip: Optional[bool] = None, optimizer: Optional[str] = None,
               momentum: Optional[float] = None, betas: Optional[Tuple[float, float]] = None,
               epsilon: Optional[float] = None, weight_decay: Optional[float] = None,
-              seed: Optional[int] = None, eval_every: Optional[int] = None,
+              data_seed: Optional[int] = None, eval_every: Optional[int] = None,
               checkpoint_every: Optional[int] = None,
               progress: Union[bool, IO[str], None] = True,
               callback: Optional[Callable[[TrainProgress], Any]] = None,
@@ -678,18 +693,25 @@ class Model(LibraryHandle):
         Args:
             data: a folder of PNG and JPEG files (searched recursively); or
                 images in memory, an N x 3 x H x W float32 array in [0, 1]
-                or N x H x W x 3 uint8 (or a list of same-shaped images),
+                or N x H x W x 3 uint8, or a list of images (sizes may
+                differ, as a folder's files may),
                 sampled as a folder's files are (the same images give the
                 same run); or an iterable of batches (batch x 3 x crop x
                 crop, either layout; a DataLoader's (images, labels) pairs
                 and torch tensors work as they are), trained on as given,
-                batch and crop taken from its first batch unless set, read
-                from its start also when resuming; or a callable step ->
-                batch (0-based step index).
+                batch and crop taken from its first batch unless set; a
+                resumed run reads an iterable from its start again (it
+                cannot be rewound) and warns so (RuntimeWarning, and a line
+                in TrainResult.warnings); or a callable step -> batch
+                (0-based step index), which resumes exactly.
             eval_data: held-out images: a folder (with a data folder), an
                 array (with data in memory; required for batches); None
                 holds out eval_fraction of the data folder or array.
                 (``eval=`` is a deprecated alias.)
+            learning_rate, data_seed: the C fields' names (``lr=`` and
+                ``seed=`` are deprecated aliases; ``seed`` of :class:`Model`
+                seeds the weights, data_seed the split, order, crops and
+                flips).
             checkpoint: path of the checkpoint (written atomically every
                 checkpoint_every steps, at the end and on cancellation).
             resume: True continues from `checkpoint`; a path is shorthand for
@@ -708,13 +730,26 @@ class Model(LibraryHandle):
         KeyboardInterrupt after Ctrl-C (same checkpoint guarantee), and
         re-raises any exception the callback raised.
         """
-        if "eval" in deprecated:
-            import warnings
-            warnings.warn("train(eval=...) is deprecated; use eval_data=", DeprecationWarning,
-                          stacklevel=2)
-            if eval_data is not None:
-                raise ArgumentError("pass eval_data or its deprecated alias eval, not both")
-            eval_data = deprecated.pop("eval")
+        # Old spellings (one name per concept is the C field's: learning_rate,
+        # data_seed; eval_data pairs with data).
+        for old, new in (("eval", "eval_data"), ("lr", "learning_rate"), ("seed", "data_seed")):
+            if old in deprecated:
+                import warnings
+                warnings.warn("train(%s=...) is deprecated; use %s=" % (old, new), DeprecationWarning,
+                              stacklevel=2)
+                value = deprecated.pop(old)
+                if new == "eval_data":
+                    if eval_data is not None:
+                        raise ArgumentError("pass eval_data or its deprecated alias eval, not both")
+                    eval_data = value
+                elif new == "learning_rate":
+                    if learning_rate is not None:
+                        raise ArgumentError("pass learning_rate or its deprecated alias lr, not both")
+                    learning_rate = value
+                else:
+                    if data_seed is not None:
+                        raise ArgumentError("pass data_seed or its deprecated alias seed, not both")
+                    data_seed = value
         if deprecated:
             raise TypeError("train() got unexpected keyword arguments: %s" % ", ".join(deprecated))
         if options is None:
@@ -722,15 +757,15 @@ class Model(LibraryHandle):
         elif not isinstance(options, TrainOptions):
             raise ArgumentError("options must be a rwcnn.TrainOptions, got %r"
                                 % type(options).__name__)
-        given = dict(eval_data=eval_data, steps=steps, batch=batch, crop=crop, lr=lr,
+        given = dict(eval_data=eval_data, steps=steps, batch=batch, crop=crop, learning_rate=learning_rate,
                      checkpoint=checkpoint, resume=resume, eval_fraction=eval_fraction,
                      short_side=short_side, resize_whole=resize_whole, flip=flip,
                      optimizer=optimizer, momentum=momentum, betas=betas, epsilon=epsilon,
-                     weight_decay=weight_decay, seed=seed, eval_every=eval_every,
+                     weight_decay=weight_decay, data_seed=data_seed, eval_every=eval_every,
                      checkpoint_every=checkpoint_every)
         merged: Dict[str, Any] = {k: (v if v is not None else getattr(options, k)) for k, v in given.items()}
-        (eval_data, steps, batch, crop, lr, checkpoint, resume, eval_fraction, short_side,
-         resize_whole, flip, optimizer, momentum, betas, epsilon, weight_decay, seed, eval_every,
+        (eval_data, steps, batch, crop, learning_rate, checkpoint, resume, eval_fraction, short_side,
+         resize_whole, flip, optimizer, momentum, betas, epsilon, weight_decay, data_seed, eval_every,
          checkpoint_every) = (merged[k] for k in given)
         if resume is None:
             resume = False
@@ -772,8 +807,8 @@ class Model(LibraryHandle):
             o.flip = 1 if flip else 0
         if optimizer is not None:
             o.optimizer = _choice(_table("OPTIMIZERS"), optimizer, "optimizer")
-        if lr is not None:
-            o.learning_rate = _real(lr, "lr")
+        if learning_rate is not None:
+            o.learning_rate = _real(learning_rate, "learning_rate")
         if momentum is not None:
             o.momentum = _real(momentum, "momentum")
         if betas is not None:
@@ -787,8 +822,8 @@ class Model(LibraryHandle):
             o.epsilon = _real(epsilon, "epsilon")
         if weight_decay is not None:
             o.weight_decay = _real(weight_decay, "weight_decay")
-        if seed is not None:
-            o.seed = _u64(seed, "seed")
+        if data_seed is not None:
+            o.data_seed = _u64(data_seed, "data_seed")
         if eval_every is not None:
             o.eval_every = _size(eval_every, "eval_every")
         if checkpoint_every is not None:
@@ -874,6 +909,7 @@ class Model(LibraryHandle):
         if feed is not None:
             state.interrupted = state.interrupted or feed.interrupted
             state.exception = state.exception or feed.error
+            state.warnings = feed.notes + state.warnings
         if state.interrupted:
             raise KeyboardInterrupt("training interrupted after step %d%s" % (
                 state.last_step, "; checkpoint saved to %s" % os.fsdecode(checkpoint) if checkpoint else ""))
@@ -910,15 +946,25 @@ class Model(LibraryHandle):
             if is_folder(eval_data):
                 raise ArgumentError("eval_data: with data in memory, give the held-out images as "
                                     "an array (rwcnn.load_image reads files)")
-            ev = _training_images(eval_data, "eval_data")
+            ev, ev_shapes = _training_set(eval_data, "eval_data")
             keep.append(ev)
             o.eval_images = _lib.float_ptr(ev)
-            o.eval_count, _, o.eval_height, o.eval_width = ev.shape
+            if ev_shapes is None:
+                o.eval_count, _, o.eval_height, o.eval_width = ev.shape
+            else:
+                keep.append(ev_shapes)
+                o.eval_count, o.eval_height, o.eval_width = len(ev_shapes), 0, 0
+                o.eval_shapes = ev_shapes.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t))
         if is_array(data):
-            x = _training_images(data, "data")
+            x, shapes = _training_set(data, "data")
             keep.append(x)
             o.images = _lib.float_ptr(x)
-            o.image_count, _, o.image_height, o.image_width = x.shape
+            if shapes is None:
+                o.image_count, _, o.image_height, o.image_width = x.shape
+            else:
+                keep.append(shapes)
+                o.image_count, o.image_height, o.image_width = len(shapes), 0, 0
+                o.image_shapes = shapes.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t))
             return None
         if eval_data is None:
             raise ArgumentError("training from batches needs held-out images: pass eval_data as "

@@ -2,7 +2,7 @@
 
     import rwcnn
     records = rwcnn.study("layers", quick=True, out="out/studies/layers")
-    rwcnn.report(["out/studies/layers"], output="report")   # report/index.html
+    rwcnn.report(["out/studies/layers"], output="out/report")   # out/report/index.html
 
 Both run the `rwcnn` command-line tool (the studies drive training loops,
 checkpoints and resumption that live in the engine's CLI), found as
@@ -63,7 +63,7 @@ def study(name: str, data: Optional[str] = None, eval_data: Optional[str] = None
     if name != "all" and name not in STUDIES:
         raise ArgumentError("unknown study %r; choose one of %s or all" % (name, ", ".join(STUDIES)))
     args = ["study", name]
-    for flag, value in (("--data", data), ("--eval", eval_data), ("--steps", steps), ("--out", out), ("--crop", crop),
+    for flag, value in (("--data", data), ("--eval-data", eval_data), ("--steps", steps), ("--out", out), ("--crop", crop),
                         ("--short-side", short_side), ("--batch", batch), ("--threads", threads)):
         if value is not None:
             args += [flag, str(value)]

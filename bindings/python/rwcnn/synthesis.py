@@ -285,9 +285,20 @@ def _run(label: str, call: Callable[[Any, Any, Any, int], None], out_shape: Tupl
                            steps_done=result.steps_done, seconds=result.seconds)
 
 
+def _rate(learning_rate: float, lr: Optional[float]) -> float:
+    """learning_rate, or its deprecated alias lr (one name per concept:
+    rwcnn_synthesis_options.learning_rate, --learning-rate)."""
+    if lr is None:
+        return learning_rate
+    import warnings
+    warnings.warn("lr= is deprecated; use learning_rate=", DeprecationWarning, stacklevel=3)
+    return lr
+
+
 _COMMON_DOC = """
     Options shared by invert, texture and style (defaults from the library):
-    steps (at each scale), optimizer ("adam" or "lbfgs"), lr (Adam), clamp
+    steps (at each scale), optimizer ("adam" or "lbfgs"), learning_rate
+    (Adam; the C field's name, ``lr=`` is a deprecated alias), clamp
     (pixels in [0, 1]), scales and scale_factor (coarse to fine), seed (of
     the white-noise start), tv_weight / tv_beta and alpha_weight / alpha
     (priors), feature_normalization ("relative" or "mean"),
@@ -299,7 +310,7 @@ _COMMON_DOC = """
 
 def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Model] = None,
            arch: str = "vgg16", seed: int = 0, width: float = 1.0, size: Optional[int] = None,
-           steps: int = 200, optimizer: str = "adam", lr: float = 0.05, clamp: bool = True, scales: int = 1,
+           steps: int = 200, optimizer: str = "adam", learning_rate: float = 0.05, lr: Optional[float] = None, clamp: bool = True, scales: int = 1,
            scale_factor: float = 2.0, noise_seed: int = 0, tv_weight: float = 0.0, tv_beta: float = 2.0,
            alpha_weight: float = 0.0, alpha: float = 6.0, feature_normalization: str = "relative",
            progress: Union[bool, IO[str], None] = False,
@@ -312,7 +323,7 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
     x = _resized(x, size)
     if not isinstance(layer, str):
         raise ArgumentError("layer must be a layer name, got %r" % (layer,))
-    o = _options(steps, optimizer, lr, clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
+    o = _options(steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
                  alpha_weight, alpha, feature_normalization, "scaled")
     m, owned = _model_for(model, [layer], arch, seed, width)
     try:
@@ -331,7 +342,7 @@ def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[fl
             out_size: Optional[int] = None, count: Optional[int] = None,
             model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
             size: Optional[int] = None, steps: int = 200, optimizer: str = "lbfgs",
-            lr: float = 0.05, clamp: bool = True, scales: int = 1, scale_factor: float = 2.0, noise_seed: int = 0,
+            learning_rate: float = 0.05, lr: Optional[float] = None, clamp: bool = True, scales: int = 1, scale_factor: float = 2.0, noise_seed: int = 0,
             tv_weight: float = 0.0, tv_beta: float = 2.0, alpha_weight: float = 0.0, alpha: float = 6.0,
             gram_normalization: str = "scaled", normalize_input: bool = True,
             progress: Union[bool, IO[str], None] = False,
@@ -354,7 +365,7 @@ def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[fl
     else:
         oh, ow = (_size(v, "out_size", 1) for v in out_size)
     n = _size(count if count is not None else s.shape[0], "count", 1)
-    o = _options(steps, optimizer, lr, clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
+    o = _options(steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
                  alpha_weight, alpha, "relative", gram_normalization)
     m, owned = _model_for(model, names, arch, seed, width, normalize_input)
     try:
@@ -375,7 +386,7 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
           content_weight: float = 1.0, style_weights: Optional[Sequence[float]] = None,
           model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
           size: Optional[int] = None, style_size: Optional[int] = None,
-          steps: int = 200, optimizer: str = "lbfgs", lr: float = 0.05, clamp: bool = True, scales: int = 1,
+          steps: int = 200, optimizer: str = "lbfgs", learning_rate: float = 0.05, lr: Optional[float] = None, clamp: bool = True, scales: int = 1,
           scale_factor: float = 2.0, noise_seed: int = 0, start: str = "noise", tv_weight: float = 0.0,
           tv_beta: float = 2.0, alpha_weight: float = 0.0, alpha: float = 6.0,
           feature_normalization: str = "relative", gram_normalization: str = "scaled",
@@ -395,7 +406,7 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
         raise ArgumentError("content_layer must be a layer name, got %r" % (content_layer,))
     names = _layers(style_layers, "style_layers")
     w = _weights(style_weights, len(names), "style_weights")
-    o = _options(steps, optimizer, lr, clamp, scales, scale_factor, noise_seed, start, tv_weight, tv_beta,
+    o = _options(steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, start, tv_weight, tv_beta,
                  alpha_weight, alpha, feature_normalization, gram_normalization)
     m, owned = _model_for(model, [content_layer] + names, arch, seed, width, normalize_input)
     try:

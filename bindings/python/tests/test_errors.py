@@ -214,12 +214,18 @@ def test_png_pixel_limit(tmp_path):
 
 
 def test_working_memory_limit():
-    # one conv with 8192 channels on 512 x 512 needs tens of GB of activations
-    with rwcnn.Model(arch="8192", cut="conv1_1") as m:
-        assert m.feature_shape(512, 512) == (8192, 512, 512)
-        with pytest.raises(rwcnn.OutOfMemoryError) as ei:
-            m.encode(np.zeros((3, 512, 512), np.float32))
-        check_error(ei, rwcnn.OutOfMemoryError, 4)
+    # One conv with 8192 channels on 256 x 256: its output alone is 2 GiB,
+    # over a 1 GiB budget; refused before anything is allocated.
+    rwcnn.set_memory_limit(1 << 30)
+    try:
+        with rwcnn.Model(arch="8192", cut="conv1_1") as m:
+            assert m.feature_shape(256, 256) == (8192, 256, 256)
+            with pytest.raises(rwcnn.OutOfMemoryError) as ei:
+                m.encode(np.zeros((3, 256, 256), np.float32))
+            check_error(ei, rwcnn.OutOfMemoryError, 4)
+            assert "working memory (encode)" in str(ei.value)
+    finally:
+        rwcnn.set_memory_limit(None)
 
 
 def test_absurd_batch_sizes_in_the_c_call(lib):

@@ -161,10 +161,10 @@ def test_cli_defaults_are_the_librarys():
         if m:
             shown[m.group(1)] = m.group(2)
     t, m = rwcnn.TrainOptions.defaults(), rwcnn.Model.defaults()
-    want = {"steps": t.steps, "batch": t.batch, "lr": t.lr, "momentum": t.momentum,
+    want = {"steps": t.steps, "batch": t.batch, "learning-rate": t.learning_rate, "momentum": t.momentum,
             "weight-decay": t.weight_decay, "eval-every": t.eval_every,
             "checkpoint-every": t.checkpoint_every, "eval-fraction": t.eval_fraction,
-            "crop": t.crop, "short-side": t.short_side, "data-seed": t.seed, "optimizer": t.optimizer,
+            "crop": t.crop, "short-side": t.short_side, "data-seed": t.data_seed, "optimizer": t.optimizer,
             "arch": m["arch"], "width": m["width"], "seed": m["seed"], "distribution": m["distribution"],
             "scale": m["scale"], "mean": m["mean"], "unpool": m["unpool"]}
     for option, value in want.items():
@@ -180,7 +180,7 @@ def test_train_defaults_are_the_librarys():
     o = _lib.TrainOptions()
     _lib.lib().rwcnn_train_options_init(ctypes.byref(o))
     t = rwcnn.TrainOptions.defaults()
-    assert (t.steps, t.batch, t.crop, t.lr, t.eval_fraction) == (o.steps, o.batch, o.crop, o.learning_rate,
+    assert (t.steps, t.batch, t.crop, t.learning_rate, t.eval_fraction) == (o.steps, o.batch, o.crop, o.learning_rate,
                                                                o.eval_fraction)
     assert t.betas == (o.beta1, o.beta2) and t.flip == bool(o.flip) and t.optimizer == "adam"
 
@@ -276,7 +276,7 @@ def test_cli_init_distribution_is_an_alias_of_distribution(tmp_path):
 
 
 SUBCOMMANDS = ["demo", "info", "reconstruct", "features", "train", "evaluate", "benchmark", "study",
-               "report"]
+               "report", "sweep", "invert", "texture", "style"]
 
 
 @needs_cli
@@ -305,11 +305,19 @@ def test_help_paragraphs_wrap_cleanly(sub):
                           env=env, check=True).stdout
     lines = text.split("\n")
     # The overview and discussion: the lines before USAGE (ArgumentParser
-    # fills them to 79 columns; option help goes to 80; USAGE is one line).
-    prose = lines[:next(i for i, l in enumerate(lines) if l.startswith("USAGE:"))]
+    # fills them to 79 columns; option help and the USAGE lines go to 80).
+    start = next(i for i, l in enumerate(lines) if l.startswith("USAGE:"))
+    prose = lines[:start]
     for line in lines:
-        if not line.startswith("USAGE:"):
-            assert len(line) <= (79 if line in prose else 80), "%r is %d columns" % (line, len(line))
+        assert len(line) <= (79 if line in prose else 80), "%r is %d columns" % (line, len(line))
+    # USAGE wraps whole groups ("[--size <size>]") greedily under the first one.
+    usage = lines[start:lines.index("", start)]
+    head = re.match(r"USAGE: rwcnn(?: [a-z]+)? ", usage[0]).end()
+    for a, b in zip(usage, usage[1:]):
+        assert b.startswith(" " * head) and not b[head].isspace(), "usage continuation %r" % b
+        first = b.strip().split(" ")[0] if b.strip().startswith("<") else \
+            re.match(r"\[[^]]*\]|--\S+(?: <[^>]*>)?|\S+", b.strip()).group(0)
+        assert len(a) + 1 + len(first) > 80, "ragged usage: %r then %r" % (a, b)
     for a, b in zip(prose, prose[1:]):
         if a.strip() and b.strip() and not b.startswith(" ") and not a.startswith(" "):
             first = b.split()[0]

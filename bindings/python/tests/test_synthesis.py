@@ -121,7 +121,7 @@ def test_ctrl_c_cancels_cleanly(images):
     (lambda m, x: rwcnn.invert(x[:, :, :1, :1], "conv2_1", model=m, steps=2), "too small"),
     (lambda m, x: rwcnn.texture(x, ["conv2_1"], out_size=1, model=m, steps=2), "too small"),
     (lambda m, x: rwcnn.invert(x, "conv1_1", model=m, steps=2, optimizer="sgd"), "optimizer must be"),
-    (lambda m, x: rwcnn.invert(x, "conv1_1", model=m, steps=2, lr=0), "learning rate"),
+    (lambda m, x: rwcnn.invert(x, "conv1_1", model=m, steps=2, learning_rate=0), "learning rate"),
     (lambda m, x: rwcnn.invert(x, "conv2_1", model=m, steps=2, scales=5), "at scale 1 of 5"),
     (lambda m, x: rwcnn.style(x, x[:, :1], content_layer="conv2_1", style_layers=["pool1"], model=m, steps=2),
      "channels"),

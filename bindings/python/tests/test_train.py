@@ -30,7 +30,7 @@ def test_training_lowers_the_loss(data_dir, tmp_path):
     with rwcnn.Model(**MODEL) as m:
         x = rwcnn.load_image(os.path.join(data_dir, sorted(os.listdir(data_dir))[0]))
         before = rwcnn.mse(m.reconstruct(x), x)
-        result = m.train(data=data_dir, steps=60, batch=4, crop=32, lr=3e-3, eval_every=0,
+        result = m.train(data=data_dir, steps=60, batch=4, crop=32, learning_rate=3e-3, eval_every=0,
                          checkpoint_every=0, progress=False, callback=events.append)
         after = rwcnn.mse(m.reconstruct(x), x)
         assert m.config["decoder"] == "trained"

@@ -15,7 +15,7 @@ from conftest import small_photo
 pytestmark = pytest.mark.usefixtures("lib")
 
 MODEL = dict(arch="8,M,16", cut="pool1", decoder="trained", seed=1)
-RUN = dict(batch=4, crop=32, lr=3e-3, eval_every=2, checkpoint_every=0, progress=False, seed=5)
+RUN = dict(batch=4, crop=32, learning_rate=3e-3, eval_every=2, checkpoint_every=0, progress=False, data_seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,62 @@ def test_array_training_gives_the_folder_runs_loss_curve(folders, one_thread):
     np.testing.assert_allclose(e[0], a[0], rtol=1e-6)
     # A list of same-shaped images is an array too.
     assert curve(list(x), h, steps=5)[0] == a[0]
+
+
+def test_a_list_of_differently_sized_images_trains_as_their_folder(folders, tmp_path, one_thread):
+    """Images of different sizes in memory (rwcnn_train_options.image_shapes)
+    are sampled as a folder of the same files: the same loss curve."""
+    train, held = folders
+    x, h = load_folder(train), load_folder(held)
+    sizes = [(48, 48), (40, 46), (44, 36), (48, 40), (36, 48), (42, 42)]
+    mixed = [x[i][:, :hh, :ww].copy() for i, (hh, ww) in enumerate(sizes)]
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i, img in enumerate(mixed):
+        rwcnn.save_image(str(folder / ("%02d.png" % i)), img)
+    mixed = [rwcnn.load_image(str(folder / ("%02d.png" % i))) for i in range(len(mixed))]
+    a = curve(str(folder), held, steps=4)
+    b = curve(mixed, h, steps=4)
+    assert len(a[0]) == 4 and b[0] == a[0] and b[1] == a[1]
+    assert b[2].train_images == 6
+    # Held-out images of different sizes too; uint8 H x W x C items mix with float ones.
+    held_mixed = [h[0], h[1][:, :40, :44]]
+    c = curve([np.rint(m.transpose(1, 2, 0) * 255).astype(np.uint8) for m in mixed[:3]] + mixed[3:],
+              held_mixed, steps=2)
+    assert len(c[0]) == 2 and c[2].eval_images == 2
+
+
+def test_old_option_names_still_work_and_warn(folders):
+    train, held = folders
+    x, h = load_folder(train), load_folder(held)
+    run = dict(RUN)
+    new = curve(x, h, steps=2)
+    del run["learning_rate"], run["data_seed"]
+    with rwcnn.Model(**MODEL) as m, pytest.warns(DeprecationWarning, match="learning_rate"):
+        old = m.train(data=x, eval_data=h, steps=2, lr=3e-3, seed=5, **run)
+    assert old.final_loss == new[2].final_loss
+    with rwcnn.Model(**MODEL) as m, pytest.raises(rwcnn.ArgumentError, match="not both"):
+        m.train(data=x, eval_data=h, steps=2, lr=3e-3, learning_rate=1e-3, **run)
+
+
+def test_an_iterable_cannot_be_rewound_on_resume_and_says_so(folders, tmp_path):
+    """A resumed run reads an iterable from its start (it cannot go back to
+    the checkpoint's step): training continues, with a RuntimeWarning and a
+    line in the result's warnings; a callable resumes silently."""
+    train, held = folders
+    x, h = load_folder(train), load_folder(held)
+    crops = [x[i:i + 2, :, :32, :32] for i in (0, 2, 4)]
+    ck = str(tmp_path / "iter.safetensors")
+    curve(iter(crops), h, steps=2, batch=2, checkpoint=ck)
+    with pytest.warns(RuntimeWarning, match="cannot be rewound"):
+        steps, _, r = curve(iter(crops), h, steps=3, batch=2, checkpoint=ck, resume=True)
+    assert len(steps) == 1 and r.steps_done == 3
+    assert any("resumed at step 2" in w for w in r.warnings)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        steps, _, r = curve(lambda step: crops[step % 3], h, steps=4, batch=2, checkpoint=ck, resume=True)
+    assert len(steps) == 1 and not r.warnings
 
 
 def numpy_mse(model_kwargs, batch):
@@ -121,8 +177,8 @@ def test_resume_with_other_options_or_data_is_refused(folders, tmp_path):
     x, h = load_folder(train), load_folder(held)
     ck = str(tmp_path / "ck.safetensors")
     curve(x, h, steps=2, checkpoint=ck)
-    for change, word in [(dict(crop=24), "crop"), (dict(lr=1e-2), "learning_rate"),
-                         (dict(seed=6), "seed"), (dict(flip=False), "flip"), (dict(batch=2), "batch")]:
+    for change, word in [(dict(crop=24), "crop"), (dict(learning_rate=1e-2), "learning_rate"),
+                         (dict(data_seed=6), "data_seed"), (dict(flip=False), "flip"), (dict(batch=2), "batch")]:
         with pytest.raises(rwcnn.ArgumentError, match=word):
             curve(x, h, **dict(dict(steps=3, checkpoint=ck, resume=True), **change))
     with pytest.raises(rwcnn.ArgumentError, match="data source"):
@@ -150,7 +206,8 @@ def test_hostile_training_data(folders, tmp_path):
     refused("NaN|non-finite", bad, h)
     refused("0..255", x * 255, h)
     refused("3 channels", x[:, :2], h)
-    refused("one shape", [x[0], x[1][:, :40, :40]], h)
+    refused("3 channels", [x[0], x[1][:2, :40, :40]], h)
+    refused("smaller than the 32-pixel crop", [x[0], x[1][:, :20, :40]], h)
     refused("held-out images as an array", x, held)
     refused("a folder too", train, h)
     refused("needs held-out images", iter([x[:4, :, :32, :32]]))

@@ -60,3 +60,46 @@ def test_a_library_of_another_minor_is_refused(monkeypatch):
     monkeypatch.setattr(_version, "HEADER_VERSION_NUMBER", _version.HEADER_VERSION_NUMBER + 100)
     with pytest.raises(_lib.LibraryNotFoundError, match="not ABI-compatible"):
         _lib._declare(dll)
+
+
+def test_train_option_names_are_one_per_concept():
+    """The names of the training options live once, in the Swift core
+    (TrainOptionName, Support/Vocabulary.swift): the C struct's fields,
+    Python's TrainOptions and train() keywords and the CLI's flags spell
+    them alike (C's data_dir / images and eval_dir / eval_images are typed
+    forms of data and eval_data; Python's betas is beta1, beta2)."""
+    import dataclasses
+    import inspect
+    import os
+    import subprocess
+    from conftest import REPO
+    source = open(os.path.join(REPO, "Sources", "RWCNN", "Support", "Vocabulary.swift")).read()
+    body = source[source.index("enum TrainOptionName"):]
+    body = body[:body.index("public var cliName")]
+    core = set()
+    for case in re.findall(r"case ([^\n]+)", body):
+        for item in case.split(","):
+            item = item.strip()
+            m = re.match(r'(\w+)\s*=\s*"(\w+)"', item)
+            core.add(m.group(2) if m else item)
+    c_fields = {name for name, _ in _lib.TrainOptions._fields_}
+    py = {f.name for f in dataclasses.fields(rwcnn.TrainOptions)}
+    typed = {"eval_data": {"eval_dir", "eval_images"}, "betas": {"beta1", "beta2"}}
+    for name in py:
+        assert name in c_fields or typed[name] <= c_fields, name
+        assert name in core or typed[name] <= core, name
+    keywords = set(inspect.signature(rwcnn.Model.train).parameters)
+    assert py <= keywords
+    for old in ("lr", "seed", "eval"):
+        assert old not in keywords and old not in py
+    from rwcnn.study import cli_path
+    try:
+        cli = cli_path()
+    except rwcnn.Error:
+        pytest.skip("rwcnn-cli not built (the sanitizer builds make the library alone)")
+    help_text = subprocess.run([cli, "train", "--help"], capture_output=True, text=True,
+                               env=dict(os.environ, COLUMNS="200")).stdout
+    flags = set(re.findall(r"--([a-z][a-z-]*)", help_text))
+    for name in core - {"beta1", "beta2", "epsilon", "flip"}:
+        assert name.replace("_", "-") in flags, name
+    assert "no-flip" in flags and "lr" not in flags and "eval" not in flags
