@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
         Gram losses at --style-layers, on the same fixed encoder; docs/ENGINE.md, "Fast \
         style"); `rwcnn reconstruct` with the saved model then stylises any photo in one pass. \
         Example: rwcnn train --arch vgg16-avg --cut pool2 --data data/images --crop 64 --batch 4 \
-        --steps 300 --lr 3e-3 --style data/images/gravel.png --content-layer conv2_2 \
+        --steps 300 --learning-rate 3e-3 --style data/images/gravel.png --content-layer conv2_2 \
         --style-layers conv1_1,pool1,pool2 -o out/fast-style.safetensors
         """)
 
