@@ -124,7 +124,7 @@ func zeroTensor(_ shape: [Int], what: String, workspace: Workspace?) throws -> T
 
 /// What a plan is for: a job at one (batch, height, width).
 struct PlanKey: Hashable {
-    enum Job: Hashable { case encode, reconstruct, trainStep }
+    enum Job: Hashable { case encode, reconstruct, trainStep, synthesisStep }
     let job: Job
     let batch, height, width: Int
 }

@@ -48,9 +48,24 @@ struct SynthesisObjective {
 
     /// The total loss at `image` [N, C, H, W], each part of it, and the
     /// gradient with respect to the image.
+    /// The forward activations come from the model's planned workspace for
+    /// this size (`PlanKey.Job.synthesisStep`) and go back to it at the end,
+    /// so a step after the first faults in no fresh activation pages.
     func evaluate(_ image: Tensor) throws -> (value: Double, parts: [Double], gradient: Tensor) {
+        let x = try model.batched(image)
+        return try model.plans.with(model.planKey(.synthesisStep, x)) { ws in try evaluate(x, workspace: ws) }
+    }
+
+    private func evaluate(_ image: Tensor, workspace ws: Workspace) throws
+        -> (value: Double, parts: [Double], gradient: Tensor) {
         let last = deepest
-        let pass = try model.encoderForward(image, keep: true, through: last)
+        let pass = try model.encoderForward(image, keep: true, through: last, workspace: ws)
+        // Every kept output (the features are the last of them) and the
+        // switches go back to the workspace once the gradient is made.
+        defer {
+            for t in pass.outputs { ws.recycle(t) }
+            for s in pass.trace.switches.values { ws.recycle(s) }
+        }
         var gradAt: [Int: Tensor] = [:]
         var parts: [Double] = []
         for term in terms {
