@@ -59,8 +59,11 @@ final class WorkingMemoryTests: XCTestCase {
         // output 1536 plus its tile (adjoint geometry: 27 rows x 256 columns =
         // 6912). Backward: MSE gradient 1536, weight gradient 219, tile 6912,
         // no input gradient (the cut's mirror).
+        // Winograd off: the decoder's 32 tiles would take it at the default threshold.
         let arch = try Architecture(spec: "8")
-        let settings = WorkingMemorySettings(optimizer: .sgd, context: ExecutionContext(threads: 1))
+        var context = ExecutionContext(threads: 1)
+        context.tuning.winograd = false
+        let settings = WorkingMemorySettings(optimizer: .sgd, context: context)
         let live = 219.0 + 1536 + 4096 + 1536 + 1536 + 219
         XCTAssertEqual(try WorkingMemory.estimate(.trainStep, architecture: arch, cutIndex: 0, batch: 2, height: 16,
                                                   width: 16, settings: settings), Int(4 * (live + 6912)))

@@ -47,10 +47,16 @@ public struct KernelTuning: Equatable {
     /// The fewest 4x4 output tiles (whole batch) for which Winograd is used.
     /// Its fixed cost, the weight transform (36 x Cout x Cin floats, 4x the
     /// weights), grows like the sgemm work per tile, so the break-even is a
-    /// tile count whatever the channels. Measured on VGG16 layers (2 cores):
-    /// 128 tiles (14x14, batch 8) gain 10 %, 196 tiles (56x56, batch 1)
-    /// 30-35 %; 49 tiles (28x28, batch 1) lose 10-15 %.
-    public var winogradMinTiles = 128
+    /// tile count whatever the channels. Measured first (older kernels,
+    /// VGG16 layers, 2 cores): 128 tiles (14x14, batch 8) gained 10 %, 49
+    /// tiles (28x28, batch 1) lost 10-15 %. With the plane-spaced SIMD
+    /// transforms and planned scratch, re-measured with `rwcnn benchmark
+    /// --threads 2 --tuning winogradMinTiles=N` (CPU per call, interleaved,
+    /// load average 7-9 from other jobs): train:pool4 (8x8 layers of 64
+    /// tiles) 1.31 s at 128, 1.12 s at 32; forward:pool5:224:1 (49 and 16
+    /// tiles) 260 ms at 128, 233 ms at 32, 296 ms at 8; forward:pool5:64:8
+    /// (32 and 8 tiles) 222 ms at 128, 201 ms at 32, 238 ms at 8.
+    public var winogradMinTiles = 32
     /// The same threshold when the transformed weights are cached (a model's
     /// fixed encoder and tied decoder): only the input and output transforms
     /// remain as overhead, and they pay at any size measured. CPU per call,
