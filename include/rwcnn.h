@@ -231,7 +231,9 @@ typedef enum rwcnn_enum_kind {
     RWCNN_ENUM_SYNTHESIS_OPTIMIZER = 6,
     RWCNN_ENUM_SYNTHESIS_START = 7,
     RWCNN_ENUM_FEATURE_NORMALIZATION = 8,
-    RWCNN_ENUM_GRAM_NORMALIZATION = 9
+    RWCNN_ENUM_GRAM_NORMALIZATION = 9,
+    /* metrics (below) */
+    RWCNN_ENUM_COLOUR_MAP = 10
 } rwcnn_enum_kind;
 
 /** The name of `value` of enum `kind` (a static string), or NULL when there
@@ -428,15 +430,20 @@ rwcnn_status rwcnn_ssim(const float *a, const float *b, size_t n, size_t channel
 rwcnn_status rwcnn_colour_ssim(const float *reconstruction, const float *original, size_t n,
                                size_t channels, size_t height, size_t width, double *out);
 
+/** The colour maps rwcnn_fitted_psnr may fit. */
+typedef enum rwcnn_colour_map {
+    RWCNN_COLOUR_CHANNEL = 0,  /**< a gain and an offset per channel */
+    RWCNN_COLOUR_MATRIX = 1    /**< a full channels x channels matrix plus an offset */
+} rwcnn_colour_map;
+
 /** PSNR (dB, peak 1) of `reconstruction` after the least-squares affine
  *  colour map onto `original` on raw pixels, fitted per image and clamped to
- *  [0,1]: with colour_matrix = 0 a gain and an offset per channel, with 1 a
- *  full channels x channels matrix plus an offset (any other value is
+ *  [0,1]: `colour_map` is an rwcnn_colour_map (any other value is
  *  RWCNN_ERR_ARGUMENT); the mean over images. The best MSE any such
  *  recolouring reaches, so never below plain PSNR. Same shapes and limits as
  *  rwcnn_colour_ssim. */
 rwcnn_status rwcnn_fitted_psnr(const float *reconstruction, const float *original, size_t n,
-                               size_t channels, size_t height, size_t width, int colour_matrix,
+                               size_t channels, size_t height, size_t width, int colour_map,
                                double *out);
 /* ---- Front-end helpers: what the CLI does, for C callers ---------------- */
 /* The same core functions as `rwcnn reconstruct`, so a C program and the

@@ -524,8 +524,9 @@ static void test_enum_names(void)
         {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_MEAN, "mean"},
         {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_RELATIVE, "relative"},
         {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_SCALED, "scaled"}, {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_GATYS, "gatys"},
+        {RWCNN_ENUM_COLOUR_MAP, RWCNN_COLOUR_CHANNEL, "channel"}, {RWCNN_ENUM_COLOUR_MAP, RWCNN_COLOUR_MATRIX, "matrix"},
     };
-    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2};
+    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2, 2};
     size_t i;
     int kind, v, got;
     const char *name;
@@ -535,7 +536,7 @@ static void test_enum_names(void)
         CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
                pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
     }
-    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_GRAM_NORMALIZATION; kind++) {
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_COLOUR_MAP; kind++) {
         for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
             got = -1;
             CHECK_OK(rwcnn_enum_value(kind, name, &got));
@@ -550,11 +551,11 @@ static void test_enum_names(void)
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
     CHECK_MESSAGE("normal, uniform, laplace, logistic");
     CHECK(got == 77);
-    CHECK_STATUS(rwcnn_enum_value(10, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(11, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
-    CHECK(rwcnn_enum_name(10, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+    CHECK(rwcnn_enum_name(11, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
 }
 
 static void test_last_error_thread_local(void)
@@ -1171,22 +1172,22 @@ static void test_colour_fitted(void)
     /* coffee as a reconstruction of the astronaut: an unrelated photo. */
     CHECK_OK(rwcnn_colour_ssim(coffee, astronaut, 1, 3, S, S, &v));
     CHECKF(fabs(v - 0.3067537876) < 1e-6, "colour ssim of an unrelated photo %.10f, golden 0.3067537876", v);
-    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 0, &v));
+    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, RWCNN_COLOUR_CHANNEL, &v));
     CHECKF(fabs(v - 11.8532146750) < 1e-6, "fitted psnr per channel %.10f, golden 11.8532146750", v);
-    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 1, &v));
+    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, RWCNN_COLOUR_MATRIX, &v));
     CHECKF(fabs(v - 12.0391188932) < 1e-6, "fitted psnr 3x3 %.10f, golden 12.0391188932", v);
-    CHECK_OK(rwcnn_fitted_psnr(astronaut, coffee, 1, 3, S, S, 1, &v));
+    CHECK_OK(rwcnn_fitted_psnr(astronaut, coffee, 1, 3, S, S, RWCNN_COLOUR_MATRIX, &v));
     CHECKF(fabs(v - 13.3146682125) < 1e-6, "fitted psnr 3x3 (coffee original) %.10f, golden 13.3146682125", v);
     /* A colour-mixed copy: the 3x3 fit undoes it, the per-channel one cannot. */
-    CHECK_OK(rwcnn_fitted_psnr(mixed, astronaut, 1, 3, S, S, 0, &v));
+    CHECK_OK(rwcnn_fitted_psnr(mixed, astronaut, 1, 3, S, S, RWCNN_COLOUR_CHANNEL, &v));
     CHECKF(fabs(v - 17.4025103707) < 1e-6, "fitted psnr per channel of a mixed copy %.10f, golden 17.4025103707", v);
-    CHECK_OK(rwcnn_fitted_psnr(mixed, astronaut, 1, 3, S, S, 1, &v));
+    CHECK_OK(rwcnn_fitted_psnr(mixed, astronaut, 1, 3, S, S, RWCNN_COLOUR_MATRIX, &v));
     CHECKF(v > 100, "fitted psnr 3x3 of a mixed copy %g, expected > 100 (exact)", v);
     CHECK_OK(rwcnn_colour_ssim(mixed, astronaut, 1, 3, S, S, &v));
     CHECKF(fabs(v - 1.0) < 1e-6, "colour ssim of a mixed copy %.10f, golden 1", v);
     /* Never below plain: fitted PSNR >= PSNR, colour SSIM >= SSIM. */
     CHECK_OK(rwcnn_psnr(coffee, astronaut, 1, 3, S, S, &plain));
-    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 0, &v));
+    CHECK_OK(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, RWCNN_COLOUR_CHANNEL, &v));
     CHECKF(v >= plain, "fitted psnr %g below plain psnr %g", v, plain);
     /* A batch is the mean of its images' figures. */
     memcpy(pair_r, coffee, COUNT * sizeof(float));
@@ -1195,16 +1196,16 @@ static void test_colour_fitted(void)
     memcpy(pair_o + COUNT, astronaut, COUNT * sizeof(float));
     CHECK_OK(rwcnn_colour_ssim(pair_r, pair_o, 2, 3, S, S, &v));
     CHECKF(fabs(v - (0.3067537876 + 1) / 2) < 1e-6, "batch colour ssim %.10f", v);
-    CHECK_OK(rwcnn_fitted_psnr(pair_r, pair_o, 2, 3, S, S, 0, &v));
+    CHECK_OK(rwcnn_fitted_psnr(pair_r, pair_o, 2, 3, S, S, RWCNN_COLOUR_CHANNEL, &v));
     CHECKF(fabs(v - (11.8532146750 + 17.4025103707) / 2) < 1e-6, "batch fitted psnr %.10f", v);
 
     /* Bad arguments; *out untouched. */
     v = 42.0;
-    CHECK_STATUS(rwcnn_fitted_psnr(NULL, astronaut, 1, 3, S, S, 1, &v), ARG);
-    CHECK_STATUS(rwcnn_fitted_psnr(coffee, NULL, 1, 3, S, S, 1, &v), ARG);
-    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 1, NULL), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(NULL, astronaut, 1, 3, S, S, RWCNN_COLOUR_MATRIX, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, NULL, 1, 3, S, S, RWCNN_COLOUR_MATRIX, &v), ARG);
+    CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, RWCNN_COLOUR_MATRIX, NULL), ARG);
     CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, 2, &v), ARG);
-    CHECKF(strstr(rwcnn_last_error(), "colour_matrix") != NULL, "message: %s", rwcnn_last_error());
+    CHECKF(strstr(rwcnn_last_error(), "rwcnn_colour_map") != NULL, "message: %s", rwcnn_last_error());
     CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 3, S, S, -1, &v), ARG);
     CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 0, 3, S, S, 1, &v), ARG);
     CHECK_STATUS(rwcnn_fitted_psnr(coffee, astronaut, 1, 0, S, S, 1, &v), ARG);

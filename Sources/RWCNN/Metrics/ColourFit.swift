@@ -44,12 +44,14 @@ enum ColourFit {
     static let ridge = 1e-9
 }
 
-/// Which colour maps a fit may use.
+/// Which colour maps a fit may use: `rwcnn_colour_map` in C (its names in
+/// `Vocabulary.colourMap`), and the suffix of the studies' fitted-PSNR
+/// metrics (`fitted_psnr_channel`, `fitted_psnr_matrix`).
 public enum ColourMapKind: String, CaseIterable {
     /// A gain and an offset per channel (A diagonal).
-    case perChannel = "per-channel"
+    case perChannel = "channel"
     /// A full C x C matrix mixing the channels, plus an offset.
-    case colourMatrix = "colour-matrix"
+    case colourMatrix = "matrix"
 }
 
 /// What the least squares of a colour fit matches (see the top of this file).

@@ -258,15 +258,19 @@ enum StudyRecord {
         let n = originals.shape[0]
         let shifted = try Tensor.stack((0..<n).map { try originals.item(($0 + 1) % n) })
         func number(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }
+        // fitted_psnr_<kind> for each colour map kind ("channel", "matrix").
+        let fitted = try ColourMapKind.allCases.map {
+            ("fitted_psnr_\($0.rawValue)", number(try Metrics.fittedPSNR(reconstruction: outputs, original: originals, kind: $0)))
+        }
         return [
             ("psnr", number(try Metrics.psnr(outputs, originals))),
             ("ssim", number(try Metrics.ssim(outputs, originals))),
             ("colour_ssim", number(try Metrics.colourInvariantSSIM(reconstruction: outputs, original: originals))),
-            ("fitted_psnr_channel", number(try Metrics.fittedPSNR(reconstruction: outputs, original: originals, kind: .perChannel))),
-            ("fitted_psnr_matrix", number(try Metrics.fittedPSNR(reconstruction: outputs, original: originals, kind: .colourMatrix))),
+        ] + fitted + [
             ("cross_ssim", number(try Metrics.ssim(outputs, shifted))),
             ("cross_colour_ssim", number(try Metrics.colourInvariantSSIM(reconstruction: outputs, original: shifted))),
-            ("cross_fitted_psnr_matrix", number(try Metrics.fittedPSNR(reconstruction: outputs, original: shifted, kind: .colourMatrix))),
+            ("cross_fitted_psnr_\(ColourMapKind.colourMatrix.rawValue)",
+             number(try Metrics.fittedPSNR(reconstruction: outputs, original: shifted, kind: .colourMatrix))),
             ("images", .number(Double(n))),
         ]
     }

@@ -6,6 +6,8 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
     case distribution = 0, scaleRule = 1, unpoolMode = 2, decoderMode = 3, optimizer = 4, progressKind = 5
     // image synthesis
     case synthesisOptimizer = 6, synthesisStart = 7, featureNormalization = 8, gramNormalization = 9
+    // metrics
+    case colourMap = 10
 
     /// What the C header calls the enum, for messages.
     public var cName: String {
@@ -20,6 +22,7 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
         case .synthesisStart: return "rwcnn_synthesis_start"
         case .featureNormalization: return "rwcnn_feature_normalization"
         case .gramNormalization: return "rwcnn_gram_normalization"
+        case .colourMap: return "rwcnn_colour_map"
         }
     }
 
@@ -36,6 +39,7 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
         case .synthesisStart: return SynthesisStart.allCases.map(\.rawValue)
         case .featureNormalization: return FeatureLossNormalization.allCases.map(\.rawValue)
         case .gramNormalization: return GramNormalization.allCases.map(\.rawValue)
+        case .colourMap: return ColourMapKind.allCases.map(\.rawValue)
         }
     }
 

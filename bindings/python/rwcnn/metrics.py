@@ -64,5 +64,5 @@ def fitted_psnr(reconstruction: Any, original: Any, colour_matrix: bool = True) 
     ``colour_matrix=False`` a gain and an offset per channel."""
     if not isinstance(colour_matrix, bool):
         raise ArgumentError("colour_matrix must be True or False, got %r" % (colour_matrix,))
-    return _metric("rwcnn_fitted_psnr", reconstruction, original, "reconstruction", "original",
-                   1 if colour_matrix else 0)
+    colour_map = _lib.enum_table(_lib.RWCNN_ENUM_COLOUR_MAP)["matrix" if colour_matrix else "channel"]
+    return _metric("rwcnn_fitted_psnr", reconstruction, original, "reconstruction", "original", colour_map)

@@ -67,6 +67,12 @@ def test_colour_figures_match_the_golden_script():
         assert rwcnn.fitted_psnr(r, o, colour_matrix=False) >= rwcnn.psnr(r, o), name
 
 
+def test_colour_maps_are_the_librarys():
+    # The names of rwcnn_colour_map, also the suffixes of the studies' fitted_psnr_* metrics.
+    from rwcnn import _lib
+    assert _lib.enum_table(_lib.RWCNN_ENUM_COLOUR_MAP) == {"channel": 0, "matrix": 1}
+
+
 def test_fitted_psnr_bad_arguments():
     o = photo("astronaut", 100, 180, 32)
     with pytest.raises(rwcnn.ArgumentError):

@@ -7,6 +7,7 @@ fails with a clear message."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -87,6 +88,15 @@ def test_quick_study_writes_lines_and_a_report_chromium_shows(study, tmp_path):
         assert {r["method"] for r in lines} == {"trained", "random", "bicubic"}
     page = rwcnn.report([str(out)], output=str(tmp_path / "report"))
     check_report(page, study)
+    if study in ("random", "tied"):
+        # The structure kept beyond the cross-image baseline, plotted and tabled.
+        text = open(page).read()
+        assert "Structure kept beyond the cross-image baseline" in text and "<th>kept</th>" in text
+        r = next(r for r in lines if r["method"] != "theory")
+        m = r["metrics"]
+        kept = (m["colour_ssim"] - m["cross_colour_ssim"]) / (1 - m["cross_colour_ssim"])
+        cells = [float(c) for c in re.findall(r"<td>(-?\d+\.\d{3})</td>", text)]
+        assert any(abs(c - kept) <= 0.0006 for c in cells), kept
 
 
 def _run_cli(*args):
