@@ -438,8 +438,8 @@ typedef enum rwcnn_colour_map {
 
 /** PSNR (dB, peak 1) of `reconstruction` after the least-squares affine
  *  colour map onto `original` on raw pixels, fitted per image and clamped to
- *  [0,1]: `colour_map` is an rwcnn_colour_map (any other value is
- *  RWCNN_ERR_ARGUMENT); the mean over images. The best MSE any such
+ *  [0,1]: `colour_map` is a value of the rwcnn_colour_map enum, and any
+ *  other value is RWCNN_ERR_ARGUMENT; the mean over images. The best MSE any such
  *  recolouring reaches, so never below plain PSNR. Same shapes and limits as
  *  rwcnn_colour_ssim. */
 rwcnn_status rwcnn_fitted_psnr(const float *reconstruction, const float *original, size_t n,
