@@ -52,6 +52,15 @@ struct Train: ParsableCommand {
     @Option(help: "SGD momentum.")
     var momentum = defaults.momentum
 
+    @Option(help: "Adam's decay rate of the first moment (in [0, 1)).")
+    var beta1 = defaults.beta1
+
+    @Option(help: "Adam's decay rate of the second moment (in [0, 1)).")
+    var beta2 = defaults.beta2
+
+    @Option(help: "Adam's epsilon, added to the second moment's root (> 0).")
+    var epsilon = defaults.epsilon
+
     @Option(help: "L2 weight decay.")
     var weightDecay = defaults.weightDecay
 
@@ -96,6 +105,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--learning-rate \(learningRate) and its old name --lr \(old) disagree; pass one")
         }
         o.optimizer = opt; o.learningRate = lrAlias ?? learningRate; o.momentum = momentum; o.weightDecay = weightDecay
+        o.beta1 = beta1; o.beta2 = beta2; o.epsilon = epsilon
         o.evalEvery = evalEvery
         o.checkpointPath = checkpoint; o.checkpointEvery = checkpointEvery; o.resume = resume
 

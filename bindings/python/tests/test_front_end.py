@@ -157,11 +157,12 @@ def test_cli_defaults_are_the_librarys():
     # lines after it (deeper indented) continue its help.
     entries, shown = re.split(r"\n(?=  (?:-\w, )?--)", text), {}
     for entry in entries:
-        m = re.match(r"\s*(?:-\w, )?--([a-z-]+).*?\(default: ([^)]+)\)", re.sub(r"\s+", " ", entry))
+        m = re.match(r"\s*(?:-\w, )?--([a-z0-9-]+).*?\(default: ([^)]+)\)", re.sub(r"\s+", " ", entry))
         if m:
             shown[m.group(1)] = m.group(2)
     t, m = rwcnn.TrainOptions.defaults(), rwcnn.Model.defaults()
     want = {"steps": t.steps, "batch": t.batch, "learning-rate": t.learning_rate, "momentum": t.momentum,
+            "beta1": t.betas[0], "beta2": t.betas[1], "epsilon": t.epsilon,
             "weight-decay": t.weight_decay, "eval-every": t.eval_every,
             "checkpoint-every": t.checkpoint_every, "eval-fraction": t.eval_fraction,
             "crop": t.crop, "short-side": t.short_side, "data-seed": t.data_seed, "optimizer": t.optimizer,
@@ -174,6 +175,22 @@ def test_cli_defaults_are_the_librarys():
             assert got == value, option
         else:
             assert float(got) == pytest.approx(float(value), rel=1e-12), option
+
+
+@needs_cli
+def test_cli_adam_settings_reach_the_run(tmp_path):
+    """--beta1, --beta2 and --epsilon are the run's (its checkpoint records
+    them), and a bad one is the core's argument error."""
+    from conftest import read_safetensors
+    ck, out = tmp_path / "ck.safetensors", tmp_path / "m.safetensors"
+    base = [CLI, "train", "--arch", "4,M,8", "--cut", "conv2_1", "--data", IMAGES, "--crop", "16", "--batch", "2",
+            "--steps", "1", "--eval-every", "0", "--threads", "1", "-o", str(out)]
+    subprocess.run(base + ["--beta1", "0.5", "--beta2", "0.99", "--epsilon", "1e-06", "--checkpoint", str(ck)],
+                   capture_output=True, text=True, check=True)
+    meta = read_safetensors(ck)[0]
+    assert (meta["train.beta1"], meta["train.beta2"], meta["train.epsilon"]) == ("0.5", "0.99", "1e-06")
+    bad = subprocess.run(base + ["--beta2", "1"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "betas must be in [0, 1)" in bad.stderr, bad.stderr
 
 
 def test_train_defaults_are_the_librarys():
