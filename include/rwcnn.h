@@ -24,6 +24,11 @@
  *   RWCNN_ERR_BUFFER_TOO_SMALL with a message naming the size needed, never
  *   a write past its end. Size queries (rwcnn_image_load or rwcnn_png_load with out == NULL,
  *   rwcnn_model_feature_shape, rwcnn_model_decoded_shape) come first.
+ * - Options structs start with their struct_size and are read as a prefix
+ *   of it. Fill them with their _init_sized function, as in
+ *   rwcnn_model_config_init_sized(&cfg, sizeof cfg): it writes no byte past
+ *   that size, so a program built against an older header is safe with a
+ *   newer library, and the fields its struct lacks take their defaults.
  * - Threads: reading calls (encode, decode, reconstruct, feature shapes,
  *   metrics, images) may run concurrently, also on one model handle. Calls that
  *   change a handle (rwcnn_train, rwcnn_model_load_torchvision) need
@@ -264,8 +269,20 @@ typedef struct rwcnn_model_config {
     int normalize_input;           /**< non-zero: ImageNet mean/std before the encoder */
 } rwcnn_model_config;
 
-/** Fills `config` with the defaults above. NULL is ignored. */
+/** Fills `config` with the defaults above. NULL is ignored. It writes the
+ *  struct of ABI 0.1 (the one above) and nothing more, whatever later
+ *  libraries add to it; fields added after 0.1 are written by
+ *  rwcnn_model_config_init_sized only. */
 void rwcnn_model_config_init(rwcnn_model_config *config);
+
+/** Fills the first `size` bytes of `config` with the defaults and sets
+ *  config->struct_size = size; nothing past `size` is written, so a program
+ *  built against an older, smaller struct is safe with a newer library:
+ *  call it as rwcnn_model_config_init_sized(&cfg, sizeof cfg). Bytes of a
+ *  larger, newer struct that this library does not know are zeroed. NULL,
+ *  or a size below sizeof(size_t) or above 65536, is RWCNN_ERR_ARGUMENT and
+ *  writes nothing. The same holds for every rwcnn_*_init_sized. */
+rwcnn_status rwcnn_model_config_init_sized(rwcnn_model_config *config, size_t size);
 
 /** An encoder up to a cut and its mirrored decoder. */
 typedef struct rwcnn_model rwcnn_model;
@@ -592,8 +609,13 @@ typedef struct rwcnn_train_options {
                                       eval_width 0) */
 } rwcnn_train_options;
 
-/** Fills `options` with the defaults above. NULL is ignored. */
+/** Fills `options` with the defaults above. NULL is ignored. Writes the
+ *  struct of ABI 0.1 only, as rwcnn_model_config_init does. */
 void rwcnn_train_options_init(rwcnn_train_options *options);
+
+/** The defaults into the first `size` bytes (see rwcnn_model_config_init_sized):
+ *  rwcnn_train_options_init_sized(&o, sizeof o). */
+rwcnn_status rwcnn_train_options_init_sized(rwcnn_train_options *options, size_t size);
 
 /** Outcome of rwcnn_train. Set struct_size = sizeof(rwcnn_train_result)
  *  (a smaller, older size gets only the fields it has). */
@@ -704,8 +726,13 @@ typedef struct rwcnn_synthesis_options {
     size_t losses_capacity;              /**< entries `losses` holds; the first ones are written */
 } rwcnn_synthesis_options;
 
-/** Fills `options` with the defaults above. NULL is ignored. */
+/** Fills `options` with the defaults above. NULL is ignored. Writes the
+ *  struct of ABI 0.1 only, as rwcnn_model_config_init does. */
 void rwcnn_synthesis_options_init(rwcnn_synthesis_options *options);
+
+/** The defaults into the first `size` bytes (see rwcnn_model_config_init_sized):
+ *  rwcnn_synthesis_options_init_sized(&o, sizeof o). */
+rwcnn_status rwcnn_synthesis_options_init_sized(rwcnn_synthesis_options *options, size_t size);
 
 /** Outcome of a synthesis call. Set struct_size = sizeof(rwcnn_synthesis_result). */
 typedef struct rwcnn_synthesis_result {
@@ -783,8 +810,13 @@ typedef struct rwcnn_fast_style_options {
     size_t losses_capacity;           /**< entries `losses` holds; the first ones are written */
 } rwcnn_fast_style_options;
 
-/** Fills `options` with the defaults above (no style image, no layers). NULL is ignored. */
+/** Fills `options` with the defaults above (no style image, no layers). NULL is ignored.
+ *  Writes the struct of ABI 0.1 only, as rwcnn_model_config_init does. */
 void rwcnn_fast_style_options_init(rwcnn_fast_style_options *options);
+
+/** The defaults into the first `size` bytes (see rwcnn_model_config_init_sized):
+ *  rwcnn_fast_style_options_init_sized(&o, sizeof o). */
+rwcnn_status rwcnn_fast_style_options_init_sized(rwcnn_fast_style_options *options, size_t size);
 
 /** Trains the model's decoder for fast style transfer: everything of
  *  rwcnn_train (data from data_dir, images or batch_fn; checkpoints, resume,

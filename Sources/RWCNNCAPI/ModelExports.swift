@@ -43,9 +43,11 @@ func publish(_ model: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) {
 @_cdecl("rwcnn_model_config_init")
 public func rwcnn_model_config_init(_ c: UnsafeMutablePointer<rwcnn_model_config>?) {
     guard let c else { return }
-    // The defaults are the core's (ModelConfig()), the one place they live.
-    c.pointee = cConfig(ModelConfig(), arch: defaultArch, cut: defaultCut)
+    try? initPrefix(modelConfigDefaults(), to: c, size: FrozenSize.modelConfig, what: "config")
 }
+
+/// The defaults are the core's (ModelConfig()), the one place they live.
+func modelConfigDefaults() -> rwcnn_model_config { cConfig(ModelConfig(), arch: defaultArch, cut: defaultCut) }
 
 private let defaultArch: UnsafeMutablePointer<CChar> = strdup(ModelConfig().arch)!
 private let defaultCut: UnsafeMutablePointer<CChar> = strdup(ModelConfig().cut)!
@@ -77,8 +79,7 @@ func cNumber(_ kind: Vocabulary, _ name: String) -> UInt32 {
 
 func modelConfig(_ c: UnsafePointer<rwcnn_model_config>?) throws -> ModelConfig {
     let c = try required(c, "config")
-    var v = rwcnn_model_config()
-    rwcnn_model_config_init(&v)
+    var v = modelConfigDefaults()
     try readPrefix(c, into: &v, what: "config")
     var m = ModelConfig()
     m.arch = try string(v.arch, "config.arch")

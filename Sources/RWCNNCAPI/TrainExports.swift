@@ -10,6 +10,11 @@ import Glibc
 @_cdecl("rwcnn_train_options_init")
 public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_options>?) {
     guard let o else { return }
+    try? initPrefix(trainOptionsDefaults(), to: o, size: FrozenSize.trainOptions, what: "options")
+}
+
+/// The core's defaults (TrainOptions()) as the C struct.
+func trainOptionsDefaults() -> rwcnn_train_options {
     let d = TrainOptions()
     var v = rwcnn_train_options()
     v.struct_size = MemoryLayout<rwcnn_train_options>.size
@@ -29,13 +34,12 @@ public func rwcnn_train_options_init(_ o: UnsafeMutablePointer<rwcnn_train_optio
     v.eval_every = d.evalEvery
     v.checkpoint_every = d.checkpointEvery
     v.resume = d.resume ? 1 : 0
-    o.pointee = v
+    return v
 }
 
 func trainOptions(_ p: UnsafePointer<rwcnn_train_options>?) throws -> TrainOptions {
     let p = try required(p, "options")
-    var v = rwcnn_train_options()
-    rwcnn_train_options_init(&v)
+    var v = trainOptionsDefaults()
     try readPrefix(p, into: &v, what: "options")
     var o = TrainOptions()
     if v.images == nil && v.batch_fn == nil {  // else training from memory (TrainDataExports.swift)
@@ -73,8 +77,7 @@ func runTraining(_ p: OpaquePointer?, _ options: UnsafePointer<rwcnn_train_optio
     let model = try handle(p).model
     let o = try trainOptions(options)
     if let result { _ = try structSize(UnsafeRawPointer(result), what: "result") }
-    var prefix = rwcnn_train_options()
-    rwcnn_train_options_init(&prefix)
+    var prefix = trainOptionsDefaults()
     try readPrefix(options!, into: &prefix, what: "options")
     let callback = prefix.progress
     let user = prefix.user

@@ -1243,6 +1243,91 @@ static rwcnn_model *create_model(const char *arch, const char *cut, double width
     return m;
 }
 
+/* A sized _init (rwcnn_*_init_sized): for a caller built against an older,
+ * smaller struct of `old` bytes, the defaults of the unsized _init in those
+ * bytes (struct_size = old) and not one byte past them; for a newer, larger
+ * one, the tail this library does not know zeroed and nothing past it;
+ * hostile sizes refused with nothing written. */
+#define CHECK_SIZED_INIT(type, init, init_sized, old)                                                        \
+    do {                                                                                                     \
+        union {                                                                                              \
+            type t;                                                                                          \
+            unsigned char b[sizeof(type) + 64];                                                              \
+        } u_;                                                                                                \
+        type full_;                                                                                          \
+        size_t k_, old_ = (old), bad_ = 0;                                                                   \
+        init(&full_);                                                                                        \
+        memset(u_.b, 0xa5, sizeof u_.b);                                                                     \
+        CHECK_OK(init_sized(&u_.t, old_));                                                                   \
+        CHECK(u_.t.struct_size == old_);                                                                     \
+        for (k_ = sizeof(size_t); k_ < sizeof u_.b; k_++)                                                    \
+            bad_ += k_ < old_ ? u_.b[k_] != ((unsigned char *)&full_)[k_] : u_.b[k_] != 0xa5;               \
+        CHECKF(bad_ == 0, #init_sized "(%zu): %zu bytes differ from the defaults or were written past it", \
+               old_, bad_);                                                                                  \
+        memset(u_.b, 0xa5, sizeof u_.b);                                                                     \
+        CHECK_OK(init_sized(&u_.t, sizeof(type) + 32));                                                      \
+        for (k_ = sizeof(size_t), bad_ = 0; k_ < sizeof u_.b; k_++)                                          \
+            bad_ += k_ < sizeof(type)        ? u_.b[k_] != ((unsigned char *)&full_)[k_]                     \
+                    : k_ < sizeof(type) + 32 ? u_.b[k_] != 0                                                 \
+                                             : u_.b[k_] != 0xa5;                                             \
+        CHECKF(bad_ == 0 && u_.t.struct_size == sizeof(type) + 32, #init_sized " of a larger struct: %zu bad bytes", \
+               bad_);                                                                                        \
+        CHECK_STATUS(init_sized(NULL, sizeof(type)), ARG);                                                   \
+        memset(u_.b, 0xa5, sizeof u_.b);                                                                     \
+        CHECK_STATUS(init_sized(&u_.t, sizeof(size_t) - 1), ARG);                                            \
+        CHECK_MESSAGE("size");                                                                               \
+        CHECK_STATUS(init_sized(&u_.t, (size_t)-1), ARG);                                                    \
+        CHECK_STATUS(init_sized(&u_.t, (size_t)1 << 17), ARG);                                               \
+        for (k_ = 0, bad_ = 0; k_ < sizeof u_.b; k_++)                                                       \
+            bad_ += u_.b[k_] != 0xa5;                                                                        \
+        CHECKF(bad_ == 0, #init_sized " refused but wrote %zu bytes", bad_);                                 \
+    } while (0)
+
+static void test_sized_init(void)
+{
+    rwcnn_model_config cfg;
+    rwcnn_model *m = NULL;
+
+    section("rwcnn_*_init_sized: an older, smaller struct is written only as far as it goes");
+    CHECK_SIZED_INIT(rwcnn_model_config, rwcnn_model_config_init, rwcnn_model_config_init_sized,
+                     offsetof(rwcnn_model_config, normalize_input));
+    CHECK_SIZED_INIT(rwcnn_train_options, rwcnn_train_options_init, rwcnn_train_options_init_sized,
+                     offsetof(rwcnn_train_options, image_shapes));
+    CHECK_SIZED_INIT(rwcnn_synthesis_options, rwcnn_synthesis_options_init, rwcnn_synthesis_options_init_sized,
+                     offsetof(rwcnn_synthesis_options, losses));
+    CHECK_SIZED_INIT(rwcnn_fast_style_options, rwcnn_fast_style_options_init,
+                     rwcnn_fast_style_options_init_sized, offsetof(rwcnn_fast_style_options, losses));
+    /* The full size is the unsized _init's struct. */
+    CHECK_SIZED_INIT(rwcnn_model_config, rwcnn_model_config_init, rwcnn_model_config_init_sized,
+                     sizeof(rwcnn_model_config));
+
+    /* The old struct is usable: a model from it has the lacking field's default. */
+    memset(&cfg, 0xa5, sizeof cfg);
+    CHECK_OK(rwcnn_model_config_init_sized(&cfg, offsetof(rwcnn_model_config, normalize_input)));
+    cfg.arch = "8,M,16";
+    cfg.cut = "conv2_1";
+    CHECK_OK(rwcnn_model_create(&cfg, &m));
+    if (m != NULL) {
+        rwcnn_model_config got;
+        CHECK_OK(rwcnn_model_config_init_sized(&got, sizeof got));
+        CHECK_OK(rwcnn_model_get_config(m, &got));
+        CHECK(got.normalize_input == 0 && strcmp(got.arch, "8,M,16") == 0);
+    }
+    rwcnn_model_free(m);
+
+#if UINTPTR_MAX == 0xffffffffffffffffu
+    /* The unsized _init functions write the structs of ABI 0.1, these sizes on
+     * LP64 (Sources/RWCNNCAPI/OptionsInit.swift, FrozenSize). A field added to
+     * one of them fails this check: keep its FrozenSize at the old size (the
+     * new field is then written by the sized form only) and add the new
+     * struct's size here. */
+    CHECK(sizeof(rwcnn_model_config) == 88);
+    CHECK(sizeof(rwcnn_train_options) == 280);
+    CHECK(sizeof(rwcnn_synthesis_options) == 144);
+    CHECK(sizeof(rwcnn_fast_style_options) == 112);
+#endif
+}
+
 static void test_model_config(void)
 {
     rwcnn_model_config cfg, bad;
@@ -2937,6 +3022,20 @@ static void test_hostile_arguments(void)
 
     COVER(rwcnn_model_config_init);
     rwcnn_model_config_init(NULL); /* ignored */
+    COVER(rwcnn_model_config_init_sized);
+    REFUSED(rwcnn_model_config_init_sized(NULL, sizeof cfg));
+    REFUSED(rwcnn_model_config_init_sized(&cfg, 0));
+    REFUSED(rwcnn_model_config_init_sized(&cfg, huge));
+    COVER(rwcnn_train_options_init_sized);
+    REFUSED(rwcnn_train_options_init_sized(NULL, sizeof o));
+    REFUSED(rwcnn_train_options_init_sized(&o, 1));
+    REFUSED(rwcnn_train_options_init_sized(&o, big));
+    COVER(rwcnn_synthesis_options_init_sized);
+    REFUSED(rwcnn_synthesis_options_init_sized(NULL, 64));
+    REFUSED(rwcnn_synthesis_options_init_sized(NULL, huge));
+    COVER(rwcnn_fast_style_options_init_sized);
+    REFUSED(rwcnn_fast_style_options_init_sized(NULL, 64));
+    REFUSED(rwcnn_fast_style_options_init_sized(NULL, 0));
     COVER(rwcnn_model_create);
     REFUSED(rwcnn_model_create(NULL, &m));
     rwcnn_model_config_init(&cfg);
@@ -3737,6 +3836,7 @@ int main(int argc, char **argv)
     RUN(test_metrics);
     RUN(test_colour_fitted);
     RUN(test_model_config);
+    RUN(test_sized_init);
     RUN(test_model_queries);
     RUN(test_encode_decode);
     RUN(test_small_input_before_cut);

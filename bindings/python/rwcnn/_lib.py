@@ -366,6 +366,7 @@ PROTOTYPES = {
                                     c_void_p, c_size_t, c_size_t_p]),
     # models
     "rwcnn_model_config_init": (None, [POINTER(ModelConfig)]),
+    "rwcnn_model_config_init_sized": (status_t, [POINTER(ModelConfig), c_size_t]),
     "rwcnn_model_create": (status_t, [POINTER(ModelConfig), POINTER(model_p)]),
     "rwcnn_model_free": (None, [model_p]),
     "rwcnn_model_save": (status_t, [model_p, c_char_p]),
@@ -408,8 +409,10 @@ PROTOTYPES = {
     # training
     "rwcnn_model_load_torchvision": (status_t, [model_p, c_char_p]),
     "rwcnn_train_options_init": (None, [POINTER(TrainOptions)]),
+    "rwcnn_train_options_init_sized": (status_t, [POINTER(TrainOptions), c_size_t]),
     "rwcnn_train": (status_t, [model_p, POINTER(TrainOptions), POINTER(TrainResult)]),
     "rwcnn_fast_style_options_init": (None, [POINTER(FastStyleOptions)]),
+    "rwcnn_fast_style_options_init_sized": (status_t, [POINTER(FastStyleOptions), c_size_t]),
     "rwcnn_train_fast_style": (status_t, [model_p, POINTER(TrainOptions), POINTER(FastStyleOptions),
                                           POINTER(TrainResult)]),
     # front-end helpers
@@ -420,6 +423,7 @@ PROTOTYPES = {
     "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
     # image synthesis
     "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
+    "rwcnn_synthesis_options_init_sized": (status_t, [POINTER(SynthesisOptions), c_size_t]),
     "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
                                 c_double, POINTER(SynthesisOptions), c_float_p, c_size_t,
                                 POINTER(SynthesisResult)]),

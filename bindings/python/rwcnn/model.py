@@ -176,7 +176,7 @@ class TrainOptions:
         None (no held-out folder: a seeded split of the data; no
         checkpoint)."""
         o = _lib.TrainOptions()
-        _lib.lib().rwcnn_train_options_init(ctypes.byref(o))
+        _lib.lib().rwcnn_train_options_init_sized(ctypes.byref(o), ctypes.sizeof(o))
         return cls(eval_data=None, steps=o.steps, batch=o.batch, crop=o.crop, learning_rate=o.learning_rate,
                    checkpoint=None, resume=bool(o.resume), eval_fraction=o.eval_fraction,
                    short_side=o.short_side, resize_whole=bool(o.resize_whole), flip=bool(o.flip),
@@ -392,7 +392,7 @@ class Model(LibraryHandle):
         cfg = _lib.ModelConfig()
         # Every field starts at the library's default (rwcnn_model_config_init,
         # the one place defaults live); None leaves it there.
-        L.rwcnn_model_config_init(ctypes.byref(cfg))
+        L.rwcnn_model_config_init_sized(ctypes.byref(cfg), ctypes.sizeof(cfg))
         keep = []   # bytes the struct points to, alive for the call
         if arch is not None:
             keep.append(_lib.encode_str(arch, "arch"))
@@ -433,7 +433,7 @@ class Model(LibraryHandle):
         :attr:`config` would report it for ``Model()``; std is the value a
         scale="fixed" model takes when none is given."""
         cfg = _lib.ModelConfig()
-        _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
+        _lib.lib().rwcnn_model_config_init_sized(ctypes.byref(cfg), ctypes.sizeof(cfg))
         return _config_dict(cfg, keep_std=True)
 
     @classmethod
@@ -460,7 +460,7 @@ class Model(LibraryHandle):
         scale is "fixed"."""
         with self._use() as h:
             cfg = _lib.ModelConfig()
-            _lib.lib().rwcnn_model_config_init(ctypes.byref(cfg))
+            _lib.lib().rwcnn_model_config_init_sized(ctypes.byref(cfg), ctypes.sizeof(cfg))
             _lib.lib().rwcnn_model_get_config(h, ctypes.byref(cfg))
             return _config_dict(cfg)
 
@@ -771,7 +771,7 @@ class Model(LibraryHandle):
             resume = False
         L = _lib.lib()
         o = _lib.TrainOptions()
-        L.rwcnn_train_options_init(ctypes.byref(o))
+        L.rwcnn_train_options_init_sized(ctypes.byref(o), ctypes.sizeof(o))
         keep = []   # bytes the struct points to, alive for the call
 
         def path_arg(value: PathLike) -> bytes:
