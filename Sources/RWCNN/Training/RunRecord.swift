@@ -3,8 +3,9 @@
 /// with any of them changed, the data source included, is refused with a
 /// message naming it: the resumed run would not continue the interrupted
 /// one. `steps`, `eval_every`, `checkpoint_every` and the checkpoint path
-/// may change. Checkpoints written before this record (none of the keys)
-/// resume unchecked.
+/// may change. A checkpoint written before this record existed (none of the
+/// keys) cannot be checked, and its resume is refused (`.format`); its
+/// weights still load as a model and can start a new run.
 struct RunRecord: Equatable {
     var fields: [(name: String, value: String)]
 
@@ -31,9 +32,13 @@ struct RunRecord: Equatable {
     }
 
     /// Throws `.argument` naming the first field a checkpoint's metadata
-    /// records differently.
+    /// records differently, and `.format` for a checkpoint that records
+    /// none of them (written before the record existed).
     func check(against metadata: [String: String], path: String) throws {
-        guard metadata.keys.contains(where: { $0.hasPrefix("train.") }) else { return }
+        guard !fields.isEmpty else { return }
+        guard metadata.keys.contains(where: { $0.hasPrefix("train.") }) else {
+            throw RWCNNError.format("checkpoint \(path) records no run settings (no train.* metadata: it was written before rwcnn recorded them), so a resume cannot be checked against this run's data and options; start a new run without resume (Model.load / rwcnn_model_load still opens its weights)")
+        }
         // A fast-style checkpoint (train.objective, train.style*) resumed as
         // plain reconstruction training: the loss would change under it.
         let mine = Set(fields.map { "train.\($0.name)" })

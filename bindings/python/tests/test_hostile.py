@@ -375,6 +375,20 @@ def test_checkpoint_with_negative_second_moment_is_a_format_error(checkpoint):
     expect(out, rwcnn.FormatError, name, "negative")
 
 
+def test_checkpoint_without_run_record_is_refused(checkpoint):
+    """A checkpoint from before run records (no train.* metadata) cannot be
+    checked against this run's data and options: its resume is refused,
+    and its weights still load as a model."""
+    data, ck, meta, tensors = checkpoint
+    assert any(k.startswith("train.") for k in meta)
+    meta = {k: v for k, v in meta.items() if not k.startswith("train.")}
+    write_safetensors(ck, tensors, meta)
+    out = isolated(RESUME, data=str(data), ck=str(ck), steps=5)
+    expect(out, rwcnn.FormatError, "records no run settings", "train.")
+    with rwcnn.Model.load(ck):
+        pass
+
+
 def test_good_checkpoint_resumes(checkpoint):
     data, ck, meta, tensors = checkpoint
     out = isolated(RESUME + "\nassert rwcnn.Model.load(ck) is not None\n", data=str(data), ck=str(ck), steps=4)
