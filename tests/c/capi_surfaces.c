@@ -56,6 +56,32 @@ static void memory_options(rwcnn_train_options *o, const float *images, size_t n
     o->checkpoint_every = 0;
 }
 
+/* Trains m on `o` (images in memory) and m2 on the folders holding the same
+ * files with the same settings: the two runs must agree exactly. */
+static void check_same_run_as_folders(rwcnn_model *m, rwcnn_model *m2, const rwcnn_train_options *o,
+                                      const char *dir, const char *eval_dir, const char *what,
+                                      rwcnn_train_result *r, rwcnn_train_result *r2)
+{
+    rwcnn_train_options f;
+    memset(r, 0, sizeof *r);
+    r->struct_size = sizeof *r;
+    CHECK_OK(rwcnn_train(m, o, r));
+    rwcnn_train_options_init(&f);
+    f.data_dir = dir;
+    f.eval_dir = eval_dir;
+    f.steps = o->steps;
+    f.batch = o->batch;
+    f.crop = o->crop;
+    f.eval_every = o->eval_every;
+    f.checkpoint_every = o->checkpoint_every;
+    memset(r2, 0, sizeof *r2);
+    r2->struct_size = sizeof *r2;
+    CHECK_OK(rwcnn_train(m2, &f, r2));
+    CHECKF(r->final_loss == r2->final_loss && r->eval_mse == r2->eval_mse,
+           "%s: loss %.9g eval %.9g; folder: loss %.9g eval %.9g", what, r->final_loss, r->eval_mse,
+           r2->final_loss, r2->eval_mse);
+}
+
 static void test_train_from_memory(void)
 {
     enum { N = 4, S = 40, C = 32 };
@@ -96,23 +122,7 @@ static void test_train_from_memory(void)
     o.eval_count = 2;
     o.eval_height = S;
     o.eval_width = S;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    CHECK_OK(rwcnn_train(m, &o, &r));
-    rwcnn_train_options_init(&bad);
-    bad.data_dir = dir;
-    bad.eval_dir = eval_dir;
-    bad.steps = 2;
-    bad.batch = 2;
-    bad.crop = 32;
-    bad.eval_every = 0;
-    bad.checkpoint_every = 0;
-    memset(&r2, 0, sizeof r2);
-    r2.struct_size = sizeof r2;
-    CHECK_OK(rwcnn_train(m2, &bad, &r2));
-    CHECKF(r.final_loss == r2.final_loss && r.eval_mse == r2.eval_mse,
-           "images: loss %.9g eval %.9g; folder: loss %.9g eval %.9g", r.final_loss, r.eval_mse, r2.final_loss,
-           r2.eval_mse);
+    check_same_run_as_folders(m, m2, &o, dir, eval_dir, "images", &r, &r2);
     CHECK(r.train_images == N && r.eval_images == 2 && r2.train_images == N);
 
     section("rwcnn_train from images of different sizes (image_shapes): the folder's run");
@@ -144,23 +154,7 @@ static void test_train_from_memory(void)
         o.eval_images = held;
         o.eval_count = 2;
         o.eval_shapes = held_shapes;
-        memset(&r, 0, sizeof r);
-        r.struct_size = sizeof r;
-        CHECK_OK(rwcnn_train(m, &o, &r));
-        rwcnn_train_options_init(&bad);
-        bad.data_dir = mixed_dir;
-        bad.eval_dir = eval_dir;
-        bad.steps = 2;
-        bad.batch = 2;
-        bad.crop = 32;
-        bad.eval_every = 0;
-        bad.checkpoint_every = 0;
-        memset(&r2, 0, sizeof r2);
-        r2.struct_size = sizeof r2;
-        CHECK_OK(rwcnn_train(m2, &bad, &r2));
-        CHECKF(r.final_loss == r2.final_loss && r.eval_mse == r2.eval_mse,
-               "image_shapes: loss %.9g eval %.9g; folder: loss %.9g eval %.9g", r.final_loss, r.eval_mse,
-               r2.final_loss, r2.eval_mse);
+        check_same_run_as_folders(m, m2, &o, mixed_dir, eval_dir, "image_shapes", &r, &r2);
         CHECK(r.train_images == N && r2.train_images == N);
         /* Hostile shapes. */
         bad = o;
