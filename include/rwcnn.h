@@ -638,9 +638,13 @@ typedef struct rwcnn_train_result {
  *  (RWCNN_PROGRESS_WARNING) and skipped; no usable image is
  *  RWCNN_ERR_ARGUMENT. A tied decoder cannot be trained (RWCNN_ERR_ARGUMENT).
  *  An image, resize or batch over the memory budget is
- *  RWCNN_ERR_OUT_OF_MEMORY. On resume the checkpoint's counters are
- *  bounded (step at most `steps`) and its optimiser state must be
- *  complete: RWCNN_ERR_FORMAT otherwise.
+ *  RWCNN_ERR_OUT_OF_MEMORY, and so is a run whose working memory (the
+ *  step's plan, the held-out crops and the evaluation's plans, kept side by
+ *  side) is over it. On resume the checkpoint's counters are bounded (step
+ *  at most `steps`), its optimiser state must be complete and it must
+ *  record the run's settings (older checkpoints without them cannot be
+ *  checked; their weights still load with rwcnn_model_load):
+ *  RWCNN_ERR_FORMAT otherwise.
  *  `result` may be NULL. Needs exclusive use of the model.
  *  The samples come from data_dir, from `images` or from batch_fn (see
  *  rwcnn_train_options): the same images in memory and in a folder (in

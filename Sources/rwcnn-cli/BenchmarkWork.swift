@@ -113,6 +113,9 @@ enum BenchWork: Equatable {
             timing.apply(to: model)
             setupRSS = Usage.now().peakRSSMB
             estimate = try model.workingMemoryEstimate(.trainStep, batch: batch, height: size, width: size)
+            // The whole run's: the 16 noise images are also its held-out set.
+            rec += [("working_run_estimate_mb", .number(rounded(Double(try model.trainingWorkingMemoryEstimate(
+                batch: batch, crop: size, evalImages: 16)) / 1048576, 1)))]
             readyRSS = currentRSSMB()
             (times, cost) = try timeTrainSteps(model, size: size, batch: batch, timing)
             gflop = try model.architecture.trainStepFLOPs(cut: model.cutIndex, height: size, width: size) * Double(batch) / 1e9

@@ -85,6 +85,40 @@ final class WorkingMemoryTests: XCTestCase {
         XCTAssertLessThanOrEqual(try model.workingMemoryEstimate(.reconstruct, batch: 2, height: 40, width: 40), need)
     }
 
+    func testTrainingRunBudgetCountsTheEvaluationPlans() throws {
+        // Batch 2 and 3 held-out crops: the evaluation reconstructs a chunk
+        // of 2 and one of 1, each on a plan the model keeps beside the
+        // step's. (Winograd off: no cached transforms, so the walks add up.)
+        let model = try Model(config: ModelConfig(arch: "8,M,16", cut: "conv2_1", seed: 1, decoder: .trained))
+        var context = ExecutionContext(threads: 1)
+        context.tuning.winograd = false
+        model.executionContext = context
+        func image(_ i: Int) throws -> Tensor {
+            try Tensor(shape: [3, 20, 20], data: (0..<1200).map { Float(($0 * 7 + i * 13) % 101) / 101 })
+        }
+        let data = TrainingData.images(try (0..<4).map(image), eval: try (4..<7).map(image))
+        var o = TrainOptions()
+        o.steps = 1; o.batchSize = 2; o.crop = 16; o.evalEvery = 0; o.checkpointEvery = 0
+        let step = try model.workingMemoryEstimate(.trainStep, batch: 2, height: 16, width: 16)
+        let run = try model.trainingRunEstimate(batch: 2, crop: 16, evalImages: 3, optimizer: .adam, context: context)
+        // The step, the 3 held-out crops kept for the run, the two reconstruct plans.
+        XCTAssertEqual(run, try step + 4 * 3 * 3 * 16 * 16
+                            + model.workingMemoryEstimate(.reconstruct, batch: 2, height: 16, width: 16)
+                            + model.workingMemoryEstimate(.reconstruct, batch: 1, height: 16, width: 16))
+        XCTAssertEqual(try model.trainingWorkingMemoryEstimate(batch: 2, crop: 16, evalImages: 3), run)
+        // One byte short: the step alone fits, the run with its evaluation does not.
+        context.memoryBudget = run - 1
+        model.executionContext = context
+        XCTAssertLessThan(step, run - 1)
+        XCTAssertThrowsError(try model.train(data: data, options: o)) { error in
+            guard case RWCNNError.outOfMemory(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("held-out evaluation") && message.contains("3 held-out crop"), message)
+        }
+        context.memoryBudget = run
+        model.executionContext = context
+        XCTAssertEqual(try model.train(data: data, options: o).stepsDone, 1)
+    }
+
     func testSizesTheNetworkCannotTakeAreArgumentErrors() throws {
         let arch = try Architecture(spec: "vgg16")
         XCTAssertThrowsError(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 17, batch: 1,

@@ -95,6 +95,9 @@ extension Model {
         }
         let skipped = data.skipped
         let evalCrops = data.evalCrops
+        // The evaluation's reconstruct plans stay beside the step's: both in the budget.
+        try checkTrainingRunMemory(batch: options.batchSize, crop: options.crop, evalImages: evalCrops.shape[0],
+                                   optimizer: options.optimizer, context: context)
         var record = RunRecord(options: options, data: data)
         record.fields += style?.record ?? []
 
