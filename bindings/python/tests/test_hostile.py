@@ -129,6 +129,21 @@ def test_png_too_short_for_its_header(tmp_path):
     expect(out, rwcnn.FormatError, "IDAT", "1032")
 
 
+def test_small_file_of_a_large_image_over_the_budget(tmp_path):
+    # A real 3000 x 3000 RGB image (9 megapixels, under the pixel limit) in
+    # under 300 KB of well-compressed rows: 108 MB as floats. Under a 64 MiB
+    # limit it is refused from its header, before libpng inflates anything.
+    rng = np.random.default_rng(0)
+    row = b"\0" + bytes(rng.integers(0, 4, 3000 * 3, dtype=np.uint8))
+    path = tmp_path / "large.png"
+    path.write_bytes(png(3000, 3000, raw_rows=row * 3000))
+    assert os.path.getsize(path) < 300_000
+    for call in ("rwcnn.load_image(path)", "rwcnn.load_image_bytes(open(path, 'rb').read())"):
+        out = isolated("rwcnn.set_memory_limit(64 << 20)\n" + call, path=str(path))
+        expect(out, rwcnn.OutOfMemoryError, "3000x3000", "memory limit")
+        assert out["cpu"] < 5 and out["peak_mb"] < 200, out
+
+
 def test_dev_zero_and_fifo_are_refused_by_name(tmp_path):
     fifo = tmp_path / "x.png"
     os.mkfifo(fifo)
