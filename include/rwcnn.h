@@ -38,7 +38,7 @@
  * Minimal use:
  *
  *     rwcnn_model_config cfg;
- *     rwcnn_model_config_init(&cfg);
+ *     rwcnn_model_config_init_sized(&cfg, sizeof cfg);
  *     cfg.cut = "pool2";
  *     rwcnn_model *m = NULL;
  *     if (rwcnn_model_create(&cfg, &m) != RWCNN_OK)

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
     }
 
     /* A random VGG16 cut at LAYER. */
-    rwcnn_model_config_init(&cfg);
+    rwcnn_model_config_init_sized(&cfg, sizeof cfg);
     cfg.arch = "vgg16";
     cfg.cut = layer;
     cfg.seed = seed;

@@ -21,7 +21,7 @@ int main(void)
     }
     for (i = 0; i < C * H * W; i++)
         image[i] = (float)(i % 17) / 16.0f;
-    rwcnn_model_config_init(&cfg);
+    rwcnn_model_config_init_sized(&cfg, sizeof cfg);
     cfg.arch = "8,M";
     cfg.cut = "pool1";
     cfg.decoder = RWCNN_DECODER_TIED;
