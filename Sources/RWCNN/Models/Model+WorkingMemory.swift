@@ -56,7 +56,8 @@ extension Model {
         let crops = Double(evalImages) * Double(architecture.inputChannels) * Double(crop) * Double(crop) * 4
         var cache = transforms.state, total = crops < 0x1p61 ? Int(crops) : 1 << 61
         let chunks = evalImages <= batch ? [evalImages] : [batch] + (evalImages % batch == 0 ? [] : [evalImages % batch])
-        for (job, n) in [(MemoryJob.trainStep, batch)] + chunks.filter { $0 > 0 }.map({ (MemoryJob.reconstruct, $0) }) {
+        let jobs = [(MemoryJob.trainStep, batch)] + chunks.filter({ $0 > 0 }).map({ (MemoryJob.reconstruct, $0) })
+        for (job, n) in jobs {
             var walk = try PassWalk(architecture: architecture, cutIndex: cutIndex, batch: n, height: crop, width: crop,
                                     settings: settings, cache: cache)
             walk.run(job)
