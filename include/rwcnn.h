@@ -233,7 +233,9 @@ typedef enum rwcnn_enum_kind {
     RWCNN_ENUM_FEATURE_NORMALIZATION = 8,
     RWCNN_ENUM_GRAM_NORMALIZATION = 9,
     /* metrics (below) */
-    RWCNN_ENUM_COLOUR_MAP = 10
+    RWCNN_ENUM_COLOUR_MAP = 10,
+    /* image synthesis, continued */
+    RWCNN_ENUM_SYNTHESIS_TASK = 11
 } rwcnn_enum_kind;
 
 /** The name of `value` of enum `kind` (a static string), or NULL when there
@@ -637,11 +639,18 @@ rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
  * its cut); names may be aliases ("relu4_2", "block4_conv2"). The calls
  * only read the model: they may run concurrently on one handle. The same
  * options give the same image at a fixed thread count. See docs/ENGINE.md,
- * "Synthesis", for every loss and its normalisation. Textures and styles
- * that look like their source want RWCNN_SYNTHESIS_LBFGS and a model
- * created with normalize_input = 1 (centred input), the CLI's and
- * Python's defaults for texture and style; inversion does well with the
- * defaults here. */
+ * "Synthesis", for every loss and its normalisation. Each task has its
+ * own defaults (rwcnn_synthesis_options_init_task, and what NULL options
+ * mean): textures and styles that look like their source want
+ * RWCNN_SYNTHESIS_LBFGS and a model created with normalize_input = 1
+ * (centred input); inversion does well with Adam on the raw input. */
+
+/** The tasks, for their defaults. */
+typedef enum rwcnn_synthesis_task {
+    RWCNN_TASK_INVERT = 0,
+    RWCNN_TASK_TEXTURE = 1,
+    RWCNN_TASK_STYLE = 2
+} rwcnn_synthesis_task;
 
 typedef enum rwcnn_synthesis_optimizer {
     RWCNN_SYNTHESIS_ADAM = 0,   /**< Adam on the pixels, one gradient per step */
@@ -704,8 +713,18 @@ typedef struct rwcnn_synthesis_options {
     size_t losses_capacity;              /**< entries `losses` holds; the first ones are written */
 } rwcnn_synthesis_options;
 
-/** Fills `options` with the defaults above. NULL is ignored. */
+/** Fills `options` with the defaults above (those of RWCNN_TASK_INVERT).
+ *  NULL is ignored. */
 void rwcnn_synthesis_options_init(rwcnn_synthesis_options *options);
+
+/** Fills `options` with the defaults of `task` (an rwcnn_synthesis_task):
+ *  those above, but RWCNN_SYNTHESIS_LBFGS for texture and style. These are
+ *  what rwcnn_invert, rwcnn_texture and rwcnn_style use for NULL options.
+ *  When `normalize_input` is not NULL it receives the model setting the
+ *  task wants (1 for texture and style, 0 for invert; the model is the
+ *  caller's, so this is advice). `options` may be NULL. An unknown task is
+ *  RWCNN_ERR_ARGUMENT and writes nothing. */
+rwcnn_status rwcnn_synthesis_options_init_task(rwcnn_synthesis_options *options, int task, int *normalize_input);
 
 /** Outcome of a synthesis call. Set struct_size = sizeof(rwcnn_synthesis_result). */
 typedef struct rwcnn_synthesis_result {

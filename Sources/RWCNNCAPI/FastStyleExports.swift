@@ -16,9 +16,7 @@ public func rwcnn_fast_style_options_init(_ o: UnsafeMutablePointer<rwcnn_fast_s
     v.struct_size = MemoryLayout<rwcnn_fast_style_options>.size
     v.content_weight = d.contentWeight
     v.tv_weight = d.tvWeight; v.tv_beta = d.tvBeta
-    v.feature_normalization = rwcnn_feature_normalization(
-        UInt32(FeatureLossNormalization.allCases.firstIndex(of: d.featureNormalization)!))
-    v.gram_normalization = rwcnn_gram_normalization(UInt32(GramNormalization.allCases.firstIndex(of: d.gramNormalization)!))
+    (v.feature_normalization, v.gram_normalization) = cNormalizations(d.featureNormalization, d.gramNormalization)
     o.pointee = v
 }
 
@@ -40,14 +38,9 @@ public func rwcnn_train_fast_style(_ p: OpaquePointer?, _ options: UnsafePointer
         o.contentWeight = v.content_weight
         o.styleWeights = layerWeights(v.style_weights, v.style_layer_count)
         o.tvWeight = v.tv_weight; o.tvBeta = v.tv_beta
-        o.featureNormalization = try Vocabulary.featureNormalization.decode(
-            Int(v.feature_normalization.rawValue), as: FeatureLossNormalization.self, field: "style.feature_normalization")
-        o.gramNormalization = try Vocabulary.gramNormalization.decode(
-            Int(v.gram_normalization.rawValue), as: GramNormalization.self, field: "style.gram_normalization")
-        if v.losses_capacity > 0 { _ = try required(v.losses, "style.losses (losses_capacity is not 0)") }
-        guard v.losses_capacity <= 1 << 40 else {
-            throw RWCNNError.argument("style.losses_capacity \(v.losses_capacity) is not a plausible buffer size")
-        }
+        (o.featureNormalization, o.gramNormalization) = try swiftNormalizations(
+            v.feature_normalization, v.gram_normalization, prefix: "style")
+        try checkLossCurve(v.losses, capacity: v.losses_capacity, prefix: "style")
         try runTraining(p, options, result, style: (o, v.losses, v.losses_capacity))
     }
 }

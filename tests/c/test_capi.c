@@ -525,8 +525,10 @@ static void test_enum_names(void)
         {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_RELATIVE, "relative"},
         {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_SCALED, "scaled"}, {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_GATYS, "gatys"},
         {RWCNN_ENUM_COLOUR_MAP, RWCNN_COLOUR_CHANNEL, "channel"}, {RWCNN_ENUM_COLOUR_MAP, RWCNN_COLOUR_MATRIX, "matrix"},
+        {RWCNN_ENUM_SYNTHESIS_TASK, RWCNN_TASK_INVERT, "invert"}, {RWCNN_ENUM_SYNTHESIS_TASK, RWCNN_TASK_TEXTURE, "texture"},
+        {RWCNN_ENUM_SYNTHESIS_TASK, RWCNN_TASK_STYLE, "style"},
     };
-    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2, 2};
+    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2, 2, 3};
     size_t i;
     int kind, v, got;
     const char *name;
@@ -536,7 +538,7 @@ static void test_enum_names(void)
         CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
                pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
     }
-    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_COLOUR_MAP; kind++) {
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_SYNTHESIS_TASK; kind++) {
         for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
             got = -1;
             CHECK_OK(rwcnn_enum_value(kind, name, &got));
@@ -551,11 +553,11 @@ static void test_enum_names(void)
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
     CHECK_MESSAGE("normal, uniform, laplace, logistic");
     CHECK(got == 77);
-    CHECK_STATUS(rwcnn_enum_value(11, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(12, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
-    CHECK(rwcnn_enum_name(11, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+    CHECK(rwcnn_enum_name(12, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
 }
 
 static void test_last_error_thread_local(void)
@@ -3160,6 +3162,12 @@ static void test_hostile_arguments(void)
         rwcnn_synthesis_result sr;
         const char *layers[1] = {"conv2_1"};
         const double weights[1] = {1};
+        int centred = 7;
+        COVER(rwcnn_synthesis_options_init_task);
+        REFUSED(rwcnn_synthesis_options_init_task(&so, 3, &centred));
+        REFUSED(rwcnn_synthesis_options_init_task(&so, -1, &centred));
+        CHECK(centred == 7);
+        CHECK_OK(rwcnn_synthesis_options_init_task(NULL, RWCNN_TASK_STYLE, NULL));
         COVER(rwcnn_synthesis_options_init);
         rwcnn_synthesis_options_init(NULL); /* ignored */
         rwcnn_synthesis_options_init(&so);
@@ -3585,6 +3593,19 @@ static void test_synthesis(void)
     rwcnn_synthesis_options_init(&o);
     CHECK(o.struct_size == sizeof o && o.steps == 200 && o.optimizer == RWCNN_SYNTHESIS_ADAM && o.clamp == 1 &&
           o.scales == 1 && o.feature_normalization == RWCNN_FEATURE_RELATIVE && o.gram_normalization == RWCNN_GRAM_SCALED);
+    {
+        /* per-task defaults: invert as _init on raw input; texture and style L-BFGS on centred input */
+        rwcnn_synthesis_options t;
+        int centred = 7, task;
+        for (task = RWCNN_TASK_INVERT; task <= RWCNN_TASK_STYLE; task++) {
+            memset(&t, 0xff, sizeof t);
+            CHECK_OK(rwcnn_synthesis_options_init_task(&t, task, &centred));
+            CHECK(t.struct_size == sizeof t && t.steps == o.steps && t.learning_rate == o.learning_rate &&
+                  t.clamp == 1 && t.progress == NULL && t.losses == NULL && t.losses_capacity == 0);
+            CHECK(t.optimizer == (task == RWCNN_TASK_INVERT ? RWCNN_SYNTHESIS_ADAM : RWCNN_SYNTHESIS_LBFGS));
+            CHECK(centred == (task == RWCNN_TASK_INVERT ? 0 : 1));
+        }
+    }
     o.steps = 6;
     o.losses = losses;
     o.losses_capacity = 4;

@@ -86,6 +86,11 @@ RWCNN_ENUM_GRAM_NORMALIZATION = 9
 RWCNN_ENUM_COLOUR_MAP = 10
 RWCNN_COLOUR_CHANNEL = 0
 RWCNN_COLOUR_MATRIX = 1
+# image synthesis, continued: rwcnn_synthesis_task of rwcnn_synthesis_options_init_task
+RWCNN_ENUM_SYNTHESIS_TASK = 11
+RWCNN_TASK_INVERT = 0
+RWCNN_TASK_TEXTURE = 1
+RWCNN_TASK_STYLE = 2
 RWCNN_SYNTHESIS_ADAM = 0
 RWCNN_SYNTHESIS_LBFGS = 1
 RWCNN_START_NOISE = 0
@@ -420,6 +425,7 @@ PROTOTYPES = {
     "rwcnn_model_display": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t]),
     # image synthesis
     "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
+    "rwcnn_synthesis_options_init_task": (status_t, [POINTER(SynthesisOptions), c_int, POINTER(c_int)]),
     "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
                                 c_double, POINTER(SynthesisOptions), c_float_p, c_size_t,
                                 POINTER(SynthesisResult)]),
