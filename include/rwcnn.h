@@ -800,6 +800,9 @@ typedef struct rwcnn_fast_style_options {
     rwcnn_gram_normalization gram_normalization;       /**< default RWCNN_GRAM_SCALED */
     double *losses;                   /**< optional loss curve: the total loss of each step this call ran */
     size_t losses_capacity;           /**< entries `losses` holds; the first ones are written */
+    double output_layer_scale;        /**< in [0, 1], default 0.1: a run that does not resume first multiplies the
+                                           decoder's image layer by it and sets that layer's bias to the ImageNet
+                                           mean colour (the output starts faint on a flat colour); 1: untouched */
 } rwcnn_fast_style_options;
 
 /** Fills `options` with the defaults above (no style image, no layers). NULL is ignored. */

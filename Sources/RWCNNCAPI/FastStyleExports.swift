@@ -8,15 +8,14 @@ import RWCNN
 @_cdecl("rwcnn_fast_style_options_init")
 public func rwcnn_fast_style_options_init(_ o: UnsafeMutablePointer<rwcnn_fast_style_options>?) {
     guard let o else { return }
-    // The defaults of FastStyleOptions (a one-pixel placeholder style: the
-    // image fields stay empty).
-    guard let placeholder = try? Tensor(zeros: [1, 1, 1]) else { return }
-    let d = FastStyleOptions(style: placeholder, contentLayer: "", styleLayers: [])
+    // The defaults of FastStyleOptions (the image fields stay empty).
+    let d = FastStyleOptions.defaults
     var v = rwcnn_fast_style_options()
     v.struct_size = MemoryLayout<rwcnn_fast_style_options>.size
     v.content_weight = d.contentWeight
     v.tv_weight = d.tvWeight; v.tv_beta = d.tvBeta
     (v.feature_normalization, v.gram_normalization) = cNormalizations(d.featureNormalization, d.gramNormalization)
+    v.output_layer_scale = d.outputLayerScale
     o.pointee = v
 }
 
@@ -41,6 +40,7 @@ public func rwcnn_train_fast_style(_ p: OpaquePointer?, _ options: UnsafePointer
         (o.featureNormalization, o.gramNormalization) = try swiftNormalizations(
             v.feature_normalization, v.gram_normalization, prefix: "style")
         try checkLossCurve(v.losses, capacity: v.losses_capacity, prefix: "style")
+        o.outputLayerScale = v.output_layer_scale
         try runTraining(p, options, result, style: (o, v.losses, v.losses_capacity))
     }
 }

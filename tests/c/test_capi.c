@@ -3496,7 +3496,8 @@ static void test_fast_style(const float *x, size_t n, size_t h, size_t w)
     CHECK_OK(rwcnn_model_create(&cfg, &m));
     rwcnn_fast_style_options_init(&fo);
     CHECK(fo.struct_size == sizeof fo && fo.content_weight == 1 && fo.tv_weight == 0 && fo.tv_beta == 2 &&
-          fo.feature_normalization == RWCNN_FEATURE_RELATIVE && fo.gram_normalization == RWCNN_GRAM_SCALED);
+          fo.feature_normalization == RWCNN_FEATURE_RELATIVE && fo.gram_normalization == RWCNN_GRAM_SCALED &&
+          fo.output_layer_scale == 0.1);
     fo.style = style;
     fo.style_height = 20; fo.style_width = 20;
     fo.content_layer = "conv2_1";
@@ -3546,6 +3547,10 @@ static void test_fast_style(const float *x, size_t n, size_t h, size_t w)
     CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
     CHECK_MESSAGE("no style layers");
     fo.style_layer_count = 2;
+    fo.output_layer_scale = 1.5;
+    CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
+    CHECK_MESSAGE("output layer scale");
+    fo.output_layer_scale = 0.1;
     cfg.decoder = RWCNN_DECODER_TIED;
     CHECK_OK(rwcnn_model_create(&cfg, &tied));
     CHECK_STATUS(rwcnn_train_fast_style(tied, &to, &fo, &tr), ARG);

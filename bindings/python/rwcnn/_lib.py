@@ -309,6 +309,7 @@ class FastStyleOptions(Structure):
         ("gram_normalization", c_enum),
         ("losses", POINTER(c_double)),
         ("losses_capacity", c_size_t),
+        ("output_layer_scale", c_double),
     ]
 
 
