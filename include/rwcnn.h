@@ -238,7 +238,9 @@ typedef enum rwcnn_enum_kind {
     RWCNN_ENUM_FEATURE_NORMALIZATION = 8,
     RWCNN_ENUM_GRAM_NORMALIZATION = 9,
     /* metrics (below) */
-    RWCNN_ENUM_COLOUR_MAP = 10
+    RWCNN_ENUM_COLOUR_MAP = 10,
+    /* image synthesis, continued */
+    RWCNN_ENUM_SYNTHESIS_TASK = 11
 } rwcnn_enum_kind;
 
 /** The name of `value` of enum `kind` (a static string), or NULL when there
@@ -663,11 +665,18 @@ rwcnn_status rwcnn_train(rwcnn_model *model, const rwcnn_train_options *options,
  * its cut); names may be aliases ("relu4_2", "block4_conv2"). The calls
  * only read the model: they may run concurrently on one handle. The same
  * options give the same image at a fixed thread count. See docs/ENGINE.md,
- * "Synthesis", for every loss and its normalisation. Textures and styles
- * that look like their source want RWCNN_SYNTHESIS_LBFGS and a model
- * created with normalize_input = 1 (centred input), the CLI's and
- * Python's defaults for texture and style; inversion does well with the
- * defaults here. */
+ * "Synthesis", for every loss and its normalisation. Each task has its
+ * own defaults (rwcnn_synthesis_options_init_task, and what NULL options
+ * mean): textures and styles that look like their source want
+ * RWCNN_SYNTHESIS_LBFGS and a model created with normalize_input = 1
+ * (centred input); inversion does well with Adam on the raw input. */
+
+/** The tasks, for their defaults. */
+typedef enum rwcnn_synthesis_task {
+    RWCNN_TASK_INVERT = 0,
+    RWCNN_TASK_TEXTURE = 1,
+    RWCNN_TASK_STYLE = 2
+} rwcnn_synthesis_task;
 
 typedef enum rwcnn_synthesis_optimizer {
     RWCNN_SYNTHESIS_ADAM = 0,   /**< Adam on the pixels, one gradient per step */
@@ -707,7 +716,7 @@ typedef struct rwcnn_synthesis_progress {
  *  `out`: keep the image from the callback to save partial work). */
 typedef int (*rwcnn_synthesis_progress_fn)(const rwcnn_synthesis_progress *progress, void *user);
 
-/** Synthesis options. Fill with rwcnn_synthesis_options_init, then change
+/** Synthesis options. Fill with rwcnn_synthesis_options_init_sized, then change
  *  fields; read as a prefix of struct_size bytes, as for rwcnn_model_config. */
 typedef struct rwcnn_synthesis_options {
     size_t struct_size;
@@ -730,13 +739,27 @@ typedef struct rwcnn_synthesis_options {
     size_t losses_capacity;              /**< entries `losses` holds; the first ones are written */
 } rwcnn_synthesis_options;
 
-/** Fills `options` with the defaults above. NULL is ignored. Writes the
- *  struct of ABI 0.1 only, as rwcnn_model_config_init does. */
+/** Fills `options` with the defaults above (those of RWCNN_TASK_INVERT).
+ *  NULL is ignored. Writes the struct of ABI 0.1 only, as
+ *  rwcnn_model_config_init does. */
 void rwcnn_synthesis_options_init(rwcnn_synthesis_options *options);
 
 /** The defaults into the first `size` bytes (see rwcnn_model_config_init_sized):
  *  rwcnn_synthesis_options_init_sized(&o, sizeof o). */
 rwcnn_status rwcnn_synthesis_options_init_sized(rwcnn_synthesis_options *options, size_t size);
+
+/** The defaults of `task` (an rwcnn_synthesis_task) into the first `size`
+ *  bytes of `options`, as rwcnn_synthesis_options_init_sized writes them:
+ *  those above, but RWCNN_SYNTHESIS_LBFGS for texture and style. These are
+ *  what rwcnn_invert, rwcnn_texture and rwcnn_style use for NULL options.
+ *  When `normalize_input` is not NULL it receives the model setting the
+ *  task wants (1 for texture and style, 0 for invert; the model is the
+ *  caller's, so this is advice). `options` may be NULL (then `size` is not
+ *  read). An unknown task or a bad size is RWCNN_ERR_ARGUMENT and writes
+ *  nothing:
+ *  rwcnn_synthesis_options_init_task(&o, sizeof o, RWCNN_TASK_TEXTURE, &centred). */
+rwcnn_status rwcnn_synthesis_options_init_task(rwcnn_synthesis_options *options, size_t size, int task,
+                                               int *normalize_input);
 
 /** Outcome of a synthesis call. Set struct_size = sizeof(rwcnn_synthesis_result). */
 typedef struct rwcnn_synthesis_result {
@@ -795,7 +818,7 @@ rwcnn_status rwcnn_style(const rwcnn_model *model, const float *content, size_t 
  *   + tv_weight * beta-TV(y),
  * normalised as rwcnn_style's terms (docs/ENGINE.md, "Fast style"). */
 
-/** Fast-style settings. Fill with rwcnn_fast_style_options_init, then set
+/** Fast-style settings. Fill with rwcnn_fast_style_options_init_sized, then set
  *  at least style, its size, content_layer and style_layers; read as a
  *  prefix of struct_size bytes. Pointers are borrowed for the call. */
 typedef struct rwcnn_fast_style_options {
@@ -812,10 +835,14 @@ typedef struct rwcnn_fast_style_options {
     rwcnn_gram_normalization gram_normalization;       /**< default RWCNN_GRAM_SCALED */
     double *losses;                   /**< optional loss curve: the total loss of each step this call ran */
     size_t losses_capacity;           /**< entries `losses` holds; the first ones are written */
+    double output_layer_scale;        /**< in [0, 1], default 0.1: a run that does not resume first multiplies the
+                                           decoder's image layer by it and sets that layer's bias to the ImageNet
+                                           mean colour (the output starts faint on a flat colour); 1: untouched */
 } rwcnn_fast_style_options;
 
 /** Fills `options` with the defaults above (no style image, no layers). NULL is ignored.
- *  Writes the struct of ABI 0.1 only, as rwcnn_model_config_init does. */
+ *  Writes the struct of ABI 0.1 only, as rwcnn_model_config_init does: every
+ *  field before output_layer_scale, which then takes its default when read. */
 void rwcnn_fast_style_options_init(rwcnn_fast_style_options *options);
 
 /** The defaults into the first `size` bytes (see rwcnn_model_config_init_sized):

@@ -7,19 +7,19 @@ import RWCNN
 
 @_cdecl("rwcnn_fast_style_options_init")
 public func rwcnn_fast_style_options_init(_ o: UnsafeMutablePointer<rwcnn_fast_style_options>?) {
-    guard let o else { return }
-    // The defaults of FastStyleOptions (a one-pixel placeholder style: the
-    // image fields stay empty).
-    guard let placeholder = try? Tensor(zeros: [1, 1, 1]) else { return }
-    let d = FastStyleOptions(style: placeholder, contentLayer: "", styleLayers: [])
+    try? initPrefix(fastStyleDefaults(), to: o, size: FrozenSize.fastStyleOptions, what: "options")
+}
+
+/// The defaults of FastStyleOptions (the image fields stay empty), every field.
+func fastStyleDefaults() -> rwcnn_fast_style_options {
+    let d = FastStyleOptions.defaults
     var v = rwcnn_fast_style_options()
     v.struct_size = MemoryLayout<rwcnn_fast_style_options>.size
     v.content_weight = d.contentWeight
     v.tv_weight = d.tvWeight; v.tv_beta = d.tvBeta
-    v.feature_normalization = rwcnn_feature_normalization(
-        UInt32(FeatureLossNormalization.allCases.firstIndex(of: d.featureNormalization)!))
-    v.gram_normalization = rwcnn_gram_normalization(UInt32(GramNormalization.allCases.firstIndex(of: d.gramNormalization)!))
-    o.pointee = v
+    (v.feature_normalization, v.gram_normalization) = cNormalizations(d.featureNormalization, d.gramNormalization)
+    v.output_layer_scale = d.outputLayerScale
+    return v
 }
 
 @_cdecl("rwcnn_train_fast_style")
@@ -30,8 +30,7 @@ public func rwcnn_train_fast_style(_ p: OpaquePointer?, _ options: UnsafePointer
         _ = try handle(p)
         _ = try required(options, "options")
         let sp = try required(style, "style")
-        var v = rwcnn_fast_style_options()
-        rwcnn_fast_style_options_init(&v)
+        var v = fastStyleDefaults()
         try readPrefix(sp, into: &v, what: "style")
         let (shape, count) = try batchShape(1, 3, v.style_height, v.style_width, what: "style image")
         let image = try tensor(from: v.style, shape: shape, count: count, name: "style.style")
@@ -40,14 +39,10 @@ public func rwcnn_train_fast_style(_ p: OpaquePointer?, _ options: UnsafePointer
         o.contentWeight = v.content_weight
         o.styleWeights = layerWeights(v.style_weights, v.style_layer_count)
         o.tvWeight = v.tv_weight; o.tvBeta = v.tv_beta
-        o.featureNormalization = try Vocabulary.featureNormalization.decode(
-            Int(v.feature_normalization.rawValue), as: FeatureLossNormalization.self, field: "style.feature_normalization")
-        o.gramNormalization = try Vocabulary.gramNormalization.decode(
-            Int(v.gram_normalization.rawValue), as: GramNormalization.self, field: "style.gram_normalization")
-        if v.losses_capacity > 0 { _ = try required(v.losses, "style.losses (losses_capacity is not 0)") }
-        guard v.losses_capacity <= 1 << 40 else {
-            throw RWCNNError.argument("style.losses_capacity \(v.losses_capacity) is not a plausible buffer size")
-        }
+        (o.featureNormalization, o.gramNormalization) = try swiftNormalizations(
+            v.feature_normalization, v.gram_normalization, prefix: "style")
+        try checkLossCurve(v.losses, capacity: v.losses_capacity, prefix: "style")
+        o.outputLayerScale = v.output_layer_scale
         try runTraining(p, options, result, style: (o, v.losses, v.losses_capacity))
     }
 }

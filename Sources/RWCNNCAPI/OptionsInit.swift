@@ -32,7 +32,8 @@ enum FrozenSize {
     static let modelConfig = MemoryLayout<rwcnn_model_config>.size
     static let trainOptions = MemoryLayout<rwcnn_train_options>.size
     static let synthesisOptions = MemoryLayout<rwcnn_synthesis_options>.size
-    static let fastStyleOptions = MemoryLayout<rwcnn_fast_style_options>.size
+    /// Fields after 0.1: output_layer_scale.
+    static let fastStyleOptions = MemoryLayout<rwcnn_fast_style_options>.offset(of: \.output_layer_scale)!
 }
 
 @_cdecl("rwcnn_model_config_init_sized")
@@ -49,18 +50,13 @@ public func rwcnn_train_options_init_sized(_ o: UnsafeMutablePointer<rwcnn_train
 public func rwcnn_synthesis_options_init_sized(_ o: UnsafeMutablePointer<rwcnn_synthesis_options>?,
                                                 _ size: Int) -> Int32 {
     capi {
-        var v = rwcnn_synthesis_options()
-        rwcnn_synthesis_options_init(&v)
-        try initPrefix(v, to: UnsafeMutableRawPointer(o), size: size, what: "rwcnn_synthesis_options")
+        try initPrefix(cSynthesisOptions(SynthesisOptions()), to: UnsafeMutableRawPointer(o), size: size,
+                       what: "rwcnn_synthesis_options")
     }
 }
 
 @_cdecl("rwcnn_fast_style_options_init_sized")
 public func rwcnn_fast_style_options_init_sized(_ o: UnsafeMutablePointer<rwcnn_fast_style_options>?,
                                                  _ size: Int) -> Int32 {
-    capi {
-        var v = rwcnn_fast_style_options()
-        rwcnn_fast_style_options_init(&v)
-        try initPrefix(v, to: UnsafeMutableRawPointer(o), size: size, what: "rwcnn_fast_style_options")
-    }
+    capi { try initPrefix(fastStyleDefaults(), to: UnsafeMutableRawPointer(o), size: size, what: "rwcnn_fast_style_options") }
 }

@@ -8,8 +8,24 @@ import RWCNN
 
 @_cdecl("rwcnn_synthesis_options_init")
 public func rwcnn_synthesis_options_init(_ o: UnsafeMutablePointer<rwcnn_synthesis_options>?) {
-    guard let o else { return }
-    let d = SynthesisOptions()
+    try? initPrefix(cSynthesisOptions(SynthesisOptions()), to: o, size: FrozenSize.synthesisOptions, what: "options")
+}
+
+@_cdecl("rwcnn_synthesis_options_init_task")
+public func rwcnn_synthesis_options_init_task(_ o: UnsafeMutablePointer<rwcnn_synthesis_options>?, _ size: Int,
+                                              _ task: Int32, _ normalizeInput: UnsafeMutablePointer<Int32>?) -> Int32 {
+    capi {
+        let t = try Vocabulary.synthesisTask.decode(Int(task), as: SynthesisTask.self, field: "task")
+        if let o {
+            try initPrefix(cSynthesisOptions(SynthesisOptions(task: t)), to: UnsafeMutableRawPointer(o), size: size,
+                           what: "rwcnn_synthesis_options")
+        }
+        normalizeInput?.pointee = t.centredInput ? 1 : 0
+    }
+}
+
+/// The C form of `d` (no callback, no loss curve).
+func cSynthesisOptions(_ d: SynthesisOptions) -> rwcnn_synthesis_options {
     var v = rwcnn_synthesis_options()
     v.struct_size = MemoryLayout<rwcnn_synthesis_options>.size
     v.steps = d.steps
@@ -22,16 +38,40 @@ public func rwcnn_synthesis_options_init(_ o: UnsafeMutablePointer<rwcnn_synthes
     v.start = rwcnn_synthesis_start(UInt32(SynthesisStart.allCases.firstIndex(of: d.start)!))
     v.tv_weight = d.tvWeight; v.tv_beta = d.tvBeta
     v.alpha_weight = d.alphaWeight; v.alpha = d.alpha
-    v.feature_normalization = rwcnn_feature_normalization(
-        UInt32(FeatureLossNormalization.allCases.firstIndex(of: d.featureNormalization)!))
-    v.gram_normalization = rwcnn_gram_normalization(UInt32(GramNormalization.allCases.firstIndex(of: d.gramNormalization)!))
-    o.pointee = v
+    (v.feature_normalization, v.gram_normalization) = cNormalizations(d.featureNormalization, d.gramNormalization)
+    return v
 }
 
-/// The caller's options (defaults for NULL), read as a prefix.
-private func synthesisOptions(_ p: UnsafePointer<rwcnn_synthesis_options>?) throws -> rwcnn_synthesis_options {
-    var v = rwcnn_synthesis_options()
-    rwcnn_synthesis_options_init(&v)
+/// The C values of the loss normalisations (the vocabulary's order).
+func cNormalizations(_ f: FeatureLossNormalization, _ g: GramNormalization)
+    -> (rwcnn_feature_normalization, rwcnn_gram_normalization) {
+    (rwcnn_feature_normalization(UInt32(FeatureLossNormalization.allCases.firstIndex(of: f)!)),
+     rwcnn_gram_normalization(UInt32(GramNormalization.allCases.firstIndex(of: g)!)))
+}
+
+/// A C struct's loss normalisations, decoded through the vocabulary;
+/// `prefix` names the struct in errors ("options", "style").
+func swiftNormalizations(_ f: rwcnn_feature_normalization, _ g: rwcnn_gram_normalization, prefix: String) throws
+    -> (FeatureLossNormalization, GramNormalization) {
+    (try Vocabulary.featureNormalization.decode(Int(f.rawValue), as: FeatureLossNormalization.self,
+                                                field: "\(prefix).feature_normalization"),
+     try Vocabulary.gramNormalization.decode(Int(g.rawValue), as: GramNormalization.self,
+                                             field: "\(prefix).gram_normalization"))
+}
+
+/// Checks a caller's loss-curve array: present when it has room, and of a
+/// plausible size.
+func checkLossCurve(_ losses: UnsafeMutablePointer<Double>?, capacity: Int, prefix: String) throws {
+    if capacity > 0 { _ = try required(losses, "\(prefix).losses (losses_capacity is not 0)") }
+    guard capacity <= 1 << 40 else {
+        throw RWCNNError.argument("\(prefix).losses_capacity \(capacity) is not a plausible buffer size")
+    }
+}
+
+/// The caller's options (the task's defaults for NULL), read as a prefix.
+private func synthesisOptions(_ p: UnsafePointer<rwcnn_synthesis_options>?, task: SynthesisTask) throws
+    -> rwcnn_synthesis_options {
+    var v = cSynthesisOptions(SynthesisOptions(task: task))
     if let p { try readPrefix(p, into: &v, what: "options") }
     return v
 }
@@ -50,14 +90,9 @@ private func swiftOptions(_ v: rwcnn_synthesis_options) throws -> SynthesisOptio
     o.start = try Vocabulary.synthesisStart.decode(Int(v.start.rawValue), as: SynthesisStart.self, field: "options.start")
     o.tvWeight = v.tv_weight; o.tvBeta = v.tv_beta
     o.alphaWeight = v.alpha_weight; o.alpha = v.alpha
-    o.featureNormalization = try Vocabulary.featureNormalization.decode(
-        Int(v.feature_normalization.rawValue), as: FeatureLossNormalization.self, field: "options.feature_normalization")
-    o.gramNormalization = try Vocabulary.gramNormalization.decode(
-        Int(v.gram_normalization.rawValue), as: GramNormalization.self, field: "options.gram_normalization")
-    if v.losses_capacity > 0 { _ = try required(v.losses, "options.losses (losses_capacity is not 0)") }
-    guard v.losses_capacity <= 1 << 40 else {
-        throw RWCNNError.argument("options.losses_capacity \(v.losses_capacity) is not a plausible buffer size")
-    }
+    (o.featureNormalization, o.gramNormalization) = try swiftNormalizations(
+        v.feature_normalization, v.gram_normalization, prefix: "options")
+    try checkLossCurve(v.losses, capacity: v.losses_capacity, prefix: "options")
     return o
 }
 
@@ -123,7 +158,7 @@ public func rwcnn_invert(_ p: OpaquePointer?, _ images: UnsafePointer<Float>?, _
                          _ result: UnsafeMutablePointer<rwcnn_synthesis_result>?) -> Int32 {
     capi {
         let model = try handle(p).model
-        let v = try synthesisOptions(options)
+        let v = try synthesisOptions(options, task: .invert)
         let (shape, count) = try batchShape(n, c, h, w, what: "images")
         let layer = try string(layer, "layer")
         try checkCapacity(out, capacity, needed: count, name: "out")
@@ -143,7 +178,7 @@ public func rwcnn_texture(_ p: OpaquePointer?, _ source: UnsafePointer<Float>?, 
                           _ result: UnsafeMutablePointer<rwcnn_synthesis_result>?) -> Int32 {
     capi {
         let model = try handle(p).model
-        let v = try synthesisOptions(options)
+        let v = try synthesisOptions(options, task: .texture)
         let (shape, sourceCount) = try batchShape(n, c, h, w, what: "source")
         guard count >= 0 else { throw RWCNNError.argument("count \(count) is not a valid size") }
         let textures = count == 0 ? n : count
@@ -170,7 +205,7 @@ public func rwcnn_style(_ p: OpaquePointer?, _ content: UnsafePointer<Float>?, _
                         _ result: UnsafeMutablePointer<rwcnn_synthesis_result>?) -> Int32 {
     capi {
         let model = try handle(p).model
-        let v = try synthesisOptions(options)
+        let v = try synthesisOptions(options, task: .style)
         let (cShape, cCount) = try batchShape(n, c, h, w, what: "content")
         let (sShape, sCount) = try batchShape(styleN, c, styleH, styleW, what: "style")
         let layer = try string(contentLayer, "content_layer")

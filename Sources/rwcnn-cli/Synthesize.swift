@@ -15,7 +15,7 @@ struct SynthesisCLIOptions: ParsableArguments {
     @Option(help: "Optimiser steps at each scale.")
     var steps = SynthesisOptions().steps
 
-    @Option(help: "adam or lbfgs (default: adam for invert, lbfgs for texture and style).")
+    @Option(help: ArgumentHelp("adam or lbfgs (default: \(SynthesisTask.allCases.map { "\(SynthesisOptions(task: $0).optimizer.rawValue) for \($0.rawValue)" }.joined(separator: ", "))).", valueName: "name"))
     var optimizer: String?
 
     @Option(help: "Adam's learning rate (pixel units).")
@@ -60,13 +60,14 @@ struct SynthesisCLIOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output PNG.")
     var output: String
 
-    func options(_ label: String) throws -> SynthesisOptions {
-        var o = SynthesisOptions()
+    func options(_ task: SynthesisTask) throws -> SynthesisOptions {
+        // The task's defaults from the core (SynthesisOptions(task:)), then the flags.
+        var o = SynthesisOptions(task: task)
         o.steps = steps
-        // Gram matching needs L-BFGS's convergence (docs/ENGINE.md, "Synthesis"); inversion does well with Adam.
-        let optimizer = self.optimizer ?? (label == "invert" ? SynthesisOptimizer.adam : .lbfgs).rawValue
-        o.optimizer = try Vocabulary.synthesisOptimizer.decode(Vocabulary.synthesisOptimizer.value(of: optimizer),
-                                                               as: SynthesisOptimizer.self, field: "--optimizer")
+        if let optimizer {
+            o.optimizer = try Vocabulary.synthesisOptimizer.decode(Vocabulary.synthesisOptimizer.value(of: optimizer),
+                                                                   as: SynthesisOptimizer.self, field: "--optimizer")
+        }
         o.learningRate = lrAlias ?? learningRate
         o.clamp = !noClamp
         o.scales = scales; o.scaleFactor = scaleFactor
@@ -85,8 +86,9 @@ struct SynthesisCLIOptions: ParsableArguments {
 
     /// Runs `task` with a progress line, Ctrl-C and the snapshots, then
     /// writes the result.
-    func run(_ label: String, _ task: (SynthesisOptions, @escaping SynthesisCallback) throws -> SynthesisResult) throws {
-        let o = try options(label)
+    func run(_ kind: SynthesisTask, _ task: (SynthesisOptions, @escaping SynthesisCallback) throws -> SynthesisResult) throws {
+        let label = kind.rawValue
+        let o = try options(kind)
         synthesisInterrupted = 0
         signal(SIGINT) { _ in synthesisInterrupted = 1 }
         defer { signal(SIGINT, SIG_DFL) }
@@ -151,7 +153,7 @@ struct SynthesisModelOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "ImageNet-normalise (centre) the pixels the random VGG sees; default on for texture and style, off for invert.")
     var normalizeInput: Bool?
 
-    func model(layers: [String], defaultArch: String, centred: Bool = false) throws -> Model {
+    func model(layers: [String], defaultArch: String, centred: Bool) throws -> Model {
         let arch = self.arch ?? defaultArch
         let a = try Architecture(spec: arch, width: width)
         let name = initDistribution ?? distribution
@@ -203,9 +205,9 @@ struct Invert: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let m = try model.model(layers: [layer], defaultArch: "vgg16")
+        let m = try model.model(layers: [layer], defaultArch: "vgg16", centred: SynthesisTask.invert.centredInput)
         let x = try loadInput(image, size: size)
-        try synthesis.run("invert") { o, cb in try m.invert(x, layer: layer, options: o, progress: cb) }
+        try synthesis.run(.invert) { o, cb in try m.invert(x, layer: layer, options: o, progress: cb) }
     }
 }
 
@@ -242,9 +244,9 @@ struct Texture: ParsableCommand {
         try threads.apply()
         let names = splitLayers(layers)
         let w = try splitWeights(weights, option: "--weights")
-        let m = try model.model(layers: names, defaultArch: "vgg16-avg", centred: true)
+        let m = try model.model(layers: names, defaultArch: "vgg16-avg", centred: SynthesisTask.texture.centredInput)
         let x = try loadInput(image, size: size)
-        try synthesis.run("texture") { o, cb in
+        try synthesis.run(.texture) { o, cb in
             try m.texture(x, layers: names, weights: w, height: outSize ?? x.shape[1], width: outSize ?? x.shape[2],
                           options: o, progress: cb)
         }
@@ -293,10 +295,10 @@ struct Style: ParsableCommand {
         try threads.apply()
         let names = splitLayers(styleLayers)
         let w = try splitWeights(styleWeights, option: "--style-weights")
-        let m = try model.model(layers: [contentLayer] + names, defaultArch: "vgg16-avg", centred: true)
+        let m = try model.model(layers: [contentLayer] + names, defaultArch: "vgg16-avg", centred: SynthesisTask.style.centredInput)
         let c = try loadInput(content, size: size), s = try loadInput(style, size: size)
         let start: SynthesisStart = fromContent ? .content : .noise
-        try synthesis.run("style") { o, cb in
+        try synthesis.run(.style) { o, cb in
             var o = o
             o.start = start
             return try m.style(content: c, style: s, contentLayer: contentLayer, styleLayers: names,

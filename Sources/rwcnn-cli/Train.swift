@@ -21,8 +21,9 @@ struct Train: ParsableCommand {
         CNN-DeCNN instead (the loss: the content at --content-layer plus the style image's \
         Gram losses at --style-layers, on the same fixed encoder; docs/ENGINE.md, "Fast \
         style"); `rwcnn reconstruct` with the saved model then stylises any photo in one pass. \
+        The model then sees centred (ImageNet-normalised) pixels. \
         Example: rwcnn train --arch vgg16-avg --cut pool2 --data data/images --crop 64 --batch 4 \
-        --steps 300 --learning-rate 3e-3 --style data/images/gravel.png --content-layer conv2_2 \
+        --steps 300 --style data/images/gravel.png --content-layer conv2_2 \
         --style-layers conv1_1,pool1,pool2 -o out/fast-style.safetensors
         """)
 
@@ -93,7 +94,8 @@ struct Train: ParsableCommand {
     func run() throws {
         try threads.apply()
         var config = try model.config(cut: cut, decoder: .trained)
-        config.normalizeInput = pretrained != nil
+        // Fast style wants a centred model (FastStyleOptions.centredInput).
+        config.normalizeInput = pretrained != nil || (fastStyle.style != nil && FastStyleOptions.centredInput)
         let m = try Model(config: config)
         if let p = pretrained { try m.loadTorchvisionEncoder(path: p) }
 
@@ -143,7 +145,7 @@ struct FastStyleCLIOptions: ParsableArguments {
     var contentLayer: String?
 
     @Option(help: "Content weight.")
-    var contentWeight = 1.0
+    var contentWeight = FastStyleOptions.defaults.contentWeight
 
     @Option(help: "Comma-separated style layers, at or before the cut (e.g. conv1_1,pool1,pool2).")
     var styleLayers: String?
@@ -152,7 +154,10 @@ struct FastStyleCLIOptions: ParsableArguments {
     var styleWeights: String?
 
     @Option(help: "beta-TV prior weight on the output (0: off).")
-    var tvWeight = 0.0
+    var tvWeight = FastStyleOptions.defaults.tvWeight
+
+    @Option(help: "At the start (not on --resume), multiply the decoder's image layer by this and set its bias to the ImageNet mean colour; 1 leaves it.")
+    var outputLayerScale = FastStyleOptions.defaults.outputLayerScale
 
     func options(cut: String) throws -> FastStyleOptions? {
         guard let style else {
@@ -167,6 +172,7 @@ struct FastStyleCLIOptions: ParsableArguments {
         o.contentWeight = contentWeight
         o.styleWeights = try splitWeights(styleWeights, option: "--style-weights")
         o.tvWeight = tvWeight
+        o.outputLayerScale = outputLayerScale
         return o
     }
 }

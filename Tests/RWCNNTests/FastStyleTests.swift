@@ -120,37 +120,55 @@ final class FastStyleTests: XCTestCase {
         let train = try names.map { try photo($0, side: 48) }
         let held = try ["cell", "clock_motion", "text"].map { try photo($0, side: 32) }
         let brick = try photo("brick", side: 64)
-        var style = FastStyleOptions(style: brick, contentLayer: "conv2_1", styleLayers: ["conv1_1", "pool1", "conv2_1", "pool2"])
-        style.tvWeight = 0
-        let m = try Model(config: ModelConfig(arch: "vgg16-avg", cut: "pool2", width: 0.5, seed: 0, decoder: .trained))
-        let heldBatch = try Tensor.stack(held)
-        let before = try m.fastStyleLossAndGradients(heldBatch, style: style).loss
-        var o = TrainOptions()
-        o.steps = 80; o.batchSize = 4; o.crop = 32; o.learningRate = 3e-3
-        o.evalEvery = 0; o.checkpointEvery = 0; o.seed = 3
-        let r = try m.train(style: style, data: .images(train, eval: held), options: o)
-        XCTAssertEqual(r.losses.count, 80)
-        let after = try m.fastStyleLossAndGradients(heldBatch, style: style).loss
         // Independent judges: Grams under another random encoder (seed 99,
         // full width, layers the loss never saw), and SSIM.
         let judge = try Model(config: ModelConfig(arch: "vgg16-avg", cut: "conv2_2", seed: 99))
         let judgeLayers = ["conv1_2", "conv2_2"]
-        var toStyle = 0.0, photoToStyle = 0.0, ownSSIM = 0.0, otherSSIM = 0.0
-        for (k, x) in held.enumerated() {
-            let y = try DisplayRule.clamp.apply(m.reconstruct(x)).reshaped([3, 32, 32])
-            if k == 0 { try saveImageTensor(y, path: temporaryPath("fast-style-held0.png")) }
-            toStyle += try gramDistance(y, brick, model: judge, layers: judgeLayers)
-            photoToStyle += try gramDistance(x, brick, model: judge, layers: judgeLayers)
-            ownSSIM += try Metrics.ssim(y, x)
-            otherSSIM += try Metrics.ssim(y, held[(k + 1) % held.count])
+        func run(centred: Bool, outputLayerScale: Double, learningRate: Double, label: String) throws
+            -> (before: Double, after: Double, toStyle: Double, photoToStyle: Double, own: Double, other: Double) {
+            var style = FastStyleOptions(style: brick, contentLayer: "conv2_1",
+                                         styleLayers: ["conv1_1", "pool1", "conv2_1", "pool2"])
+            style.tvWeight = 0
+            style.outputLayerScale = outputLayerScale
+            let m = try Model(config: ModelConfig(arch: "vgg16-avg", cut: "pool2", width: 0.5, seed: 0, decoder: .trained,
+                                                  normalizeInput: centred))
+            let heldBatch = try Tensor.stack(held)
+            let before = try m.fastStyleLossAndGradients(heldBatch, style: style).loss
+            var o = TrainOptions()
+            o.steps = 80; o.batchSize = 4; o.crop = 32; o.learningRate = learningRate
+            o.evalEvery = 0; o.checkpointEvery = 0; o.seed = 3
+            let r = try m.train(style: style, data: .images(train, eval: held), options: o)
+            XCTAssertEqual(r.losses.count, 80)
+            let after = try m.fastStyleLossAndGradients(heldBatch, style: style).loss
+            var toStyle = 0.0, photoToStyle = 0.0, own = 0.0, other = 0.0
+            for (k, x) in held.enumerated() {
+                let y = try DisplayRule.clamp.apply(m.reconstruct(x)).reshaped([3, 32, 32])
+                if k == 0 { try saveImageTensor(y, path: temporaryPath("fast-style-held0-\(label).png")) }
+                toStyle += try gramDistance(y, brick, model: judge, layers: judgeLayers) / 3
+                photoToStyle += try gramDistance(x, brick, model: judge, layers: judgeLayers) / 3
+                own += try Metrics.ssim(y, x) / 3
+                other += try Metrics.ssim(y, held[(k + 1) % held.count]) / 3
+            }
+            print("fast style (\(label)): held-out loss \(before) -> \(after); judge Gram distance to the style \(toStyle) (photos \(photoToStyle)); SSIM to own photo \(own), to another \(other)")
+            return (before, after, toStyle, photoToStyle, own, other)
         }
-        print("fast style: held-out loss \(before) -> \(after); judge Gram distance to the style \(toStyle / 3) (photos \(photoToStyle / 3)); SSIM to own photo \(ownSSIM / 3), to another \(otherSSIM / 3)")
-        // Measured (seed 0, 80 steps): loss 7.42 -> 0.754; judge distance
-        // 0.335 against 0.552 for the photos themselves; SSIM 0.49 to the
-        // own photo against 0.35 to another.
-        XCTAssertLessThan(after, before * 0.2)
-        XCTAssertLessThan(toStyle, photoToStyle * 0.75)
-        XCTAssertGreaterThan(ownSSIM, otherSSIM + 0.1)
+        // Stop 14's setting (uncentred, the He-initialised decoder as it is, lr 3e-3).
+        // Measured (seed 0, 80 steps; stop 15): loss 7.42 -> 0.689; judge
+        // distance 0.311 against 0.552 for the photos themselves; SSIM 0.49
+        // to the own photo against 0.34 to another.
+        let old = try run(centred: false, outputLayerScale: 1, learningRate: 3e-3, label: "uncentred")
+        XCTAssertLessThan(old.after, old.before * 0.2)
+        XCTAssertLessThan(old.toStyle, old.photoToStyle * 0.75)
+        XCTAssertGreaterThan(old.own, old.other + 0.1)
+        // The defaults (a centred model, the faint start, the trainer's lr
+        // 1e-3) carry much more of the style and, at this size, no longer
+        // more of the own photo than of another (docs/ENGINE.md, "Fast style").
+        // Measured: loss 2.0e5 at the He-initialised decoder -> 4.50; judge
+        // distance 0.033; SSIM 0.500 to the own photo, 0.495 to another.
+        let now = try run(centred: FastStyleOptions.centredInput, outputLayerScale: FastStyleOptions.defaults.outputLayerScale,
+                          learningRate: TrainOptions().learningRate, label: "defaults")
+        XCTAssertLessThan(now.after, now.before * 0.5)
+        XCTAssertLessThan(now.toStyle, old.toStyle * 0.5)
     }
 }
 
@@ -203,6 +221,28 @@ final class FastStyleRunTests: XCTestCase {
         try helper.smallModel().train(data: data(), options: plain)
         plain.resume = true; plain.steps = 4
         XCTAssertThrowsError(try helper.smallModel().train(style: style, data: data(), options: plain))
+    }
+
+    func testAFreshRunStartsTheImageLayerFaintOnTheMeanColour() throws {
+        let m = try helper.smallModel()
+        let name = m.encoderLayers.first(where: \.isConv)!.name
+        let w0 = try m.parameter("decoder.\(name).weight"), others = m.parameters.filter { !$0.key.contains(".\(name).") }
+        try m.startFastStyleDecoder(scale: 1)
+        XCTAssertEqual(try m.parameter("decoder.\(name).weight"), w0)
+        try m.startFastStyleDecoder(scale: 0.1)
+        let w = try m.parameter("decoder.\(name).weight"), b = try m.parameter("decoder.\(name).bias")
+        for i in 0..<w.count { XCTAssertEqual(Double(w.data[i]), 0.1 * Double(w0.data[i]), accuracy: 1e-7 * abs(Double(w0.data[i]))) }
+        XCTAssertEqual(b.data.map(Double.init), [0.485, 0.456, 0.406].map { Double(Float($0)) })
+        XCTAssertEqual(m.parameters.filter { !$0.key.contains(".\(name).") }, others)
+        // Out-of-range scales are argument errors.
+        for bad in [-0.1, 1.5, .nan] {
+            var s = try helper.smallStyle()
+            s.outputLayerScale = bad
+            XCTAssertThrowsError(try m.train(style: s, data: data(), options: options(steps: 1))) { e in
+                guard case RWCNNError.argument(let msg) = e else { return XCTFail("\(e)") }
+                XCTAssertTrue(msg.contains("output layer scale"), msg)
+            }
+        }
     }
 
     func testCancelKeepsTheCheckpointAndBadOptionsAreClearErrors() throws {

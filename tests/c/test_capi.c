@@ -525,8 +525,10 @@ static void test_enum_names(void)
         {RWCNN_ENUM_FEATURE_NORMALIZATION, RWCNN_FEATURE_RELATIVE, "relative"},
         {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_SCALED, "scaled"}, {RWCNN_ENUM_GRAM_NORMALIZATION, RWCNN_GRAM_GATYS, "gatys"},
         {RWCNN_ENUM_COLOUR_MAP, RWCNN_COLOUR_CHANNEL, "channel"}, {RWCNN_ENUM_COLOUR_MAP, RWCNN_COLOUR_MATRIX, "matrix"},
+        {RWCNN_ENUM_SYNTHESIS_TASK, RWCNN_TASK_INVERT, "invert"}, {RWCNN_ENUM_SYNTHESIS_TASK, RWCNN_TASK_TEXTURE, "texture"},
+        {RWCNN_ENUM_SYNTHESIS_TASK, RWCNN_TASK_STYLE, "style"},
     };
-    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2, 2};
+    static const int counts[] = {4, 3, 3, 3, 2, 3, 2, 2, 2, 2, 2, 3};
     size_t i;
     int kind, v, got;
     const char *name;
@@ -536,7 +538,7 @@ static void test_enum_names(void)
         CHECKF(name != NULL && strcmp(name, pinned[i].name) == 0, "kind %d value %d: %s, expected %s",
                pinned[i].kind, pinned[i].value, name ? name : "(null)", pinned[i].name);
     }
-    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_COLOUR_MAP; kind++) {
+    for (kind = RWCNN_ENUM_DISTRIBUTION; kind <= RWCNN_ENUM_SYNTHESIS_TASK; kind++) {
         for (v = 0; (name = rwcnn_enum_name(kind, v)) != NULL; v++) {
             got = -1;
             CHECK_OK(rwcnn_enum_value(kind, name, &got));
@@ -551,11 +553,11 @@ static void test_enum_names(void)
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "cauchy", &got), ARG);
     CHECK_MESSAGE("normal, uniform, laplace, logistic");
     CHECK(got == 77);
-    CHECK_STATUS(rwcnn_enum_value(11, "normal", &got), ARG);
+    CHECK_STATUS(rwcnn_enum_value(12, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(-1, "normal", &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, NULL, &got), ARG);
     CHECK_STATUS(rwcnn_enum_value(RWCNN_ENUM_DISTRIBUTION, "normal", NULL), ARG);
-    CHECK(rwcnn_enum_name(11, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
+    CHECK(rwcnn_enum_name(12, 0) == NULL && rwcnn_enum_name(-1, 0) == NULL);
 }
 
 static void test_last_error_thread_local(void)
@@ -1248,7 +1250,7 @@ static rwcnn_model *create_model(const char *arch, const char *cut, double width
  * bytes (struct_size = old) and not one byte past them; for a newer, larger
  * one, the tail this library does not know zeroed and nothing past it;
  * hostile sizes refused with nothing written. */
-#define CHECK_SIZED_INIT(type, init, init_sized, old)                                                        \
+#define CHECK_SIZED_INIT(type, init, init_sized, old, frozen)                                                      \
     do {                                                                                                     \
         union {                                                                                              \
             type t;                                                                                          \
@@ -1256,7 +1258,7 @@ static rwcnn_model *create_model(const char *arch, const char *cut, double width
         } u_;                                                                                                \
         type full_;                                                                                          \
         size_t k_, old_ = (old), bad_ = 0;                                                                   \
-        init(&full_);                                                                                        \
+        CHECK_OK(init_sized(&full_, sizeof full_));                                                          \
         memset(u_.b, 0xa5, sizeof u_.b);                                                                     \
         CHECK_OK(init_sized(&u_.t, old_));                                                                   \
         CHECK(u_.t.struct_size == old_);                                                                     \
@@ -1281,6 +1283,13 @@ static rwcnn_model *create_model(const char *arch, const char *cut, double width
         for (k_ = 0, bad_ = 0; k_ < sizeof u_.b; k_++)                                                       \
             bad_ += u_.b[k_] != 0xa5;                                                                        \
         CHECKF(bad_ == 0, #init_sized " refused but wrote %zu bytes", bad_);                                 \
+        /* The unsized form writes the frozen ABI 0.1 prefix, as the sized one would. */                      \
+        CHECK_OK(init_sized(&full_, (frozen)));                                                              \
+        memset(u_.b, 0xa5, sizeof u_.b);                                                                     \
+        init(&u_.t);                                                                                         \
+        for (k_ = 0, bad_ = 0; k_ < sizeof u_.b; k_++)                                                       \
+            bad_ += k_ < (frozen) ? u_.b[k_] != ((unsigned char *)&full_)[k_] : u_.b[k_] != 0xa5;           \
+        CHECKF(bad_ == 0, #init " writes other than its %zu frozen bytes: %zu bad", (size_t)(frozen), bad_);  \
     } while (0)
 
 static void test_sized_init(void)
@@ -1289,17 +1298,16 @@ static void test_sized_init(void)
     rwcnn_model *m = NULL;
 
     section("rwcnn_*_init_sized: an older, smaller struct is written only as far as it goes");
+    /* The frozen sizes: the structs of ABI 0.1 (Sources/RWCNNCAPI/OptionsInit.swift, FrozenSize). */
     CHECK_SIZED_INIT(rwcnn_model_config, rwcnn_model_config_init, rwcnn_model_config_init_sized,
-                     offsetof(rwcnn_model_config, normalize_input));
+                     offsetof(rwcnn_model_config, normalize_input), sizeof(rwcnn_model_config));
     CHECK_SIZED_INIT(rwcnn_train_options, rwcnn_train_options_init, rwcnn_train_options_init_sized,
-                     offsetof(rwcnn_train_options, image_shapes));
+                     offsetof(rwcnn_train_options, image_shapes), sizeof(rwcnn_train_options));
     CHECK_SIZED_INIT(rwcnn_synthesis_options, rwcnn_synthesis_options_init, rwcnn_synthesis_options_init_sized,
-                     offsetof(rwcnn_synthesis_options, losses));
+                     offsetof(rwcnn_synthesis_options, losses), sizeof(rwcnn_synthesis_options));
     CHECK_SIZED_INIT(rwcnn_fast_style_options, rwcnn_fast_style_options_init,
-                     rwcnn_fast_style_options_init_sized, offsetof(rwcnn_fast_style_options, losses));
-    /* The full size is the unsized _init's struct. */
-    CHECK_SIZED_INIT(rwcnn_model_config, rwcnn_model_config_init, rwcnn_model_config_init_sized,
-                     sizeof(rwcnn_model_config));
+                     rwcnn_fast_style_options_init_sized, offsetof(rwcnn_fast_style_options, losses),
+                     offsetof(rwcnn_fast_style_options, output_layer_scale));
 
     /* The old struct is usable: a model from it has the lacking field's default. */
     memset(&cfg, 0xa5, sizeof cfg);
@@ -1320,11 +1328,12 @@ static void test_sized_init(void)
      * LP64 (Sources/RWCNNCAPI/OptionsInit.swift, FrozenSize). A field added to
      * one of them fails this check: keep its FrozenSize at the old size (the
      * new field is then written by the sized form only) and add the new
-     * struct's size here. */
+     * struct's size here, as for rwcnn_fast_style_options (112 bytes at 0.1,
+     * before output_layer_scale). */
     CHECK(sizeof(rwcnn_model_config) == 88);
     CHECK(sizeof(rwcnn_train_options) == 280);
     CHECK(sizeof(rwcnn_synthesis_options) == 144);
-    CHECK(sizeof(rwcnn_fast_style_options) == 112);
+    CHECK(sizeof(rwcnn_fast_style_options) == 120 && offsetof(rwcnn_fast_style_options, output_layer_scale) == 112);
 #endif
 }
 
@@ -3259,6 +3268,13 @@ static void test_hostile_arguments(void)
         rwcnn_synthesis_result sr;
         const char *layers[1] = {"conv2_1"};
         const double weights[1] = {1};
+        int centred = 7;
+        COVER(rwcnn_synthesis_options_init_task);
+        REFUSED(rwcnn_synthesis_options_init_task(&so, sizeof so, 3, &centred));
+        REFUSED(rwcnn_synthesis_options_init_task(&so, sizeof so, -1, &centred));
+        REFUSED(rwcnn_synthesis_options_init_task(&so, 3, RWCNN_TASK_STYLE, &centred));
+        CHECK(centred == 7);
+        CHECK_OK(rwcnn_synthesis_options_init_task(NULL, 0, RWCNN_TASK_STYLE, NULL));
         COVER(rwcnn_synthesis_options_init);
         rwcnn_synthesis_options_init(NULL); /* ignored */
         rwcnn_synthesis_options_init(&so);
@@ -3585,9 +3601,10 @@ static void test_fast_style(const float *x, size_t n, size_t h, size_t w)
     cfg.cut = "conv2_1";
     cfg.decoder = RWCNN_DECODER_TRAINED;
     CHECK_OK(rwcnn_model_create(&cfg, &m));
-    rwcnn_fast_style_options_init(&fo);
+    CHECK_OK(rwcnn_fast_style_options_init_sized(&fo, sizeof fo));
     CHECK(fo.struct_size == sizeof fo && fo.content_weight == 1 && fo.tv_weight == 0 && fo.tv_beta == 2 &&
-          fo.feature_normalization == RWCNN_FEATURE_RELATIVE && fo.gram_normalization == RWCNN_GRAM_SCALED);
+          fo.feature_normalization == RWCNN_FEATURE_RELATIVE && fo.gram_normalization == RWCNN_GRAM_SCALED &&
+          fo.output_layer_scale == 0.1);
     fo.style = style;
     fo.style_height = 20; fo.style_width = 20;
     fo.content_layer = "conv2_1";
@@ -3637,6 +3654,10 @@ static void test_fast_style(const float *x, size_t n, size_t h, size_t w)
     CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
     CHECK_MESSAGE("no style layers");
     fo.style_layer_count = 2;
+    fo.output_layer_scale = 1.5;
+    CHECK_STATUS(rwcnn_train_fast_style(m, &to, &fo, &tr), ARG);
+    CHECK_MESSAGE("output layer scale");
+    fo.output_layer_scale = 0.1;
     cfg.decoder = RWCNN_DECODER_TIED;
     CHECK_OK(rwcnn_model_create(&cfg, &tied));
     CHECK_STATUS(rwcnn_train_fast_style(tied, &to, &fo, &tr), ARG);
@@ -3684,6 +3705,19 @@ static void test_synthesis(void)
     rwcnn_synthesis_options_init(&o);
     CHECK(o.struct_size == sizeof o && o.steps == 200 && o.optimizer == RWCNN_SYNTHESIS_ADAM && o.clamp == 1 &&
           o.scales == 1 && o.feature_normalization == RWCNN_FEATURE_RELATIVE && o.gram_normalization == RWCNN_GRAM_SCALED);
+    {
+        /* per-task defaults: invert as _init on raw input; texture and style L-BFGS on centred input */
+        rwcnn_synthesis_options t;
+        int centred = 7, task;
+        for (task = RWCNN_TASK_INVERT; task <= RWCNN_TASK_STYLE; task++) {
+            memset(&t, 0xff, sizeof t);
+            CHECK_OK(rwcnn_synthesis_options_init_task(&t, sizeof t, task, &centred));
+            CHECK(t.struct_size == sizeof t && t.steps == o.steps && t.learning_rate == o.learning_rate &&
+                  t.clamp == 1 && t.progress == NULL && t.losses == NULL && t.losses_capacity == 0);
+            CHECK(t.optimizer == (task == RWCNN_TASK_INVERT ? RWCNN_SYNTHESIS_ADAM : RWCNN_SYNTHESIS_LBFGS));
+            CHECK(centred == (task == RWCNN_TASK_INVERT ? 0 : 1));
+        }
+    }
     o.steps = 6;
     o.losses = losses;
     o.losses_capacity = 4;

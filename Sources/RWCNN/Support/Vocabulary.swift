@@ -8,6 +8,8 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
     case synthesisOptimizer = 6, synthesisStart = 7, featureNormalization = 8, gramNormalization = 9
     // metrics
     case colourMap = 10
+    // image synthesis, continued
+    case synthesisTask = 11
 
     /// What the C header calls the enum, for messages.
     public var cName: String {
@@ -23,6 +25,7 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
         case .featureNormalization: return "rwcnn_feature_normalization"
         case .gramNormalization: return "rwcnn_gram_normalization"
         case .colourMap: return "rwcnn_colour_map"
+        case .synthesisTask: return "rwcnn_synthesis_task"
         }
     }
 
@@ -40,6 +43,7 @@ public enum Vocabulary: Int, CaseIterable, Sendable {
         case .featureNormalization: return FeatureLossNormalization.allCases.map(\.rawValue)
         case .gramNormalization: return GramNormalization.allCases.map(\.rawValue)
         case .colourMap: return ColourMapKind.allCases.map(\.rawValue)
+        case .synthesisTask: return SynthesisTask.allCases.map(\.rawValue)
         }
     }
 

@@ -27,7 +27,7 @@ extension Model {
     /// try saveImageTensor(r.image.item(0), path: "out/invert.png")
     /// ```
     public func invert(_ images: Tensor, layer: String, weight: Double = 1,
-                       options: SynthesisOptions = SynthesisOptions(),
+                       options: SynthesisOptions = SynthesisOptions(task: .invert),
                        progress: SynthesisCallback? = nil) throws -> SynthesisResult {
         let op = "invert"
         try options.validate(op: op)
@@ -55,7 +55,7 @@ extension Model {
     /// `options.gramNormalization` ("scaled", the relative Gram error, by
     /// default, so each layer's loss is 1 at a black image).
     public func texture(_ source: Tensor, layers: [String], weights: [Double]? = nil, height: Int, width: Int,
-                        count: Int? = nil, options: SynthesisOptions = SynthesisOptions(),
+                        count: Int? = nil, options: SynthesisOptions = SynthesisOptions(task: .texture),
                         progress: SynthesisCallback? = nil) throws -> SynthesisResult {
         let op = "texture"
         try options.validate(op: op)
@@ -89,7 +89,7 @@ extension Model {
     /// `options.start = .content`, from the content image.
     public func style(content: Tensor, style: Tensor, contentLayer: String, styleLayers: [String],
                       contentWeight: Double = 1, styleWeights: [Double]? = nil,
-                      options: SynthesisOptions = SynthesisOptions(),
+                      options: SynthesisOptions = SynthesisOptions(task: .style),
                       progress: SynthesisCallback? = nil) throws -> SynthesisResult {
         let op = "style"
         try options.validate(op: op)

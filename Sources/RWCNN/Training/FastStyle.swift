@@ -37,6 +37,27 @@ public struct FastStyleOptions: Equatable, Sendable {
     public var tvBeta = 2.0
     public var featureNormalization: FeatureLossNormalization = .relative
     public var gramNormalization: GramNormalization = .scaled
+    /// At the start of a run that does not resume, the decoder's image
+    /// layer (the mirror of the first conv) is multiplied by this and its
+    /// bias set to the ImageNet mean colour, so the output starts as a faint
+    /// picture on a flat mean colour instead of the He-initialised decoder's
+    /// large one (whose loss on a centred model starts near 1e5 and whose
+    /// first Adam steps then go to shrinking it; docs/ENGINE.md, "Fast
+    /// style"). In [0, 1]; 1 leaves the decoder as it is.
+    public var outputLayerScale = 0.1
+
+    /// The model setting fast style wants (`ModelConfig.normalizeInput`):
+    /// on uncentred pixels the Grams of a random encoder are dominated by
+    /// the mean colour, and the decoder learns the style's colour but not
+    /// its grain (as for `SynthesisTask.centredInput`). The model is the
+    /// caller's: the CLI builds its model so, Python and C document it.
+    public static let centredInput = true
+
+    /// The defaults, with a placeholder style and no layers (for surfaces
+    /// that show them).
+    public static var defaults: FastStyleOptions {
+        FastStyleOptions(style: Tensor(checkedZeros: [1, 1, 1]), contentLayer: "", styleLayers: [])
+    }
 
     public init(style: Tensor, contentLayer: String, styleLayers: [String]) {
         self.style = style
@@ -52,6 +73,7 @@ struct FastStyleObjective {
     let contentName: String
     let contentWeight: Double
     let styleTerms: [SynthesisTerm]
+    let outputLayerScale: Double
     /// Priors and normalisations in the synthesis tasks' form.
     let synthesis: SynthesisOptions
     /// RunRecord fields (`train.objective`, `train.style*`).
@@ -83,6 +105,9 @@ extension Model {
             SynthesisTerm(layer: lw.0, name: "gram:\(architecture.layers[lw.0].name)", weight: lw.1,
                           target: .gram(grams[k], o.gramNormalization))
         }
+        guard o.outputLayerScale.isFinite, o.outputLayerScale > 0, o.outputLayerScale <= 1 else {
+            throw RWCNNError.argument("\(op): output layer scale must be in (0, 1], got \(o.outputLayerScale)")
+        }
         let names = indices.map { architecture.layers[$0].name }
         let record: [(name: String, value: String)] = [
             ("objective", "fast_style"), ("style", imagesIdentity([s])),
@@ -91,9 +116,29 @@ extension Model {
             ("style.tv_weight", "\(o.tvWeight)"), ("style.tv_beta", "\(o.tvBeta)"),
             ("style.feature_normalization", o.featureNormalization.rawValue),
             ("style.gram_normalization", o.gramNormalization.rawValue),
+            ("style.output_layer_scale", "\(o.outputLayerScale)"),
         ]
         return FastStyleObjective(contentLayer: cl, contentName: "feature:\(architecture.layers[cl].name)",
-                                  contentWeight: o.contentWeight, styleTerms: terms, synthesis: so, record: record)
+                                  contentWeight: o.contentWeight, styleTerms: terms,
+                                  outputLayerScale: o.outputLayerScale, synthesis: so, record: record)
+    }
+
+    /// The start of a fast-style run that does not resume: the decoder's
+    /// image layer times `scale`, its bias the ImageNet mean colour (0.5
+    /// per channel for images that are not RGB); nothing for scale 1.
+    func startFastStyleDecoder(scale: Double) throws {
+        guard scale != 1, let first = encoderLayers.first(where: \.isConv) else { return }
+        let weightName = "decoder.\(first.name).weight", biasName = "decoder.\(first.name).bias"
+        var w = try parameter(weightName)
+        w.data.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] = Float(Double(p[i]) * scale) }
+        }
+        var b = try parameter(biasName)
+        let rgb = b.count == 3
+        b.data.withUnsafeMutableBufferPointer { p in
+            for c in 0..<p.count { p[c] = Float(rgb ? ImageNetStats.mean[c] : 0.5) }
+        }
+        try setParameters([weightName: w, biasName: b])
     }
 
     /// The fast-style loss of a batch of photos [N, C, H, W] (or [C, H, W])

@@ -105,10 +105,13 @@ extension Model {
                                   momentum: options.momentum, beta1: options.beta1, beta2: options.beta2,
                                   epsilon: options.epsilon, weightDecay: options.weightDecay)
         var step = 0
+        var resumed = false
         if options.resume, let path = options.checkpointPath {
             step = try Checkpoint.restore(path: path, model: self, optimizer: &optimizer,
                                           steps: options.steps, batchSize: options.batchSize, record: record).step
+            resumed = true
         }
+        if let style, !resumed { try startFastStyleDecoder(scale: style.outputLayerScale) }
         config.decoder = .trained
         let firstStep = step
         var loss = Double.nan

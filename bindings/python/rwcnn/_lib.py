@@ -86,6 +86,11 @@ RWCNN_ENUM_GRAM_NORMALIZATION = 9
 RWCNN_ENUM_COLOUR_MAP = 10
 RWCNN_COLOUR_CHANNEL = 0
 RWCNN_COLOUR_MATRIX = 1
+# image synthesis, continued: rwcnn_synthesis_task of rwcnn_synthesis_options_init_task
+RWCNN_ENUM_SYNTHESIS_TASK = 11
+RWCNN_TASK_INVERT = 0
+RWCNN_TASK_TEXTURE = 1
+RWCNN_TASK_STYLE = 2
 RWCNN_SYNTHESIS_ADAM = 0
 RWCNN_SYNTHESIS_LBFGS = 1
 RWCNN_START_NOISE = 0
@@ -304,6 +309,7 @@ class FastStyleOptions(Structure):
         ("gram_normalization", c_enum),
         ("losses", POINTER(c_double)),
         ("losses_capacity", c_size_t),
+        ("output_layer_scale", c_double),
     ]
 
 
@@ -424,6 +430,7 @@ PROTOTYPES = {
     # image synthesis
     "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
     "rwcnn_synthesis_options_init_sized": (status_t, [POINTER(SynthesisOptions), c_size_t]),
+    "rwcnn_synthesis_options_init_task": (status_t, [POINTER(SynthesisOptions), c_size_t, c_int, POINTER(c_int)]),
     "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
                                 c_double, POINTER(SynthesisOptions), c_float_p, c_size_t,
                                 POINTER(SynthesisResult)]),

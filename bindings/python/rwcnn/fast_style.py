@@ -9,13 +9,16 @@ stylises in one pass::
     import rwcnn
 
     gravel = rwcnn.load_image("data/images/gravel.png")
-    model = rwcnn.Model(arch="vgg16-avg", cut="pool2", decoder="trained")
-    r = model.train("data/images", steps=300, crop=64, batch=4, lr=3e-3,
+    model = rwcnn.Model(arch="vgg16-avg", cut="pool2", decoder="trained", normalize_input=True)
+    r = model.train("data/images", steps=300, crop=64, batch=4,
                     style=rwcnn.FastStyle(gravel, content_layer="conv2_2",
                                           style_layers=["conv1_1", "pool1", "pool2"]))
     out = model.reconstruct(rwcnn.load_image("data/images/astronaut.png"))
 
 The loss and its normalisations are rwcnn.h's (rwcnn_fast_style_options).
+Create the model with ``normalize_input=True``: on uncentred pixels the
+random encoder's Grams are dominated by the mean colour and the decoder
+learns the style's colour but not its grain (docs/ENGINE.md, "Fast style").
 """
 
 import ctypes
@@ -42,6 +45,7 @@ class FastStyle:
     tv_beta: Optional[float] = None
     feature_normalization: Optional[str] = None
     gram_normalization: Optional[str] = None
+    output_layer_scale: Optional[float] = None
 
     def _c_options(self, keep: List[Any], capacity: int) -> Any:
         """A filled rwcnn_fast_style_options with room for `capacity` losses;
@@ -49,7 +53,7 @@ class FastStyle:
         from .model import _choice, _real, _training_images
         from .synthesis import _table
         o = _lib.FastStyleOptions()
-        _lib.lib().rwcnn_fast_style_options_init(ctypes.byref(o))
+        _lib.lib().rwcnn_fast_style_options_init_sized(ctypes.byref(o), ctypes.sizeof(o))
         x = _training_images(self.image, "style image")
         if x.shape[0] != 1:
             raise ArgumentError("style image: give one image, got %d" % x.shape[0])
@@ -91,6 +95,8 @@ class FastStyle:
         if self.gram_normalization is not None:
             o.gram_normalization = _choice(_table("GRAM_NORMALIZATIONS"), self.gram_normalization,
                                            "gram_normalization")
+        if self.output_layer_scale is not None:
+            o.output_layer_scale = _real(self.output_layer_scale, "output_layer_scale")
         losses = (ctypes.c_double * max(1, capacity))()
         keep.append(losses)
         o.losses = losses

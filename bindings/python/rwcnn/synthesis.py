@@ -120,27 +120,56 @@ class _Bar:
                 pass
 
 
-def _options(steps: int, optimizer: str, lr: float, clamp: bool, scales: int, scale_factor: float,
-             seed: int, start: str, tv_weight: float, tv_beta: float, alpha_weight: float, alpha: float,
-             feature_normalization: str, gram_normalization: str) -> Any:
+def _task_defaults(task: str) -> Tuple[Any, bool]:
+    """The library's defaults of `task` ("invert", "texture", "style"):
+    a filled rwcnn_synthesis_options and whether its model should centre
+    its input (rwcnn_synthesis_options_init_task)."""
     o = _lib.SynthesisOptions()
-    _lib.lib().rwcnn_synthesis_options_init(ctypes.byref(o))
-    o.steps = _size(steps, "steps")
-    o.optimizer = _choice(_table("SYNTHESIS_OPTIMIZERS"), optimizer, "optimizer")
-    o.learning_rate = _real(lr, "lr")
-    o.clamp = 1 if clamp else 0
-    o.scales = _size(scales, "scales")
-    o.scale_factor = _real(scale_factor, "scale_factor")
-    o.seed = _u64(seed, "seed")
-    o.start = _choice(_table("_STARTS"), start, "start")
-    o.tv_weight = _real(tv_weight, "tv_weight")
-    o.tv_beta = _real(tv_beta, "tv_beta")
-    o.alpha_weight = _real(alpha_weight, "alpha_weight")
-    o.alpha = _real(alpha, "alpha")
-    o.feature_normalization = _choice(_table("FEATURE_NORMALIZATIONS"), feature_normalization,
-                                      "feature_normalization")
-    o.gram_normalization = _choice(_table("GRAM_NORMALIZATIONS"), gram_normalization, "gram_normalization")
+    centred = ctypes.c_int(0)
+    _lib.lib().rwcnn_synthesis_options_init_task(ctypes.byref(o), ctypes.sizeof(o),
+                                                 _lib.enum_table(_lib.RWCNN_ENUM_SYNTHESIS_TASK)[task],
+                                                 ctypes.byref(centred))
+    return o, bool(centred.value)
+
+
+def _options(task: str, steps: Optional[int], optimizer: Optional[str], lr: Optional[float],
+             clamp: Optional[bool], scales: Optional[int], scale_factor: Optional[float],
+             seed: Optional[int], start: Optional[str], tv_weight: Optional[float], tv_beta: Optional[float],
+             alpha_weight: Optional[float], alpha: Optional[float],
+             feature_normalization: Optional[str], gram_normalization: Optional[str]) -> Any:
+    """The task's library defaults with every option that is not None set."""
+    o, _ = _task_defaults(task)
+    if steps is not None:
+        o.steps = _size(steps, "steps")
+    if optimizer is not None:
+        o.optimizer = _choice(_table("SYNTHESIS_OPTIMIZERS"), optimizer, "optimizer")
+    if lr is not None:
+        o.learning_rate = _real(lr, "learning_rate")
+    if clamp is not None:
+        o.clamp = 1 if clamp else 0
+    if scales is not None:
+        o.scales = _size(scales, "scales")
+    if scale_factor is not None:
+        o.scale_factor = _real(scale_factor, "scale_factor")
+    if seed is not None:
+        o.seed = _u64(seed, "seed")
+    if start is not None:
+        o.start = _choice(_table("_STARTS"), start, "start")
+    for name, value in (("tv_weight", tv_weight), ("tv_beta", tv_beta), ("alpha_weight", alpha_weight),
+                        ("alpha", alpha)):
+        if value is not None:
+            setattr(o, name, _real(value, name))
+    if feature_normalization is not None:
+        o.feature_normalization = _choice(_table("FEATURE_NORMALIZATIONS"), feature_normalization,
+                                          "feature_normalization")
+    if gram_normalization is not None:
+        o.gram_normalization = _choice(_table("GRAM_NORMALIZATIONS"), gram_normalization, "gram_normalization")
     return o
+
+
+def _centred(task: str, normalize_input: Optional[bool]) -> bool:
+    """normalize_input, or the library's advice for the task (None)."""
+    return _task_defaults(task)[1] if normalize_input is None else bool(normalize_input)
 
 
 def _layers(layers: Union[str, Sequence[str]], what: str) -> List[str]:
@@ -285,7 +314,7 @@ def _run(label: str, call: Callable[[Any, Any, Any, int], None], out_shape: Tupl
                            steps_done=result.steps_done, seconds=result.seconds)
 
 
-def _rate(learning_rate: float, lr: Optional[float]) -> float:
+def _rate(learning_rate: Optional[float], lr: Optional[float]) -> Optional[float]:
     """learning_rate, or its deprecated alias lr (one name per concept:
     rwcnn_synthesis_options.learning_rate, --learning-rate)."""
     if lr is None:
@@ -296,7 +325,10 @@ def _rate(learning_rate: float, lr: Optional[float]) -> float:
 
 
 _COMMON_DOC = """
-    Options shared by invert, texture and style (defaults from the library):
+    Options shared by invert, texture and style; None (the default) takes
+    the library's default for the task (rwcnn_synthesis_options_init_task:
+    Adam on raw input for invert, L-BFGS on a model with centred input,
+    ``normalize_input``, for texture and style):
     steps (at each scale), optimizer ("adam" or "lbfgs"), learning_rate
     (Adam; the C field's name, ``lr=`` is a deprecated alias), clamp
     (pixels in [0, 1]), scales and scale_factor (coarse to fine), seed (of
@@ -310,9 +342,11 @@ _COMMON_DOC = """
 
 def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Model] = None,
            arch: str = "vgg16", seed: int = 0, width: float = 1.0, size: Optional[int] = None,
-           steps: int = 200, optimizer: str = "adam", learning_rate: float = 0.05, lr: Optional[float] = None, clamp: bool = True, scales: int = 1,
-           scale_factor: float = 2.0, noise_seed: int = 0, tv_weight: float = 0.0, tv_beta: float = 2.0,
-           alpha_weight: float = 0.0, alpha: float = 6.0, feature_normalization: str = "relative",
+           steps: Optional[int] = None, optimizer: Optional[str] = None, learning_rate: Optional[float] = None,
+           lr: Optional[float] = None, clamp: Optional[bool] = None, scales: Optional[int] = None,
+           scale_factor: Optional[float] = None, noise_seed: Optional[int] = None, tv_weight: Optional[float] = None,
+           tv_beta: Optional[float] = None, alpha_weight: Optional[float] = None, alpha: Optional[float] = None,
+           feature_normalization: Optional[str] = None, normalize_input: Optional[bool] = None,
            progress: Union[bool, IO[str], None] = False,
            callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """Reconstructs images from their features at `layer`, from seeded
@@ -323,9 +357,9 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
     x = _resized(x, size)
     if not isinstance(layer, str):
         raise ArgumentError("layer must be a layer name, got %r" % (layer,))
-    o = _options(steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
-                 alpha_weight, alpha, feature_normalization, "scaled")
-    m, owned = _model_for(model, [layer], arch, seed, width)
+    o = _options("invert", steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, None,
+                 tv_weight, tv_beta, alpha_weight, alpha, feature_normalization, None)
+    m, owned = _model_for(model, [layer], arch, seed, width, _centred("invert", normalize_input))
     try:
         with m._use() as h:
             def call(o: Any, out: Any, result: Any, capacity: int) -> None:
@@ -341,10 +375,12 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
 def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[float]] = None,
             out_size: Optional[int] = None, count: Optional[int] = None,
             model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
-            size: Optional[int] = None, steps: int = 200, optimizer: str = "lbfgs",
-            learning_rate: float = 0.05, lr: Optional[float] = None, clamp: bool = True, scales: int = 1, scale_factor: float = 2.0, noise_seed: int = 0,
-            tv_weight: float = 0.0, tv_beta: float = 2.0, alpha_weight: float = 0.0, alpha: float = 6.0,
-            gram_normalization: str = "scaled", normalize_input: bool = True,
+            size: Optional[int] = None, steps: Optional[int] = None, optimizer: Optional[str] = None,
+            learning_rate: Optional[float] = None, lr: Optional[float] = None, clamp: Optional[bool] = None,
+            scales: Optional[int] = None, scale_factor: Optional[float] = None, noise_seed: Optional[int] = None,
+            tv_weight: Optional[float] = None, tv_beta: Optional[float] = None, alpha_weight: Optional[float] = None,
+            alpha: Optional[float] = None, gram_normalization: Optional[str] = None,
+            normalize_input: Optional[bool] = None,
             progress: Union[bool, IO[str], None] = False,
             callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """Synthesises textures of out_size (a side or (height, width); default:
@@ -365,9 +401,9 @@ def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[fl
     else:
         oh, ow = (_size(v, "out_size", 1) for v in out_size)
     n = _size(count if count is not None else s.shape[0], "count", 1)
-    o = _options(steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, "noise", tv_weight, tv_beta,
-                 alpha_weight, alpha, "relative", gram_normalization)
-    m, owned = _model_for(model, names, arch, seed, width, normalize_input)
+    o = _options("texture", steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, None,
+                 tv_weight, tv_beta, alpha_weight, alpha, None, gram_normalization)
+    m, owned = _model_for(model, names, arch, seed, width, _centred("texture", normalize_input))
     try:
         with m._use() as h:
             c_names = (ctypes.c_char_p * max(1, len(names)))(*[x.encode() for x in names])
@@ -386,11 +422,12 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
           content_weight: float = 1.0, style_weights: Optional[Sequence[float]] = None,
           model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
           size: Optional[int] = None, style_size: Optional[int] = None,
-          steps: int = 200, optimizer: str = "lbfgs", learning_rate: float = 0.05, lr: Optional[float] = None, clamp: bool = True, scales: int = 1,
-          scale_factor: float = 2.0, noise_seed: int = 0, start: str = "noise", tv_weight: float = 0.0,
-          tv_beta: float = 2.0, alpha_weight: float = 0.0, alpha: float = 6.0,
-          feature_normalization: str = "relative", gram_normalization: str = "scaled",
-          normalize_input: bool = True, progress: Union[bool, IO[str], None] = False,
+          steps: Optional[int] = None, optimizer: Optional[str] = None, learning_rate: Optional[float] = None,
+          lr: Optional[float] = None, clamp: Optional[bool] = None, scales: Optional[int] = None,
+          scale_factor: Optional[float] = None, noise_seed: Optional[int] = None, start: Optional[str] = None,
+          tv_weight: Optional[float] = None, tv_beta: Optional[float] = None, alpha_weight: Optional[float] = None,
+          alpha: Optional[float] = None, feature_normalization: Optional[str] = None,
+          gram_normalization: Optional[str] = None, normalize_input: Optional[bool] = None, progress: Union[bool, IO[str], None] = False,
           callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """The content of `content` at `content_layer` plus the style (Grams) of
     `style_image` at `style_layers`; the result has the content's size (after
@@ -406,9 +443,9 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
         raise ArgumentError("content_layer must be a layer name, got %r" % (content_layer,))
     names = _layers(style_layers, "style_layers")
     w = _weights(style_weights, len(names), "style_weights")
-    o = _options(steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, start, tv_weight, tv_beta,
-                 alpha_weight, alpha, feature_normalization, gram_normalization)
-    m, owned = _model_for(model, [content_layer] + names, arch, seed, width, normalize_input)
+    o = _options("style", steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, start,
+                 tv_weight, tv_beta, alpha_weight, alpha, feature_normalization, gram_normalization)
+    m, owned = _model_for(model, [content_layer] + names, arch, seed, width, _centred("style", normalize_input))
     try:
         with m._use() as h:
             c_names = (ctypes.c_char_p * max(1, len(names)))(*[x.encode() for x in names])

@@ -35,7 +35,10 @@ def test_fast_style_lowers_its_loss_and_stylises_in_one_pass(images, style, tmp_
         out = m.reconstruct(images[3])
     assert len(r.losses) == r.steps_done == 30
     assert [e.loss for e in events if e.kind == "step"] == r.losses
-    assert np.mean(r.losses[-5:]) < 0.5 * np.mean(r.losses[:5])
+    # Measured 0.278 -> 0.152 (the faint start, output_layer_scale 0.1, begins
+    # near the photo-free optimum's loss, so the fall is smaller than from
+    # the He-initialised decoder's start).
+    assert np.mean(r.losses[-5:]) < 0.7 * np.mean(r.losses[:5])
     assert out.shape == images[3].shape and np.isfinite(out).all()
     # The checkpoint resumes with the same style only, and not as plain training.
     other = rwcnn.FastStyle(images[0], content_layer="conv2_1", style_layers=["conv1_1", "pool1", "conv3_1"],

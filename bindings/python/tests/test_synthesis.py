@@ -137,3 +137,22 @@ def test_vocabulary_from_the_library(lib):
     assert list(synthesis.SYNTHESIS_OPTIMIZERS) == ["adam", "lbfgs"]
     assert list(synthesis.FEATURE_NORMALIZATIONS) == ["mean", "relative"]
     assert list(synthesis.GRAM_NORMALIZATIONS) == ["scaled", "gatys"]
+
+
+def test_task_defaults_come_from_the_library(images):
+    from rwcnn import _lib, synthesis
+    lbfgs = synthesis.SYNTHESIS_OPTIMIZERS["lbfgs"]
+    for task, optimizer, centred in (("invert", "adam", False), ("texture", "lbfgs", True), ("style", "lbfgs", True)):
+        o, c = synthesis._task_defaults(task)
+        assert o.optimizer == synthesis.SYNTHESIS_OPTIMIZERS[optimizer] and c is centred
+        assert o.steps == 200 and o.clamp == 1
+    # None takes the task's default; a given value wins.
+    assert synthesis._options("texture", *([None] * 14)).optimizer == lbfgs
+    assert synthesis._options("texture", None, "adam", *([None] * 12)).optimizer != lbfgs
+    with pytest.raises(rwcnn.ArgumentError, match="task 7"):
+        _lib.lib().rwcnn_synthesis_options_init_task(None, 0, 7, None)
+    # texture without options runs the library's L-BFGS: the curve then
+    # falls at every step (L-BFGS reports the loss after each step).
+    with rwcnn.Model(**MODEL) as m:
+        r = rwcnn.texture(images[:1], ["conv1_1"], model=m, steps=4)
+    assert all(b <= a for a, b in zip(r.losses, r.losses[1:]))
