@@ -84,15 +84,7 @@ final class ExecutionTests: XCTestCase {
         Threads.set(1)
         defer { Threads.set(2) }
         let m = try Model(config: ModelConfig(arch: "16,M,32", cut: "pool1", seed: 1, decoder: .trained))
-        var o = TrainOptions()
-        o.dataFolder = bundledImages
-        o.steps = 6; o.batchSize = 4; o.crop = 32; o.shortSide = 64; o.learningRate = 3e-3
-        o.evalEvery = 0; o.checkpointEvery = 0; o.seed = 7
-        var losses: [Double] = []
-        try m.train(options: o) { p in
-            if p.kind == .step { losses.append(p.loss) }
-            return .proceed
-        }
+        let losses = try sixStepLosses(m)
         XCTAssertEqual(losses.count, previous.count)
         // The figures were recorded with OpenBLAS's Prescott kernels. With
         // other kernels (BLASKernels switches to SkylakeX or Haswell ones)

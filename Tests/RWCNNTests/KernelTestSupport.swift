@@ -46,3 +46,30 @@ func relativeError(_ a: [Double], _ b: [Double]) -> Double {
     for (x, y) in zip(a, b) { diff += (x - y) * (x - y); norm += y * y }
     return diff.squareRoot() / max(norm.squareRoot(), 1e-12)
 }
+
+/// Normwise relative error ||y - ref|| / ||ref||, and the largest
+/// elementwise error relative to the largest |ref|.
+func normwiseAndMaxErrors(_ y: [Float], _ ref: [Double]) -> (norm: Double, max: Double) {
+    var num = 0.0, den = 0.0, maxDiff = 0.0, maxRef = 0.0
+    for (a, b) in zip(y, ref) {
+        let d = Double(a) - b
+        num += d * d; den += b * b
+        maxDiff = Swift.max(maxDiff, abs(d)); maxRef = Swift.max(maxRef, abs(b))
+    }
+    return ((num / Swift.max(den, 1e-300)).squareRoot(), maxDiff / Swift.max(maxRef, 1e-300))
+}
+
+/// The losses of six Adam steps of `model` on the bundled images (batch 4,
+/// 32x32 crops, learning rate 3e-3, seed 7), at the context's thread count.
+func sixStepLosses(_ model: Model) throws -> [Double] {
+    var o = TrainOptions()
+    o.dataFolder = bundledImages
+    o.steps = 6; o.batchSize = 4; o.crop = 32; o.shortSide = 64; o.learningRate = 3e-3
+    o.evalEvery = 0; o.checkpointEvery = 0; o.seed = 7
+    var losses: [Double] = []
+    try model.train(options: o) { p in
+        if p.kind == .step { losses.append(p.loss) }
+        return .proceed
+    }
+    return losses
+}

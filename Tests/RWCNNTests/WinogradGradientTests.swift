@@ -36,45 +36,20 @@ final class WinogradGradientTests: XCTestCase {
     }
 
     /// The transposed convolution's dW[ci][co][ki][kj] = sum over n, iy, ix of
-    /// x[n,ci,iy,ix] dy[n,co,iy-p+ki,ix-p+kj], in float64.
+    /// x[n,ci,iy,ix] dy[n,co,iy-p+ki,ix-p+kj], in float64: the same sum as
+    /// `convReference` with the roles of x and dy exchanged (dy is the
+    /// image read at the shifted positions, x's channels index the filters).
     private func transposedReference(x: Tensor, dy: Tensor, cout: Int, pad: Int) -> [Double] {
-        let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (ho, wo) = (dy.shape[2], dy.shape[3])
-        var g = [Double](repeating: 0, count: cin * cout * 9)
-        for b in 0..<n {
-            for ci in 0..<cin {
-                for co in 0..<cout {
-                    for ki in 0..<3 {
-                        for kj in 0..<3 {
-                            var s = 0.0
-                            for iy in 0..<h {
-                                let oy = iy - pad + ki
-                                if oy < 0 || oy >= ho { continue }
-                                for ix in 0..<w {
-                                    let ox = ix - pad + kj
-                                    if ox < 0 || ox >= wo { continue }
-                                    s += Double(x.data[((b * cin + ci) * h + iy) * w + ix])
-                                        * Double(dy.data[((b * cout + co) * ho + oy) * wo + ox])
-                                }
-                            }
-                            g[((ci * cout + co) * 3 + ki) * 3 + kj] += s
-                        }
-                    }
-                }
-            }
-        }
-        return g
+        convReference(x: dy, dy: x, cout: x.shape[1], pad: pad)
     }
 
-    /// Normwise relative error, and the largest elementwise error relative to the largest |ref|.
-    private func errors(_ y: [Float], _ ref: [Double]) -> (norm: Double, max: Double) {
-        var num = 0.0, den = 0.0, maxDiff = 0.0, maxRef = 0.0
-        for (a, b) in zip(y, ref) {
-            let d = Double(a) - b
-            num += d * d; den += b * b
-            maxDiff = Swift.max(maxDiff, abs(d)); maxRef = Swift.max(maxRef, abs(b))
-        }
-        return ((num / Swift.max(den, 1e-300)).squareRoot(), maxDiff / Swift.max(maxRef, 1e-300))
+    /// The bound of a Winograd weight gradient against float64: normwise
+    /// error under 2e-6, elementwise under 5e-6 of the largest value.
+    private func assertWithinBound(_ y: [Float], _ ref: [Double], _ label: String,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+        let e = normwiseAndMaxErrors(y, ref)
+        XCTAssertLessThan(e.norm, 2e-6, "\(label): normwise \(e.norm)", file: file, line: line)
+        XCTAssertLessThan(e.max, 5e-6, "\(label): elementwise \(e.max)", file: file, line: line)
     }
 
     /// Every weight gradient Winograd can take, takes it (no tile threshold).
@@ -109,14 +84,12 @@ final class WinogradGradientTests: XCTestCase {
             XCTAssertTrue(WinogradShape(conv: call).gradientPays(context(winograd: true).tuning))
             let g = try conv2dBackward(input: x, weight: wt, gradOutput: dy, stride: 1, padding: p,
                                        context: context(winograd: true))
-            let e = errors(g.weight.data, convReference(x: x, dy: dy, cout: cout, pad: p))
-            XCTAssertLessThan(e.norm, 2e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
-            XCTAssertLessThan(e.max, 5e-6, "\((n, cin, cout, h, w, p)): elementwise \(e.max)")
+            assertWithinBound(g.weight.data, convReference(x: x, dy: dy, cout: cout, pad: p), "\((n, cin, cout, h, w, p))")
             // The input and bias gradients do not depend on the weight gradient's path.
             let plain = try conv2dBackward(input: x, weight: wt, gradOutput: dy, stride: 1, padding: p,
                                            context: context(winograd: false))
             XCTAssertEqual(g.bias, plain.bias)
-            XCTAssertLessThan(errors(g.weight.data, plain.weight.data.map(Double.init)).norm, 1e-5)
+            XCTAssertLessThan(normwiseAndMaxErrors(g.weight.data, plain.weight.data.map(Double.init)).norm, 1e-5)
         }
     }
 
@@ -129,13 +102,11 @@ final class WinogradGradientTests: XCTestCase {
             let dy = rng.tensor([n, cout, h + 2 - 2 * p, w + 2 - 2 * p])
             let g = try convTranspose2dBackward(input: x, weight: wt, gradOutput: dy, stride: 1, padding: p,
                                                 context: context(winograd: true))
-            let e = errors(g.weight.data, transposedReference(x: x, dy: dy, cout: cout, pad: p))
-            XCTAssertLessThan(e.norm, 2e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
-            XCTAssertLessThan(e.max, 5e-6, "\((n, cin, cout, h, w, p)): elementwise \(e.max)")
+            assertWithinBound(g.weight.data, transposedReference(x: x, dy: dy, cout: cout, pad: p), "\((n, cin, cout, h, w, p))")
             let plain = try convTranspose2dBackward(input: x, weight: wt, gradOutput: dy, stride: 1, padding: p,
                                                     context: context(winograd: false))
             XCTAssertEqual(g.bias, plain.bias)
-            XCTAssertLessThan(errors(g.input!.data, plain.input!.data.map(Double.init)).norm, 2e-5)
+            XCTAssertLessThan(normwiseAndMaxErrors(g.input!.data, plain.input!.data.map(Double.init)).norm, 2e-5)
         }
     }
 
@@ -152,7 +123,7 @@ final class WinogradGradientTests: XCTestCase {
             (small.tuning.winogradGradientBlockFloats, small.tuning.winogradGradientMinBlockTiles) = (1, 1)
             let split = try convTranspose2dBackward(input: x, weight: wt, gradOutput: dy, stride: 1, padding: 1,
                                                     needInputGradient: false, context: small).weight
-            XCTAssertLessThan(errors(split.data, whole.data.map(Double.init)).norm, 1e-6, "\(threads) threads")
+            XCTAssertLessThan(normwiseAndMaxErrors(split.data, whole.data.map(Double.init)).norm, 1e-6, "\(threads) threads")
             if let previous { XCTAssertEqual(split, previous, "\(threads) threads: the same bits") }
             previous = split
         }
@@ -198,7 +169,7 @@ final class WinogradGradientTests: XCTestCase {
         XCTAssertEqual(fastLoss, plainLoss, "the forward pass is the same")
         XCTAssertEqual(Set(fast.keys), Set(plain.keys))
         for (name, g) in plain {
-            let e = errors(fast[name]!.data, g.data.map(Double.init))
+            let e = normwiseAndMaxErrors(fast[name]!.data, g.data.map(Double.init))
             XCTAssertLessThan(e.norm, 1e-5, "\(name): normwise \(e.norm)")
         }
         XCTAssertEqual(fast["decoder.conv1_1.weight"], plain["decoder.conv1_1.weight"],
@@ -209,20 +180,8 @@ final class WinogradGradientTests: XCTestCase {
         // Six Adam steps at one thread by both paths. Adam's first updates
         // (near lr * sign(g)) amplify rounding in small gradient components,
         // so the curves drift apart slowly; measured well under 1e-3 relative.
-        func losses(_ m: Model) throws -> [Double] {
-            var o = TrainOptions()
-            o.dataFolder = bundledImages
-            o.steps = 6; o.batchSize = 4; o.crop = 32; o.shortSide = 64; o.learningRate = 3e-3
-            o.evalEvery = 0; o.checkpointEvery = 0; o.seed = 7
-            var out: [Double] = []
-            try m.train(options: o) { p in
-                if p.kind == .step { out.append(p.loss) }
-                return .proceed
-            }
-            return out
-        }
-        let fast = try losses(trainingModel(winogradGradients: true))
-        let plain = try losses(trainingModel(winogradGradients: false))
+        let fast = try sixStepLosses(trainingModel(winogradGradients: true))
+        let plain = try sixStepLosses(trainingModel(winogradGradients: false))
         XCTAssertEqual(fast.count, 6)
         XCTAssertEqual(fast.first ?? .nan, plain.first ?? .nan, "the first loss is the initial weights' forward pass")
         for (a, b) in zip(fast, plain) { XCTAssertEqual(a, b, accuracy: 1e-3 * b, "losses \(fast) against \(plain)") }

@@ -35,18 +35,6 @@ final class WinogradTests: XCTestCase {
         return y
     }
 
-    /// Normwise relative error ||y - ref|| / ||ref||, and the largest
-    /// elementwise error relative to the largest |ref|.
-    private func errors(_ y: [Float], _ ref: [Double]) -> (norm: Double, max: Double) {
-        var num = 0.0, den = 0.0, maxDiff = 0.0, maxRef = 0.0
-        for (a, b) in zip(y, ref) {
-            let d = Double(a) - b
-            num += d * d; den += b * b
-            maxDiff = Swift.max(maxDiff, abs(d)); maxRef = Swift.max(maxRef, abs(b))
-        }
-        return ((num / Swift.max(den, 1e-300)).squareRoot(), maxDiff / Swift.max(maxRef, 1e-300))
-    }
-
     /// The Winograd kernel itself (whatever the size rule of the dispatch says).
     private func winograd(_ x: Tensor, _ w: Tensor, _ b: Tensor?, pad: Int,
                           context: ExecutionContext = ExecutionContext()) throws -> Tensor {
@@ -112,7 +100,7 @@ final class WinogradTests: XCTestCase {
         let fast = try conv(x, w, b, pad: 1, winograd: true)
         let plain = try conv(x, w, b, pad: 1, winograd: false)
         XCTAssertNotEqual(fast.data, plain.data, "the two paths should round differently")
-        XCTAssertLessThan(errors(fast.data, plain.data.map(Double.init)).norm, 1e-5)
+        XCTAssertLessThan(normwiseAndMaxErrors(fast.data, plain.data.map(Double.init)).norm, 1e-5)
     }
 
     func testMatchesFloat64ReferenceWithHeScaledWeights() throws {
@@ -129,7 +117,7 @@ final class WinogradTests: XCTestCase {
             let ho = c.h + 2 * c.pad - 2, wo = c.w + 2 * c.pad - 2
             XCTAssertEqual(y.shape, [c.n, c.cout, ho, wo])
             let ref = reference(x, w, b, n: c.n, cin: c.cin, h: c.h, wd: c.w, cout: c.cout, pad: c.pad)
-            let e = errors(y.data, ref)
+            let e = normwiseAndMaxErrors(y.data, ref)
             // The documented bound (Winograd.swift): normwise under 3e-6, elementwise under 7e-6.
             XCTAssertLessThan(e.norm, 3e-6, "\(c): normwise relative error \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\(c): max error relative to max |ref| \(e.max)")
@@ -146,7 +134,7 @@ final class WinogradTests: XCTestCase {
             let plain = try conv(x, w, b, pad: c.pad, winograd: false)
             XCTAssertEqual(fast.shape, plain.shape)
             let ref = plain.data.map(Double.init)
-            let e = errors(fast.data, ref)
+            let e = normwiseAndMaxErrors(fast.data, ref)
             XCTAssertLessThan(e.norm, 2e-5, "\(c): Winograd vs im2col \(e.norm)")
         }
     }
@@ -161,11 +149,11 @@ final class WinogradTests: XCTestCase {
             var small = ExecutionContext(threads: threads)
             (small.tuning.winogradBlockFloats, small.tuning.winogradMinBlockTiles) = (1, 1)
             let split = try winograd(x, w, b, pad: 1, context: small)
-            XCTAssertLessThan(errors(split.data, whole.data.map(Double.init)).norm, 1e-6, "\(threads) threads")
+            XCTAssertLessThan(normwiseAndMaxErrors(split.data, whole.data.map(Double.init)).norm, 1e-6, "\(threads) threads")
             // And one output channel per weight-transform group.
             small.tuning.winogradWeightFloats = 1
             let grouped = try winograd(x, w, b, pad: 1, context: small)
-            XCTAssertLessThan(errors(grouped.data, whole.data.map(Double.init)).norm, 1e-6, "\(threads) threads")
+            XCTAssertLessThan(normwiseAndMaxErrors(grouped.data, whole.data.map(Double.init)).norm, 1e-6, "\(threads) threads")
         }
     }
 
@@ -199,7 +187,7 @@ final class WinogradTests: XCTestCase {
             let ref = Naive.convTranspose(x.data.map(Double.init), x.shape, wt.data.map(Double.init), wt.shape,
                                           b.data.map(Double.init), stride: 1, padding: p)
             XCTAssertEqual(y.shape, ref.shape)
-            let e = errors(y.data, ref.values)
+            let e = normwiseAndMaxErrors(y.data, ref.values)
             XCTAssertLessThan(e.norm, 3e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\((n, cin, cout, h, w, p)): elementwise \(e.max)")
         }
@@ -217,7 +205,7 @@ final class WinogradTests: XCTestCase {
             let ref = Naive.convTranspose(gy.data.map(Double.init), gy.shape, wt.data.map(Double.init), wt.shape,
                                           nil, stride: 1, padding: p)
             XCTAssertEqual(ref.shape, x.shape)
-            let e = errors(g.input!.data, ref.values)
+            let e = normwiseAndMaxErrors(g.input!.data, ref.values)
             XCTAssertLessThan(e.norm, 3e-6, "\((n, cout, cin, h, w, p)): normwise \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\((n, cout, cin, h, w, p)): elementwise \(e.max)")
             // The weight gradient (GEMM) is unchanged by the path of the input gradient.
@@ -225,7 +213,7 @@ final class WinogradTests: XCTestCase {
                                            context: context(winograd: false))
             XCTAssertEqual(g.weight, plain.weight)
             XCTAssertEqual(g.bias, plain.bias)
-            XCTAssertLessThan(errors(g.input!.data, plain.input!.data.map(Double.init)).norm, 2e-5)
+            XCTAssertLessThan(normwiseAndMaxErrors(g.input!.data, plain.input!.data.map(Double.init)).norm, 2e-5)
         }
     }
 
@@ -244,7 +232,7 @@ final class WinogradTests: XCTestCase {
             let ref = Naive.conv(gy.data.map(Double.init), gy.shape, wt.data.map(Double.init), wt.shape,
                                  nil, stride: 1, padding: p)
             XCTAssertEqual(ref.shape, x.shape)
-            let e = errors(g.input!.data, ref.values)
+            let e = normwiseAndMaxErrors(g.input!.data, ref.values)
             XCTAssertLessThan(e.norm, 3e-6, "\((n, cin, cout, h, w, p)): normwise \(e.norm)")
             XCTAssertLessThan(e.max, 7e-6, "\((n, cin, cout, h, w, p)): elementwise \(e.max)")
             let plain = try convTranspose2dBackward(input: x, weight: wt, gradOutput: gy, stride: 1, padding: p,

@@ -330,42 +330,58 @@ func winogradConvolve(_ s: WinogradShape, x: UnsafePointer<Float>, filters: Wino
 private func winogradWeightTransform(_ filters: WinogradFilters, channels: Range<Int>, cout: Int, cin: Int,
                                      into u: UnsafeMutablePointer<Float>, threads: Int) {
     let plane = channels.count * cin
+    // Where filter g[co][ci] is: tap i (row-major) of it is
+    // base(co)[ci * laneStride + i * tapStride].
+    let w: UnsafePointer<Float>, laneStride: Int, tapStride: Int, firstTap: Int, channelStride: Int
+    switch filters {
+    case .conv(let p): w = p; laneStride = 9; tapStride = 1; firstTap = 0; channelStride = cin * 9
+    case .transposed(let p): w = p; laneStride = cout * 9; tapStride = -1; firstTap = 8; channelStride = 9
+    case .transformed: return
+    }
     parallelFor(channels.count, threads: threads, minChunk: minChunk(itemCost: cin * 36 * 4)) { locals in
-        // Filters are transformed `batch` at a time into `filters` ([batch][36]:
-        // each filter's 36 values together, small enough to stay in L1) and then
-        // copied out plane by plane. Writing the 36 values straight to 36 rows
-        // or planes far apart hit the same cache sets every time and cost 10-30x
-        // the arithmetic.
+        // Four filters at a time, one per SIMD lane (each lane does the scalar
+        // Double arithmetic, so the result is the same bit for bit), `batch`
+        // at a time into `staged` ([36][batch], small enough to stay in L1),
+        // then copied out as 36 contiguous runs. Writing the 36 values
+        // straight to 36 planes far apart hit the same cache sets every time
+        // and cost 10-30x the arithmetic.
         let batch = 64
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * batch + 9) { scratch in
-            let staged = scratch.baseAddress!, f = staged + 36 * batch
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * batch) { scratch in
+            let staged = scratch.baseAddress!
             for local in locals {
                 let co = channels.lowerBound + local
+                let base = w + co * channelStride + firstTap
                 var first = 0
                 while first < cin {
                     let count = min(batch, cin - first)
-                    for j in 0..<count {
-                        let ci = first + j
-                        // The filter g[co][ci] as 9 values, row-major.
-                        switch filters {
-                        case .conv(let w):
-                            f.update(from: w + (co * cin + ci) * 9, count: 9)
-                        case .transposed(let w):
-                            let src = w + (ci * cout + co) * 9
-                            for i in 0..<9 { f[i] = src[8 - i] }
-                        case .transformed:
-                            return
+                    var j = 0
+                    while j < count {
+                        // Lanes past `count` read zeros; their values are never copied out.
+                        let lanes = min(4, count - j), p = base + (first + j) * laneStride
+                        @inline(__always) func tap(_ i: Int) -> SIMD4<Double> {
+                            let o = i * tapStride
+                            if lanes == 4 {
+                                return SIMD4<Double>(SIMD4<Float>(p[o], p[laneStride + o], p[2 * laneStride + o],
+                                                                  p[3 * laneStride + o]))
+                            }
+                            var t = SIMD4<Float>()
+                            for l in 0..<lanes { t[l] = p[l * laneStride + o] }
+                            return SIMD4<Double>(t)
                         }
                         // t = G f (6x3), one column of f at a time.
-                        let c0 = winogradG(Double(f[0]), Double(f[3]), Double(f[6]))
-                        let c1 = winogradG(Double(f[1]), Double(f[4]), Double(f[7]))
-                        let c2 = winogradG(Double(f[2]), Double(f[5]), Double(f[8]))
-                        // U = t G^T: row i of t through G gives values 6i...6i+5.
-                        let out = staged + j * 36
-                        @inline(__always) func store(_ i: Int, _ r: (Double, Double, Double, Double, Double, Double)) {
-                            let row = out + i * 6
-                            row[0] = Float(r.0); row[1] = Float(r.1); row[2] = Float(r.2)
-                            row[3] = Float(r.3); row[4] = Float(r.4); row[5] = Float(r.5)
+                        let c0 = winogradG(tap(0), tap(3), tap(6))
+                        let c1 = winogradG(tap(1), tap(4), tap(7))
+                        let c2 = winogradG(tap(2), tap(5), tap(8))
+                        // U = t G^T: row i of t through G gives planes 6i...6i+5.
+                        let out = UnsafeMutableRawPointer(staged + j)
+                        @inline(__always) func store(_ i: Int, _ r: WinogradSix) {
+                            let stride = MemoryLayout<Float>.stride * batch, row = 6 * i * stride
+                            out.storeBytes(of: SIMD4<Float>(r.0), toByteOffset: row, as: SIMD4<Float>.self)
+                            out.storeBytes(of: SIMD4<Float>(r.1), toByteOffset: row + stride, as: SIMD4<Float>.self)
+                            out.storeBytes(of: SIMD4<Float>(r.2), toByteOffset: row + 2 * stride, as: SIMD4<Float>.self)
+                            out.storeBytes(of: SIMD4<Float>(r.3), toByteOffset: row + 3 * stride, as: SIMD4<Float>.self)
+                            out.storeBytes(of: SIMD4<Float>(r.4), toByteOffset: row + 4 * stride, as: SIMD4<Float>.self)
+                            out.storeBytes(of: SIMD4<Float>(r.5), toByteOffset: row + 5 * stride, as: SIMD4<Float>.self)
                         }
                         store(0, winogradG(c0.0, c1.0, c2.0))
                         store(1, winogradG(c0.1, c1.1, c2.1))
@@ -373,11 +389,10 @@ private func winogradWeightTransform(_ filters: WinogradFilters, channels: Range
                         store(3, winogradG(c0.3, c1.3, c2.3))
                         store(4, winogradG(c0.4, c1.4, c2.4))
                         store(5, winogradG(c0.5, c1.5, c2.5))
+                        j &+= 4
                     }
                     for xi in 0..<36 {
-                        let dst = u + xi * plane + local * cin + first
-                        var j = 0
-                        while j < count { dst[j] = staged[j * 36 + xi]; j &+= 1 }
+                        (u + xi * plane + local * cin + first).update(from: staged + xi * batch, count: count)
                     }
                     first += count
                 }
@@ -386,10 +401,13 @@ private func winogradWeightTransform(_ filters: WinogradFilters, channels: Range
     }
 }
 
-/// G applied to a 3-vector (the filter side of F(4,3)).
+/// Six values of a column of G g, four filters at a time.
+private typealias WinogradSix = (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>,
+                                 SIMD4<Double>)
+
+/// G applied to a 3-vector (the filter side of F(4,3)), one filter per lane.
 @inline(__always)
-private func winogradG(_ g0: Double, _ g1: Double, _ g2: Double)
-    -> (Double, Double, Double, Double, Double, Double) {
+private func winogradG(_ g0: SIMD4<Double>, _ g1: SIMD4<Double>, _ g2: SIMD4<Double>) -> WinogradSix {
     // Multiplications by reciprocals: divisions here dominated the whole transform.
     let sixth = 1.0 / 6, twelfth = 1.0 / 12, twentyFourth = 1.0 / 24
     let even = g0 + g2, outer = g0 * twentyFourth + g2 * sixth, middle = g1 * twelfth
@@ -406,94 +424,10 @@ private func winogradG(_ g0: Double, _ g1: Double, _ g2: Double)
 /// is image r / tilesDown, tile row r % tilesDown). d is the 6x6 input patch
 /// whose top-left corner is (4 ti - padding, 4 tj - padding), zero outside.
 func winogradInputTransform(_ g: WinogradShape, x: UnsafePointer<Float>, tileRows: Range<Int>,
-                                    into v: UnsafeMutablePointer<Float>, planeStride plane: Int, threads: Int) {
-    let cin = g.cin, h = g.height, w = g.width, pad = g.padding
-    let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
-    let tiles = tileRows.count * tilesAcross
-    // Padded row width covering every patch: 4 * tilesAcross + 2 >= w + 2 * pad.
-    let rowWidth = 4 * tilesAcross + 2
-    let perChannel = tileRows.count * 6 * rowWidth * 2
-    parallelFor(cin, threads: threads, minChunk: minChunk(itemCost: perChannel)) { cs in
-        // Scratch: the 6 vertically transformed rows, and one zero row for rows outside the image.
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 7 * rowWidth) { scratch in
-            let tv = scratch.baseAddress!, zero = tv + 6 * rowWidth
-            zero.initialize(repeating: 0, count: rowWidth)
-            // Padding columns of the transformed rows are always zero.
-            for k in 0..<6 {
-                let row = tv + k * rowWidth
-                for xx in 0..<pad { row[xx] = 0 }
-                for xx in (w + pad)..<rowWidth { row[xx] = 0 }
-            }
-            for c in cs {
-                for (b, r) in tileRows.enumerated() {
-                    let n = r / tilesDown, ti = r % tilesDown
-                    let channel = x + (n * cin + c) * h * w
-                    let top = 4 * ti - pad
-                    @inline(__always) func rowPointer(_ i: Int) -> UnsafePointer<Float> {
-                        let yy = top + i
-                        return yy >= 0 && yy < h ? channel + yy * w : UnsafePointer(zero)
-                    }
-                    let r0 = rowPointer(0), r1 = rowPointer(1), r2 = rowPointer(2)
-                    let r3 = rowPointer(3), r4 = rowPointer(4), r5 = rowPointer(5)
-                    let t0 = tv + pad, t1 = t0 + rowWidth, t2 = t1 + rowWidth
-                    let t3 = t2 + rowWidth, t4 = t3 + rowWidth, t5 = t4 + rowWidth
-                    // Vertical B^T over the six rows, contiguous along x.
-                    var s = 0
-                    while s < w {
-                        let d0 = r0[s], d1 = r1[s], d2 = r2[s], d3 = r3[s], d4 = r4[s], d5 = r5[s]
-                        t0[s] = 4 * d0 - 5 * d2 + d4
-                        t1[s] = -4 * (d1 + d2) + (d3 + d4)
-                        t2[s] = 4 * (d1 - d2) + (d4 - d3)
-                        t3[s] = 2 * (d3 - d1) + (d4 - d2)
-                        t4[s] = 2 * (d1 - d3) + (d4 - d2)
-                        t5[s] = 4 * d1 - 5 * d3 + d5
-                        s &+= 1
-                    }
-                    // Horizontal B^T per tile, scattered into the 36 planes.
-                    let dst = v + c * tiles + b * tilesAcross
-                    for k in 0..<6 {
-                        let row = tv + k * rowWidth
-                        let o0 = dst + 6 * k * plane, o1 = o0 + plane, o2 = o1 + plane
-                        let o3 = o2 + plane, o4 = o3 + plane, o5 = o4 + plane
-                        var tj = 0
-                        // Four tiles at a time: their 6 inputs each, gathered from 16
-                        // consecutive values (a 4x4 transpose) and 2 more, one tile per lane;
-                        // the same arithmetic per lane as the scalar tail below.
-                        while tj &+ 4 <= tilesAcross {
-                            let a = row + 4 * tj, raw = UnsafeRawPointer(a)
-                            let p0 = raw.loadUnaligned(as: SIMD4<Float>.self)
-                            let p1 = raw.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
-                            let p2 = raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
-                            let p3 = raw.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
-                            let d0 = SIMD4(p0[0], p1[0], p2[0], p3[0]), d1 = SIMD4(p0[1], p1[1], p2[1], p3[1])
-                            let d2 = SIMD4(p0[2], p1[2], p2[2], p3[2]), d3 = SIMD4(p0[3], p1[3], p2[3], p3[3])
-                            let d4 = SIMD4(p1[0], p2[0], p3[0], a[16]), d5 = SIMD4(p1[1], p2[1], p3[1], a[17])
-                            let four = SIMD4<Float>(repeating: 4), five = SIMD4<Float>(repeating: 5)
-                            let two = SIMD4<Float>(repeating: 2)
-                            UnsafeMutableRawPointer(o0 + tj).storeBytes(of: four * d0 - five * d2 + d4, as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o1 + tj).storeBytes(of: -four * (d1 + d2) + (d3 + d4), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o2 + tj).storeBytes(of: four * (d1 - d2) + (d4 - d3), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o3 + tj).storeBytes(of: two * (d3 - d1) + (d4 - d2), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o4 + tj).storeBytes(of: two * (d1 - d3) + (d4 - d2), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o5 + tj).storeBytes(of: four * d1 - five * d3 + d5, as: SIMD4<Float>.self)
-                            tj &+= 4
-                        }
-                        while tj < tilesAcross {
-                            let a = row + 4 * tj
-                            let d0 = a[0], d1 = a[1], d2 = a[2], d3 = a[3], d4 = a[4], d5 = a[5]
-                            o0[tj] = 4 * d0 - 5 * d2 + d4
-                            o1[tj] = -4 * (d1 + d2) + (d3 + d4)
-                            o2[tj] = 4 * (d1 - d2) + (d4 - d3)
-                            o3[tj] = 2 * (d3 - d1) + (d4 - d2)
-                            o4[tj] = 2 * (d1 - d3) + (d4 - d2)
-                            o5[tj] = 4 * d1 - 5 * d3 + d5
-                            tj &+= 1
-                        }
-                    }
-                }
-            }
-        }
-    }
+                            into v: UnsafeMutablePointer<Float>, planeStride plane: Int, threads: Int) {
+    winogradTileTransform(WinogradInputStrip.self, source: x, channels: g.cin, height: g.height, width: g.width,
+                          padding: g.padding, tilesDown: g.tilesDown, tilesAcross: g.tilesAcross,
+                          tileRows: tileRows, into: v, planeStride: plane, threads: threads)
 }
 
 /// y tiles = A^T M A (+ bias, then ReLU when `relu`) for every output

@@ -102,89 +102,9 @@ func winogradWeightGradient(_ s: WinogradShape, x: UnsafePointer<Float>, gradOut
 /// 6x6 by A (6x4), the transpose of the output transform's A^T.
 private func winogradGradientTransform(_ g: WinogradShape, dy: UnsafePointer<Float>, tileRows: Range<Int>,
                                        into z: UnsafeMutablePointer<Float>, planeStride plane: Int, threads: Int) {
-    let cout = g.cout, ho = g.outHeight, wo = g.outWidth
-    let tilesDown = g.tilesDown, tilesAcross = g.tilesAcross
-    let tiles = tileRows.count * tilesAcross
-    let rowWidth = 4 * tilesAcross
-    parallelFor(cout, threads: threads, minChunk: minChunk(itemCost: tileRows.count * 6 * rowWidth * 2)) { cs in
-        // Scratch: the 6 vertically expanded rows, and one zero row for rows past the edge.
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 7 * rowWidth) { scratch in
-            let tv = scratch.baseAddress!, zero = tv + 6 * rowWidth
-            zero.initialize(repeating: 0, count: rowWidth)
-            // Columns past the output's right edge are always zero.
-            for k in 0..<6 {
-                let row = tv + k * rowWidth
-                for xx in wo..<rowWidth { row[xx] = 0 }
-            }
-            for c in cs {
-                for (b, r) in tileRows.enumerated() {
-                    let n = r / tilesDown, ti = r % tilesDown
-                    let channel = dy + (n * cout + c) * ho * wo
-                    let top = 4 * ti
-                    @inline(__always) func rowPointer(_ i: Int) -> UnsafePointer<Float> {
-                        top + i < ho ? channel + (top + i) * wo : UnsafePointer(zero)
-                    }
-                    let r0 = rowPointer(0), r1 = rowPointer(1), r2 = rowPointer(2), r3 = rowPointer(3)
-                    let t0 = tv, t1 = t0 + rowWidth, t2 = t1 + rowWidth
-                    let t3 = t2 + rowWidth, t4 = t3 + rowWidth, t5 = t4 + rowWidth
-                    // Vertical A over the four rows, contiguous along x.
-                    var s = 0
-                    while s < wo {
-                        let e0 = r0[s], e1 = r1[s], e2 = r2[s], e3 = r3[s]
-                        let p02 = e0 + e2, p13 = e1 + e3, q02 = e0 + 4 * e2, q13 = 2 * e1 + 8 * e3
-                        t0[s] = e0
-                        t1[s] = p02 + p13
-                        t2[s] = p02 - p13
-                        t3[s] = q02 + q13
-                        t4[s] = q02 - q13
-                        t5[s] = e3
-                        s &+= 1
-                    }
-                    // Horizontal A per tile, scattered into the 36 planes.
-                    let dst = z + c * tiles + b * tilesAcross
-                    for k in 0..<6 {
-                        let row = tv + k * rowWidth
-                        let o0 = dst + 6 * k * plane, o1 = o0 + plane, o2 = o1 + plane
-                        let o3 = o2 + plane, o4 = o3 + plane, o5 = o4 + plane
-                        var tj = 0
-                        // Four tiles at a time, one per lane (a 4x4 transpose of 16
-                        // consecutive values); the same arithmetic as the scalar tail.
-                        while tj &+ 4 <= tilesAcross {
-                            let raw = UnsafeRawPointer(row + 4 * tj)
-                            let p0 = raw.loadUnaligned(as: SIMD4<Float>.self)
-                            let p1 = raw.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
-                            let p2 = raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
-                            let p3 = raw.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
-                            let e0 = SIMD4(p0[0], p1[0], p2[0], p3[0]), e1 = SIMD4(p0[1], p1[1], p2[1], p3[1])
-                            let e2 = SIMD4(p0[2], p1[2], p2[2], p3[2]), e3 = SIMD4(p0[3], p1[3], p2[3], p3[3])
-                            let two = SIMD4<Float>(repeating: 2), four = SIMD4<Float>(repeating: 4)
-                            let eight = SIMD4<Float>(repeating: 8)
-                            let p02 = e0 + e2, p13 = e1 + e3, q02 = e0 + four * e2, q13 = two * e1 + eight * e3
-                            UnsafeMutableRawPointer(o0 + tj).storeBytes(of: e0, as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o1 + tj).storeBytes(of: p02 + p13, as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o2 + tj).storeBytes(of: p02 - p13, as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o3 + tj).storeBytes(of: q02 + q13, as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o4 + tj).storeBytes(of: q02 - q13, as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(o5 + tj).storeBytes(of: e3, as: SIMD4<Float>.self)
-                            tj &+= 4
-                        }
-                        while tj < tilesAcross {
-                            let a = row + 4 * tj
-                            let e0 = a[0], e1 = a[1], e2 = a[2], e3 = a[3]
-                            let p02 = e0 + e2, p13 = e1 + e3, q02 = e0 + 4 * e2, q13 = 2 * e1 + 8 * e3
-                            o0[tj] = e0
-                            o1[tj] = p02 + p13
-                            o2[tj] = p02 - p13
-                            o3[tj] = q02 + q13
-                            o4[tj] = q02 - q13
-                            o5[tj] = e3
-                            tj &+= 1
-                        }
-                    }
-                }
-            }
-        }
-    }
+    winogradTileTransform(WinogradGradientStrip.self, source: dy, channels: g.cout, height: g.outHeight,
+                          width: g.outWidth, padding: 0, tilesDown: g.tilesDown, tilesAcross: g.tilesAcross,
+                          tileRows: tileRows, into: z, planeStride: plane, threads: threads)
 }
 
 /// dg = G^T dU G for every filter (computed in Double: G's 1/6 and 1/24 are
@@ -192,50 +112,57 @@ private func winogradGradientTransform(_ g: WinogradShape, dy: UnsafePointer<Flo
 private func winogradGradientFilters(_ du: UnsafePointer<Float>, planeStride plane: Int, cout: Int, cin: Int,
                                      layout: WinogradWeightLayout, into gw: UnsafeMutablePointer<Float>,
                                      threads: Int) {
+    // Where dg[co][ci] goes: tap i (row-major) of it is
+    // gw[co * channelStride + ci * laneStride + firstTap + i * tapStride].
+    let channelStride: Int, laneStride: Int, firstTap: Int, tapStride: Int
+    switch layout {
+    case .conv: channelStride = cin * 9; laneStride = 9; firstTap = 0; tapStride = 1
+    case .transposed: channelStride = 9; laneStride = cout * 9; firstTap = 8; tapStride = -1
+    }
     parallelFor(cout, threads: threads, minChunk: minChunk(itemCost: cin * 36 * 4)) { cs in
-        // Each filter's 36 values are gathered `batch` filters at a time (36
-        // contiguous runs, one per plane) rather than 36 strided reads per filter.
+        // Each filter's 36 values are gathered `batch` filters at a time
+        // (`staged` is [36][batch]: 36 contiguous runs, one per plane), then
+        // transformed four at a time, one per SIMD lane (each lane does the
+        // scalar Double arithmetic, so the result is the same bit for bit).
         let batch = 64
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * batch) { scratch in
             let staged = scratch.baseAddress!
+            // Lanes past `count` compute on these zeros and are never stored.
+            staged.initialize(repeating: 0, count: 36 * batch)
             for co in cs {
+                let base = gw + co * channelStride + firstTap
                 var first = 0
                 while first < cin {
                     let count = min(batch, cin - first)
                     for xi in 0..<36 {
-                        let src = du + xi * plane + co * cin + first
-                        var j = 0
-                        while j < count { staged[j * 36 + xi] = src[j]; j &+= 1 }
+                        (staged + xi * batch).update(from: du + xi * plane + co * cin + first, count: count)
                     }
-                    for j in 0..<count {
-                        let ci = first + j, u = staged + j * 36
-                        // Rows of dU G (6x3), then G^T of each column.
-                        var t = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-                                 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-                        withUnsafeMutableBytes(of: &t) { tb in
-                            let tr = tb.baseAddress!.assumingMemoryBound(to: Double.self)
-                            for i in 0..<6 {
-                                let r = u + 6 * i
-                                let g = winogradGT(Double(r[0]), Double(r[1]), Double(r[2]),
-                                                   Double(r[3]), Double(r[4]), Double(r[5]))
-                                tr[3 * i] = g.0; tr[3 * i + 1] = g.1; tr[3 * i + 2] = g.2
+                    var j = 0
+                    while j < count {
+                        @inline(__always) func row(_ i: Int) -> WinogradThree {
+                            @inline(__always) func load(_ xi: Int) -> SIMD4<Double> {
+                                SIMD4<Double>(UnsafeRawPointer(staged + xi * batch + j).loadUnaligned(as: SIMD4<Float>.self))
                             }
-                            let dst: UnsafeMutablePointer<Float>
-                            switch layout {
-                            case .conv: dst = gw + (co * cin + ci) * 9
-                            case .transposed: dst = gw + (ci * cout + co) * 9
-                            }
-                            for j2 in 0..<3 {
-                                let g = winogradGT(tr[j2], tr[3 + j2], tr[6 + j2], tr[9 + j2], tr[12 + j2], tr[15 + j2])
-                                // Column j2 of the 3x3 filter, rows 0...2.
-                                switch layout {
-                                case .conv:
-                                    dst[j2] = Float(g.0); dst[3 + j2] = Float(g.1); dst[6 + j2] = Float(g.2)
-                                case .transposed:
-                                    dst[8 - j2] = Float(g.0); dst[5 - j2] = Float(g.1); dst[2 - j2] = Float(g.2)
-                                }
-                            }
+                            return winogradGT(load(6 * i), load(6 * i + 1), load(6 * i + 2),
+                                              load(6 * i + 3), load(6 * i + 4), load(6 * i + 5))
                         }
+                        // Rows of dU G (6x3), then G^T of each column.
+                        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5)
+                        let col0 = winogradGT(a0.0, a1.0, a2.0, a3.0, a4.0, a5.0)
+                        let col1 = winogradGT(a0.1, a1.1, a2.1, a3.1, a4.1, a5.1)
+                        let col2 = winogradGT(a0.2, a1.2, a2.2, a3.2, a4.2, a5.2)
+                        // Tap (k, c) of filter ci = first + j + l is lane l of column c's value k.
+                        let taps = (SIMD4<Float>(col0.0), SIMD4<Float>(col1.0), SIMD4<Float>(col2.0),
+                                    SIMD4<Float>(col0.1), SIMD4<Float>(col1.1), SIMD4<Float>(col2.1),
+                                    SIMD4<Float>(col0.2), SIMD4<Float>(col1.2), SIMD4<Float>(col2.2))
+                        for l in 0..<min(4, count - j) {
+                            let dst = base + (first + j + l) * laneStride
+                            dst[0] = taps.0[l]; dst[tapStride] = taps.1[l]; dst[2 * tapStride] = taps.2[l]
+                            dst[3 * tapStride] = taps.3[l]; dst[4 * tapStride] = taps.4[l]
+                            dst[5 * tapStride] = taps.5[l]; dst[6 * tapStride] = taps.6[l]
+                            dst[7 * tapStride] = taps.7[l]; dst[8 * tapStride] = taps.8[l]
+                        }
+                        j &+= 4
                     }
                     first += count
                 }
@@ -244,10 +171,13 @@ private func winogradGradientFilters(_ du: UnsafePointer<Float>, planeStride pla
     }
 }
 
-/// G^T applied to a 6-vector: the adjoint of `winogradG`.
+/// Three values, four filters at a time.
+private typealias WinogradThree = (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>)
+
+/// G^T applied to a 6-vector (the adjoint of `winogradG`), one filter per lane.
 @inline(__always)
-private func winogradGT(_ u0: Double, _ u1: Double, _ u2: Double, _ u3: Double, _ u4: Double, _ u5: Double)
-    -> (Double, Double, Double) {
+private func winogradGT(_ u0: SIMD4<Double>, _ u1: SIMD4<Double>, _ u2: SIMD4<Double>, _ u3: SIMD4<Double>,
+                        _ u4: SIMD4<Double>, _ u5: SIMD4<Double>) -> WinogradThree {
     let sixth = 1.0 / 6, twelfth = 1.0 / 12, twentyFourth = 1.0 / 24
     let s12 = u1 + u2, d12 = u2 - u1, s34 = u3 + u4, d34 = u3 - u4
     return (u0 * 0.25 - s12 * sixth + s34 * twentyFourth,
