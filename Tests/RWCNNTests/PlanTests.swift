@@ -87,6 +87,58 @@ final class PlanTests: XCTestCase {
         }
     }
 
+    func testPlannedSynthesisStepsAllocateOnlyTheirGradientAndMatchTheUnplannedPass() throws {
+        // Feature loss at the cut, Gram losses at a conv and a pool (two terms
+        // at one layer), both priors: every buffer of the objective's pass.
+        for arch in ["8,16,M,16,M", "8,16,A,16,A"] {
+            let m = try Model(config: ModelConfig(arch: arch, cut: "pool2", seed: 3))
+            var c = ExecutionContext()
+            c.tuning.winogradMinTiles = 1
+            c.tuning.winogradMinTilesCached = 1
+            m.executionContext = c
+            let x = testImage(n: 1, h: 32, w: 32)
+            let source = try Tensor(shape: x.shape, data: x.data.reversed())
+            let kept = try m.encoderForward(source, keep: true, workspace: nil)
+            let terms = [
+                SynthesisTerm(layer: 4, name: "pool2", weight: 1, target: .features(kept.outputs[4], .relative)),
+                SynthesisTerm(layer: 1, name: "conv1_2", weight: 0.5, target: .gram(try gramMatrix(features: kept.outputs[1]), .scaled)),
+                SynthesisTerm(layer: 4, name: "pool2 gram", weight: 0.25, target: .gram(try gramMatrix(features: kept.outputs[4]), .gatys)),
+            ]
+            var o = SynthesisOptions()
+            o.tvWeight = 0.1; o.tvBeta = 2; o.alphaWeight = 0.05; o.alpha = 4
+            let objective = SynthesisObjective(model: m, terms: terms, options: o)
+
+            // The unplanned reference: the public losses and a chain without a workspace.
+            let pass = try m.encoderForward(x, keep: true, workspace: nil)
+            let feature = try featureLoss(features: pass.outputs[4], target: kept.outputs[4], normalization: .relative)
+            let gram1 = try gramLoss(features: pass.outputs[1], target: try gramMatrix(features: kept.outputs[1]),
+                                     weight: 0.5)
+            let gram4 = try gramLoss(features: pass.outputs[4], target: try gramMatrix(features: kept.outputs[4]),
+                                     weight: 0.25, normalization: .gatys)
+            var top = feature.gradient
+            addInPlace(&top, gram4.gradient)
+            var expected = try m.encoderBackwardData(pass, gradFeatures: top, gradAt: [1: gram1.gradient])
+            let tv = try totalVariationLoss(image: x, beta: 2, weight: 0.1)
+            let alpha = try alphaNormLoss(image: x, alpha: 4, center: 0.5, weight: 0.05)
+            addInPlace(&expected, tv.gradient)
+            addInPlace(&expected, alpha.gradient)
+            let expectedParts = [feature.value, gram1.value, gram4.value, tv.value, alpha.value]
+
+            let key = m.planKey(.synthesisStep, x)
+            for step in 0..<3 {
+                let e = try m.plans.with(key) { ws in
+                    ws.resetCounters()
+                    let e = try objective.evaluate(x, workspace: ws)
+                    // From the second step on the plan holds every buffer but the returned gradient.
+                    if step > 0 { XCTAssertEqual(ws.freshFloats, x.count, "\(arch) step \(step)") }
+                    return e
+                }
+                XCTAssertEqual(e.parts, expectedParts, "\(arch) step \(step)")
+                XCTAssertEqual(e.gradient, expected, "\(arch) step \(step)")
+            }
+        }
+    }
+
     func testFourConcurrentReadersGetTheSingleThreadResult() throws {
         let m = try model()
         let sizes = [testImage(n: 2, h: 32, w: 32), testImage(n: 1, h: 24, w: 40)]

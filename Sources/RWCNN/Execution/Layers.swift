@@ -22,21 +22,22 @@ struct Conv2d: Equatable {
                           transformed: transformed, context: context, workspace: workspace)
     }
 
-    /// The gradient at the layer's pre-activation: `gradOutput` where the
-    /// forward output is positive (ReLU), unchanged without ReLU.
-    func gradientBeforeActivation(_ gradOutput: Tensor, output: Tensor, context: ExecutionContext) throws -> Tensor {
-        relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context) : gradOutput
-    }
-
     /// The gradient at the layer's input `inputShape`, given the gradient at
-    /// its output and the output itself (for the ReLU mask): the transposed
+    /// its output and the output itself (for the ReLU mask: the gradient
+    /// passes where the forward output is positive): the transposed
     /// convolution of the masked gradient, through Winograd where it pays.
+    /// `transformed`: the cached Winograd weights of the flipped kernel, when
+    /// the model has them. Buffers come from `workspace` when given.
     func backwardData(_ gradOutput: Tensor, output: Tensor, inputShape: [Int], weight w: Tensor,
-                      context: ExecutionContext) throws -> Tensor {
-        let g = try gradientBeforeActivation(gradOutput, output: output, context: context)
-        let gx = try convTranspose2dForward(input: g, weight: w, bias: nil, stride: 1, padding: padding,
-                                            context: context)
+                      transformed: [Float]? = nil, context: ExecutionContext,
+                      workspace: Workspace? = nil) throws -> Tensor {
+        let g = relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context,
+                                        workspace: workspace) : gradOutput
+        defer { if relu { workspace?.recycle(g) } }
+        let gx = try convTranspose2dForward(input: g, weight: w, bias: nil, stride: 1, padding: padding, relu: false,
+                                            transformed: transformed, context: context, workspace: workspace)
         if gx.shape == inputShape { return gx }
+        workspace?.recycle(gx)
         // Rows or columns the convolution never read get no gradient; the
         // general kernel handles those sizes.
         return try conv2dBackward(input: Tensor(zeros: inputShape), weight: w, gradOutput: g, stride: 1,
@@ -89,8 +90,9 @@ struct MaxPool2d: Equatable {
 
     /// The gradient at the input: each output gradient back at its switch.
     func backwardData(_ gradOutput: Tensor, switches: [Int32], inputShape: [Int],
-                      context: ExecutionContext) throws -> Tensor {
-        try maxPoolBackward(gradOutput: gradOutput, switches: switches, inputShape: inputShape, context: context)
+                      context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
+        try maxPoolBackward(gradOutput: gradOutput, switches: switches, inputShape: inputShape, context: context,
+                            workspace: workspace)
     }
 }
 
@@ -101,12 +103,14 @@ struct AvgPool2d: Equatable {
     let kernel: Int
     let stride: Int
 
-    func forward(_ x: Tensor) throws -> Tensor {
-        try avgPoolForward(input: x, kernel: kernel, stride: stride)
+    func forward(_ x: Tensor, context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
+        try avgPoolForward(input: x, kernel: kernel, stride: stride, context: context, workspace: workspace)
     }
 
-    func backwardData(_ gradOutput: Tensor, inputShape: [Int]) throws -> Tensor {
-        try avgPoolBackward(gradOutput: gradOutput, kernel: kernel, stride: stride, inputShape: inputShape)
+    func backwardData(_ gradOutput: Tensor, inputShape: [Int], context: ExecutionContext,
+                      workspace: Workspace? = nil) throws -> Tensor {
+        try avgPoolBackward(gradOutput: gradOutput, kernel: kernel, stride: stride, inputShape: inputShape,
+                            context: context, workspace: workspace)
     }
 }
 

@@ -21,17 +21,25 @@ private func avgPoolGeometry(h: Int, w: Int, kernel: Int, stride: Int, op: Strin
 /// Average pooling of [N,C,H,W] with a `kernel` x `kernel` window moved by
 /// `stride`, no padding: each output is the mean of its kernel^2 inputs.
 /// Throws `.argument` if the input is not NCHW or H or W is below `kernel`.
-public func avgPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> Tensor {
+public func avgPoolForward(input: Tensor, kernel: Int, stride: Int,
+                           context: ExecutionContext = .current) throws -> Tensor {
+    try avgPoolForward(input: input, kernel: kernel, stride: stride, context: context, workspace: nil)
+}
+
+/// `avgPoolForward` with its output from `workspace` when given.
+func avgPoolForward(input: Tensor, kernel: Int, stride: Int, context: ExecutionContext,
+                    workspace: Workspace?) throws -> Tensor {
     let op = "avgPool"
     let x = try requireNCHW(input.shape, "input", op: op)
     let (ho, wo) = try avgPoolGeometry(h: x.h, w: x.w, kernel: kernel, stride: stride, op: op)
-    var output = try zeroTensor([x.n, x.c, ho, wo], what: "\(op) output")
+    var output = try zeroTensor([x.n, x.c, ho, wo], what: "\(op) output", workspace: workspace)
     let planeSize = x.h * x.w, w = x.w
     let scale = Float(1.0 / Double(kernel * kernel))
     input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
             guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
-            parallelFor(x.n * x.c, minChunk: minChunk(itemCost: min(ho * wo, parallelGrain) * kernel * kernel)) { planes in
+            parallelFor(x.n * x.c, threads: context.threads,
+                        minChunk: minChunk(itemCost: min(ho * wo, parallelGrain) * kernel * kernel)) { planes in
                 for p in planes {
                     let plane = xp + p * planeSize
                     for oh in 0..<ho {
@@ -60,20 +68,29 @@ public func avgPoolForward(input: Tensor, kernel: Int, stride: Int) throws -> Te
 /// overlapping windows add. `gradOutput` is [N,C,Ho,Wo] for the pooled
 /// layer's input shape `inputShape` [N,C,H,W]; inputs outside every window
 /// get zero.
-public func avgPoolBackward(gradOutput: Tensor, kernel: Int, stride: Int, inputShape: [Int]) throws -> Tensor {
+public func avgPoolBackward(gradOutput: Tensor, kernel: Int, stride: Int, inputShape: [Int],
+                            context: ExecutionContext = .current) throws -> Tensor {
+    try avgPoolBackward(gradOutput: gradOutput, kernel: kernel, stride: stride, inputShape: inputShape,
+                        context: context, workspace: nil)
+}
+
+/// `avgPoolBackward` with its output from `workspace` when given.
+func avgPoolBackward(gradOutput: Tensor, kernel: Int, stride: Int, inputShape: [Int], context: ExecutionContext,
+                     workspace: Workspace?) throws -> Tensor {
     let op = "avgPool backward"
     let x = try requireNCHW(inputShape, "inputShape", op: op)
     let (ho, wo) = try avgPoolGeometry(h: x.h, w: x.w, kernel: kernel, stride: stride, op: op)
     guard gradOutput.shape == [x.n, x.c, ho, wo] else {
         throw RWCNNError.argument("\(op): gradOutput has shape \(gradOutput.shape), expected \([x.n, x.c, ho, wo]) for inputShape \(inputShape), kernel \(kernel), stride \(stride)")
     }
-    var grad = try zeroTensor(inputShape, what: "\(op) input gradient")
+    var grad = try zeroTensor(inputShape, what: "\(op) input gradient", workspace: workspace)
     let planeSize = x.h * x.w, w = x.w
     let scale = Float(1.0 / Double(kernel * kernel))
     gradOutput.data.withUnsafeBufferPointer { gb in
         grad.data.withUnsafeMutableBufferPointer { db in
             guard let gp = gb.baseAddress, let dp = db.baseAddress else { return }
-            parallelFor(x.n * x.c, minChunk: minChunk(itemCost: min(ho * wo, parallelGrain) * kernel * kernel + planeSize / 4)) { planes in
+            parallelFor(x.n * x.c, threads: context.threads,
+                        minChunk: minChunk(itemCost: min(ho * wo, parallelGrain) * kernel * kernel + planeSize / 4)) { planes in
                 for p in planes {
                     let plane = dp + p * planeSize
                     for oh in 0..<ho {

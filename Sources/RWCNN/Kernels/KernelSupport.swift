@@ -73,3 +73,14 @@ let parallelGrain = 1 << 15
 /// Minimum number of items per chunk when each item costs about `itemCost` elements of work.
 @inline(__always)
 func minChunk(itemCost: Int) -> Int { max(1, parallelGrain / max(1, itemCost)) }
+
+/// a += b, element by element; the caller has checked that the counts agree.
+func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+    a.data.withUnsafeMutableBufferPointer { ap in
+        b.data.withUnsafeBufferPointer { bp in
+            guard let x = ap.baseAddress, let y = bp.baseAddress else { return }
+            var j = 0
+            while j < ap.count { x[j] += y[j]; j &+= 1 }
+        }
+    }
+}

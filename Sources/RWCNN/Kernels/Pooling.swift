@@ -126,6 +126,13 @@ func requireSwitches(_ switches: [Int32], count: Int, planeSize: Int, op: String
 /// layer's input shape [N,C,H,W]; `gradOutput` is [N,C,Ho,Wo].
 public func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [Int],
                             context: ExecutionContext = .current) throws -> Tensor {
+    try maxPoolBackward(gradOutput: gradOutput, switches: switches, inputShape: inputShape, context: context,
+                        workspace: nil)
+}
+
+/// `maxPoolBackward` with its output from `workspace` when given.
+func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [Int], context: ExecutionContext,
+                     workspace: Workspace?) throws -> Tensor {
     let op = "maxPool backward"
     let x = try requireNCHW(inputShape, "inputShape", op: op)
     let y = try requireNCHW(gradOutput.shape, "gradOutput", op: op)
@@ -134,7 +141,7 @@ public func maxPoolBackward(gradOutput: Tensor, switches: [Int32], inputShape: [
     }
     let planeSize = x.h * x.w
     try requireSwitches(switches, count: gradOutput.count, planeSize: planeSize, op: op)
-    var grad = try zeroTensor(inputShape, what: "\(op) input gradient")
+    var grad = try zeroTensor(inputShape, what: "\(op) input gradient", workspace: workspace)
     scatterBySwitches(gradOutput, switches: switches, into: &grad, planes: x.n * x.c, planeSize: planeSize,
                       threads: context.threads)
     return grad

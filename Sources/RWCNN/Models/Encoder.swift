@@ -65,9 +65,10 @@ extension Model {
         } else {
             _ = try architecture.shapes(height: x.shape[2], width: x.shape[3], through: stop)  // clear size errors
         }
-        // Whether x is a buffer of this pass (not the caller's images).
+        // Whether x is a buffer of this pass that nothing keeps (not the
+        // caller's images, not a kept output).
         var owned = false
-        if config.normalizeInput { x = try imageNetNormalized(x); owned = true }
+        if config.normalizeInput { x = try imageNetNormalized(x, workspace: workspace); owned = true }
         var pass = EncoderActivations()
         for layer in network.encoder.prefix(stop + 1) {
             pass.trace.inputShapes.append(x.shape)
@@ -84,15 +85,12 @@ extension Model {
                 y = pooled.output
                 pass.trace.switches[pool.index] = pooled.switches
             case .avgPool(let pool):
-                y = try pool.forward(x)
+                y = try pool.forward(x, context: context, workspace: workspace)
             }
-            if keep {
-                pass.outputs.append(y)
-            } else if owned {
-                workspace?.recycle(x)
-            }
+            if owned { workspace?.recycle(x) }
+            if keep { pass.outputs.append(y) }
             x = y
-            owned = true
+            owned = !keep
         }
         pass.features = x
         return pass
@@ -106,9 +104,13 @@ extension Model {
     /// has it. The weights are not differentiated. Image optimisation
     /// (inversion, texture) is built on this pair. `gradAt[i]` (shaped like
     /// layer i's output) is added to the running gradient when the chain
-    /// reaches layer i: the losses of shallower layers.
-    func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: Tensor,
-                             gradAt: [Int: Tensor] = [:]) throws -> Tensor {
+    /// reaches layer i: the losses of shallower layers. With a `workspace`
+    /// the chain's buffers come from it and go back to it as they die,
+    /// `gradFeatures` and the `gradAt` tensors among them (reusing a buffer
+    /// the caller still holds is safe: writing through it copies it), and
+    /// each convolution uses the model's cached flipped Winograd weights.
+    func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: consuming Tensor,
+                             gradAt: consuming [Int: Tensor] = [:], workspace: Workspace? = nil) throws -> Tensor {
         guard !pass.outputs.isEmpty, pass.outputs.count == pass.trace.inputShapes.count else {
             throw RWCNNError.argument("the encoder pass was not run with keep: true")
         }
@@ -116,29 +118,32 @@ extension Model {
             throw RWCNNError.argument("feature gradient has shape \(gradFeatures.shape), the features \(pass.features.shape)")
         }
         let context = self.context
-        var g = gradFeatures
+        var g = consume gradFeatures
         for (i, layer) in network.encoder.prefix(pass.outputs.count).enumerated().reversed() {
-            if let extra = gradAt[i] {
+            if let extra = gradAt.removeValue(forKey: i) {
                 guard extra.shape == pass.outputs[i].shape else {
                     throw RWCNNError.argument("gradient at layer \(i) has shape \(extra.shape), its output \(pass.outputs[i].shape)")
                 }
-                g.data.withUnsafeMutableBufferPointer { gp in
-                    extra.data.withUnsafeBufferPointer { ep in
-                        for j in 0..<gp.count { gp[j] += ep[j] }
-                    }
-                }
+                addInPlace(&g, extra)
+                workspace?.recycle(extra)
             }
             let inputShape = pass.trace.inputShapes[i]
+            let gx: Tensor
             switch layer {
             case .conv(let conv):
-                g = try conv.backwardData(g, output: pass.outputs[i], inputShape: inputShape,
-                                          weight: parameter(conv.weight), context: context)
+                let weight = try parameter(conv.weight)
+                let cached = workspace == nil ? nil : cachedTransform(layer: conv.index, transposed: true,
+                                                                      input: g.shape, weight: weight, context: context)
+                gx = try conv.backwardData(g, output: pass.outputs[i], inputShape: inputShape, weight: weight,
+                                           transformed: cached, context: context, workspace: workspace)
             case .maxPool(let pool):
-                g = try pool.backwardData(g, switches: pass.trace.switches[pool.index] ?? [], inputShape: inputShape,
-                                          context: context)
+                gx = try pool.backwardData(g, switches: pass.trace.switches[pool.index] ?? [], inputShape: inputShape,
+                                           context: context, workspace: workspace)
             case .avgPool(let pool):
-                g = try pool.backwardData(g, inputShape: inputShape)
+                gx = try pool.backwardData(g, inputShape: inputShape, context: context, workspace: workspace)
             }
+            workspace?.recycle(g)
+            g = gx
         }
         if config.normalizeInput {
             // x_norm = (x - mean) / std per channel: d/dx = 1 / std.
@@ -190,18 +195,20 @@ extension Model {
         }
     }
 
-    private func imageNetNormalized(_ x: Tensor) throws -> Tensor {
+    private func imageNetNormalized(_ x: Tensor, workspace: Workspace?) throws -> Tensor {
         guard x.shape[1] == 3 else {
             throw RWCNNError.argument("ImageNet normalisation needs 3 channels, got \(x.shape[1])")
         }
-        var y = x
+        var y = try uninitializedTensor(x.shape, what: "normalised images", workspace: workspace)
         let plane = x.shape[2] * x.shape[3]
-        y.data.withUnsafeMutableBufferPointer { p in
-            for n in 0..<x.shape[0] {
-                for c in 0..<3 {
-                    let base = (n * 3 + c) * plane
-                    let m = ImageNetStats.mean[c], s = 1 / ImageNetStats.std[c]
-                    for j in 0..<plane { p[base + j] = (p[base + j] - m) * s }
+        x.data.withUnsafeBufferPointer { src in
+            y.data.withUnsafeMutableBufferPointer { p in
+                for n in 0..<x.shape[0] {
+                    for c in 0..<3 {
+                        let base = (n * 3 + c) * plane
+                        let m = ImageNetStats.mean[c], s = 1 / ImageNetStats.std[c]
+                        for j in 0..<plane { p[base + j] = (src[base + j] - m) * s }
+                    }
                 }
             }
         }

@@ -20,6 +20,13 @@ public enum FeatureLossNormalization: String, CaseIterable, Sendable {
 /// non-finite weight, or (relative) an all-zero target.
 public func featureLoss(features: Tensor, target: Tensor, weight: Double = 1,
                         normalization: FeatureLossNormalization = .mean) throws -> LossAndGradient {
+    try featureLoss(features: features, target: target, weight: weight, normalization: normalization,
+                    workspace: nil)
+}
+
+/// `featureLoss` with its gradient's storage from `workspace` when given.
+func featureLoss(features: Tensor, target: Tensor, weight: Double, normalization: FeatureLossNormalization,
+                 workspace: Workspace?) throws -> LossAndGradient {
     let op = "featureLoss"
     try requireLossWeight(weight, op: op)
     guard features.shape == target.shape else {
@@ -53,7 +60,7 @@ public func featureLoss(features: Tensor, target: Tensor, weight: Double = 1,
         }
         denominator = targetEnergy
     }
-    var gradient = try uninitializedTensor(features.shape, what: "\(op) gradient")
+    var gradient = try uninitializedTensor(features.shape, what: "\(op) gradient", workspace: workspace)
     let scale = Float(2 * weight / denominator)
     features.data.withUnsafeBufferPointer { fb in
         target.data.withUnsafeBufferPointer { tb in

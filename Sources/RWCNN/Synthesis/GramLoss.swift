@@ -44,9 +44,14 @@ private func gramGeometry(_ features: Tensor, op: String) throws -> (n: Int, c: 
 
 /// The Gram matrices [N,C,C] of [N,C,H,W] features: G_n = F_n F_n^T / (H W).
 public func gramMatrix(features: Tensor) throws -> Tensor {
+    try gramMatrix(features: features, workspace: nil)
+}
+
+/// `gramMatrix` with its output from `workspace` when given.
+func gramMatrix(features: Tensor, workspace: Workspace?) throws -> Tensor {
     let op = "gramMatrix"
     let (n, c, m) = try gramGeometry(features, op: op)
-    var gram = try uninitializedTensor([n, c, c], what: "\(op) output")
+    var gram = try uninitializedTensor([n, c, c], what: "\(op) output", workspace: workspace)
     features.data.withUnsafeBufferPointer { fb in
         gram.data.withUnsafeMutableBufferPointer { gb in
             guard let f = fb.baseAddress, let g = gb.baseAddress else { return }
@@ -67,6 +72,13 @@ public func gramMatrix(features: Tensor) throws -> Tensor {
 /// target, whose relative error is undefined.
 public func gramLoss(features: Tensor, target: Tensor, weight: Double = 1,
                      normalization: GramNormalization = .scaled) throws -> LossAndGradient {
+    try gramLoss(features: features, target: target, weight: weight, normalization: normalization, workspace: nil)
+}
+
+/// `gramLoss` with its buffers from `workspace` when given (the Gram
+/// difference goes back to it; the gradient is the caller's).
+func gramLoss(features: Tensor, target: Tensor, weight: Double, normalization: GramNormalization,
+              workspace: Workspace?) throws -> LossAndGradient {
     let op = "gramLoss"
     try requireLossWeight(weight, op: op)
     let (n, c, m) = try gramGeometry(features, op: op)
@@ -98,7 +110,8 @@ public func gramLoss(features: Tensor, target: Tensor, weight: Double = 1,
         denominator = 4 * Double(c) * Double(c)
     }
     // D = G - A, in place of G.
-    var difference = try gramMatrix(features: features)
+    var difference = try gramMatrix(features: features, workspace: workspace)
+    defer { workspace?.recycle(difference) }
     let squaredError = difference.data.withUnsafeMutableBufferPointer { db -> Double in
         target.data.withUnsafeBufferPointer { tb in
             guard let d = db.baseAddress, let t = tb.baseAddress else { return 0 }
@@ -116,7 +129,7 @@ public func gramLoss(features: Tensor, target: Tensor, weight: Double = 1,
     // dE/dF_n = k D_n F_n (D symmetric) with k = 4 w / (M denominator): 4 w / (M sum ||A||^2)
     // for scaled, 4 w / (M 4 C^2) = w / (M C^2) for gatys.
     let k = Float(4 * weight / (Double(m) * denominator))
-    var gradient = try uninitializedTensor(features.shape, what: "\(op) gradient")
+    var gradient = try uninitializedTensor(features.shape, what: "\(op) gradient", workspace: workspace)
     difference.data.withUnsafeBufferPointer { db in
         features.data.withUnsafeBufferPointer { fb in
             gradient.data.withUnsafeMutableBufferPointer { gb in

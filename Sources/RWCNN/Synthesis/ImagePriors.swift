@@ -20,13 +20,18 @@ import Darwin
 /// dh = dv = 0 and beta < 2 the term is not differentiable (beta = 1) or has
 /// zero gradient (beta > 1); its gradient is taken as 0 there.
 public func totalVariationLoss(image: Tensor, beta: Double = 2, weight: Double = 1) throws -> LossAndGradient {
+    try totalVariationLoss(image: image, beta: beta, weight: weight, workspace: nil)
+}
+
+/// `totalVariationLoss` with its gradient's storage from `workspace` when given.
+func totalVariationLoss(image: Tensor, beta: Double, weight: Double, workspace: Workspace?) throws -> LossAndGradient {
     let op = "totalVariationLoss"
     let x = try requireNCHW(image.shape, "image", op: op)
     try requireExponent(beta, name: "beta", op: op)
     try requireLossWeight(weight, op: op)
     let planes = x.n * x.c, h = x.h, w = x.w, planeSize = h * w
     let scale = weight / Double(image.count)
-    var gradient = try zeroTensor(image.shape, what: "\(op) gradient")
+    var gradient = try zeroTensor(image.shape, what: "\(op) gradient", workspace: workspace)
     var planeSums = [Double](repeating: 0, count: planes)
     let half = beta / 2, quadratic = beta == 2
     image.data.withUnsafeBufferPointer { xb in
@@ -81,6 +86,12 @@ public func totalVariationLoss(image: Tensor, beta: Double = 2, weight: Double =
 /// [0, 1]) as `center`. alpha must be finite and at least 1; at alpha = 1
 /// the gradient where x_i = center is taken as 0.
 public func alphaNormLoss(image: Tensor, alpha: Double = 6, center: Double = 0, weight: Double = 1) throws -> LossAndGradient {
+    try alphaNormLoss(image: image, alpha: alpha, center: center, weight: weight, workspace: nil)
+}
+
+/// `alphaNormLoss` with its gradient's storage from `workspace` when given.
+func alphaNormLoss(image: Tensor, alpha: Double, center: Double, weight: Double,
+                   workspace: Workspace?) throws -> LossAndGradient {
     let op = "alphaNormLoss"
     try requireExponent(alpha, name: "alpha", op: op)
     try requireLossWeight(weight, op: op)
@@ -88,7 +99,7 @@ public func alphaNormLoss(image: Tensor, alpha: Double = 6, center: Double = 0, 
     let count = image.count
     guard count > 0 else { throw RWCNNError.argument("\(op): image of shape \(image.shape) is empty") }
     let scale = weight / Double(count)
-    var gradient = try uninitializedTensor(image.shape, what: "\(op) gradient")
+    var gradient = try uninitializedTensor(image.shape, what: "\(op) gradient", workspace: workspace)
     let sum = image.data.withUnsafeBufferPointer { xb -> Double in
         gradient.data.withUnsafeMutableBufferPointer { gb in
             guard let xp = xb.baseAddress, let gp = gb.baseAddress else { return 0 }

@@ -48,15 +48,16 @@ struct SynthesisObjective {
 
     /// The total loss at `image` [N, C, H, W], each part of it, and the
     /// gradient with respect to the image.
-    /// The forward activations come from the model's planned workspace for
-    /// this size (`PlanKey.Job.synthesisStep`) and go back to it at the end,
-    /// so a step after the first faults in no fresh activation pages.
+    /// Every buffer of the pass (activations, switches, the losses'
+    /// gradients, the backward chain's) comes from the model's planned
+    /// workspace for this size (`PlanKey.Job.synthesisStep`) and goes back to
+    /// it, so a step after the first allocates only the gradient it returns.
     func evaluate(_ image: Tensor) throws -> (value: Double, parts: [Double], gradient: Tensor) {
         let x = try model.batched(image)
         return try model.plans.with(model.planKey(.synthesisStep, x)) { ws in try evaluate(x, workspace: ws) }
     }
 
-    private func evaluate(_ image: Tensor, workspace ws: Workspace) throws
+    func evaluate(_ image: Tensor, workspace ws: Workspace) throws
         -> (value: Double, parts: [Double], gradient: Tensor) {
         let last = deepest
         let pass = try model.encoderForward(image, keep: true, through: last, workspace: ws)
@@ -73,34 +74,35 @@ struct SynthesisObjective {
             let r: LossAndGradient
             switch term.target {
             case .features(let t, let norm):
-                r = try featureLoss(features: f, target: t, weight: term.weight, normalization: norm)
+                r = try featureLoss(features: f, target: t, weight: term.weight, normalization: norm, workspace: ws)
             case .gram(let t, let norm):
-                r = try gramLoss(features: f, target: t, weight: term.weight, normalization: norm)
+                r = try gramLoss(features: f, target: t, weight: term.weight, normalization: norm, workspace: ws)
             }
             parts.append(r.value)
-            if var g = gradAt[term.layer] {
-                g.data.withUnsafeMutableBufferPointer { gp in
-                    r.gradient.data.withUnsafeBufferPointer { rp in
-                        for j in 0..<gp.count { gp[j] += rp[j] }
-                    }
-                }
+            if var g = gradAt.removeValue(forKey: term.layer) {
+                addInPlace(&g, r.gradient)
+                ws.recycle(r.gradient)
                 gradAt[term.layer] = g
             } else {
                 gradAt[term.layer] = r.gradient
             }
         }
-        let top = gradAt.removeValue(forKey: last) ?? Tensor(checkedZeros: pass.features.shape)
-        var gradient = try model.encoderBackwardData(pass, gradFeatures: top, gradAt: gradAt)
+        // The chain takes every gradient at a layer and gives it back to the workspace.
+        let top = try gradAt.removeValue(forKey: last)
+            ?? zeroTensor(pass.features.shape, what: "feature gradient", workspace: ws)
+        var gradient = try model.encoderBackwardData(pass, gradFeatures: consume top, gradAt: consume gradAt,
+                                                     workspace: ws)
         func addPrior(_ r: LossAndGradient) {
             parts.append(r.value)
-            gradient.data.withUnsafeMutableBufferPointer { gp in
-                r.gradient.data.withUnsafeBufferPointer { rp in
-                    for j in 0..<gp.count { gp[j] += rp[j] }
-                }
-            }
+            addInPlace(&gradient, r.gradient)
+            ws.recycle(r.gradient)
         }
-        if tvWeight > 0 { addPrior(try totalVariationLoss(image: image, beta: tvBeta, weight: tvWeight)) }
-        if alphaWeight > 0 { addPrior(try alphaNormLoss(image: image, alpha: alpha, center: 0.5, weight: alphaWeight)) }
+        if tvWeight > 0 {
+            addPrior(try totalVariationLoss(image: image, beta: tvBeta, weight: tvWeight, workspace: ws))
+        }
+        if alphaWeight > 0 {
+            addPrior(try alphaNormLoss(image: image, alpha: alpha, center: 0.5, weight: alphaWeight, workspace: ws))
+        }
         return (parts.reduce(0, +), parts, gradient)
     }
 }
