@@ -95,6 +95,26 @@ final class SynthesisTaskTests: XCTestCase {
         XCTAssertLessThan(r.finalLoss, 1e-4 * r.startLoss)
     }
 
+    func testASynthesisStepOverTheBudgetIsOutOfMemoryBeforeAnyStep() throws {
+        // A texture far larger than its source: the source's pass fits, the
+        // steps' would not (at 16384x16384 they would take about 300 GB and
+        // crash in the allocator); the budget is checked per scale.
+        let source = try photo("brick", side: 32)
+        let m = try Model(config: ModelConfig(arch: "vgg16-avg", cut: "pool2", seed: 0))
+        var c = ExecutionContext()
+        c.memoryBudget = 256 << 20
+        m.executionContext = c
+        var o = SynthesisOptions()
+        o.steps = 1
+        XCTAssertThrowsError(try m.texture(source, layers: ["conv1_1", "pool2"], height: 16384, width: 16384,
+                                           options: o)) { e in
+            guard case RWCNNError.outOfMemory(let message) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(message.contains("synthesisStep"), message)
+        }
+        // The same budget takes a small texture.
+        XCTAssertNoThrow(try m.texture(source, layers: ["conv1_1", "pool2"], height: 32, width: 32, options: o))
+    }
+
     func testTextureGramLossesFallAndTheResultIsNoCopy() throws {
         let source = try photo("brick", side: 64)
         let m = try Model(config: ModelConfig(arch: "vgg16-avg", cut: "pool3", seed: 0))

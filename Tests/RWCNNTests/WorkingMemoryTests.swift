@@ -25,6 +25,43 @@ final class WorkingMemoryTests: XCTestCase {
                                                   height: 16, width: 16, settings: settings), 4 * (2048 + 6912))
     }
 
+    func testSynthesisStepEstimateIsWhatThePlanHolds() throws {
+        // A Gram loss at every layer and both priors, the walk's worst case:
+        // every buffer of the first pass stays in the plan, so the estimate
+        // is exactly the workspace's bytes after it, plus the gradient it
+        // returns and the transformed weights it cached.
+        for (arch, normalize) in [("8,16,M,16", false), ("8,16,A,16", true)] {
+            for winograd in [false, true] {
+                let m = try Model(config: ModelConfig(arch: arch, cut: "conv2_1", seed: 3, normalizeInput: normalize))
+                var c = ExecutionContext(threads: 2)
+                c.tuning.winograd = winograd
+                c.tuning.winogradMinTiles = 1
+                c.tuning.winogradMinTilesCached = 1
+                m.executionContext = c
+                let x = testImage(n: 2, h: 16, w: 20)
+                // The targets' pass caches the encoder's transforms; the estimate counts what is still to come.
+                let kept = try m.encoderForward(x, keep: true, workspace: nil)
+                let cachedBefore = m.transforms.state.floats
+                let estimate = try m.workingMemoryEstimate(.synthesisStep, batch: 2, height: 16, width: 20,
+                                                           optimizer: .adam, context: c)
+                let terms = try (0..<4).map { i in
+                    SynthesisTerm(layer: i, name: "\(i)", weight: 1, target: .gram(try gramMatrix(features: kept.outputs[i]), .scaled))
+                }
+                var o = SynthesisOptions()
+                o.tvWeight = 0.1; o.alphaWeight = 0.1
+                let objective = SynthesisObjective(model: m, terms: terms, options: o)
+                let ws = Workspace()
+                let e = try objective.evaluate(x, workspace: ws)
+                let cached = m.transforms.state.floats - cachedBefore
+                // (Up to 4 bytes apart: a scratch slot below the first used
+                // one holds a 1-float placeholder, which the walk leaves out.)
+                XCTAssertEqual(Double(estimate), Double(ws.bytes + 4 * (e.gradient.count + cached)), accuracy: 4,
+                               "\(arch) winograd \(winograd)")
+                if winograd { XCTAssertGreaterThan(cached, 0, "\(arch): the flipped weights are cached") }
+            }
+        }
+    }
+
     func testWorkspaceReusesBuffersOfOneSize() throws {
         // "8,8,8" at 16x16, batch 1, one thread, im2col throughout (Winograd
         // switched off). conv1_1 makes A (2048

@@ -27,8 +27,14 @@ public enum MemoryJob: String, CaseIterable, Sendable {
     /// state (made on the first step and kept for the run).
     case trainStep
     /// An encoder pass that keeps every layer's output, without a plan (the
-    /// image-synthesis tasks' `encoderForward(keep: true)`).
+    /// image-synthesis tasks' targets, `encoderForward(keep: true)`).
     case encodeKeeping
+    /// One step of `Model.invert`, `texture` or `style` (`SynthesisObjective`)
+    /// through the cut: the encoder keeping every output, a loss at every
+    /// layer (the worst case: its gradient and a Gram difference), the
+    /// backward chain to the pixels with the flipped weights cached, the
+    /// priors, and the gradient it returns.
+    case synthesisStep
 
     /// Whether the job runs on a plan's workspace (DESIGN.md, "Execution").
     var planned: Bool { self != .decode && self != .encodeKeeping }
@@ -203,7 +209,8 @@ struct PassWalk {
     mutating func run(_ job: MemoryJob) {
         planned = job.planned && sizesAreSane
         fillCache(encoder: job != .decode,
-                  decoder: settings.decoder == .tied && (job == .reconstruct || job == .decode))
+                  decoder: (settings.decoder == .tied && (job == .reconstruct || job == .decode))
+                      || job == .synthesisStep)
         switch job {
         case .encode:
             encoder(keep: false)
@@ -226,6 +233,8 @@ struct PassWalk {
             timeline.allocate(optimizerStateFloats)
             timeline.allocate(floats(inputShapes[0]))  // the sampler's batch
             gradients()
+        case .synthesisStep:
+            synthesis()
         }
     }
 
@@ -245,35 +254,63 @@ struct PassWalk {
         if planned { timeline.giveBack(count(chw), ints: ints) } else { timeline.free(floats(chw)) }
     }
 
-    /// A buffer made outside the workspace (a copy, an average pool's
-    /// output) that the pass later gives back to it.
-    private mutating func makeOutside(_ chw: [Int]) { timeline.allocate(floats(chw)) }
-
-    /// `encoderForward`: without `keep`, each layer's input (never the
-    /// caller's images) goes back once the layer has run; the pools'
-    /// switches stay (the trace), and so do the features.
+    /// `encoderForward`: each layer's input goes back once the layer has
+    /// run, unless it is the caller's images or (with `keep`) a kept
+    /// output; the pools' switches stay (the trace), and so do the features.
     mutating func encoder(keep: Bool) {
         var owned = false
         if settings.normalizeInput {
-            makeOutside(inputShapes[0])  // the normalised copy
+            make(inputShapes[0])  // the normalised copy
             owned = true
         }
         for (i, l) in zip(layers.indices, layers) {
             let input = inputShapes[i], output = outputShapes[i]
-            switch l.kind {
-            case .conv:
-                make(output)
+            make(output)
+            if l.isConv {
                 convForwardScratch(i, cached: cachedTransform(layer: i, transposed: false))
-            default:
-                if l.pooling == .max {
-                    make(output)
-                    make(output, ints: true)  // Int32 switches, kept in the trace
-                } else {
-                    makeOutside(output)  // AvgPool2d allocates its own output
-                }
+            } else if l.pooling == .max {
+                make(output, ints: true)  // Int32 switches, kept in the trace
             }
-            if !keep && owned { giveBack(input) }
-            owned = true
+            if owned { giveBack(input) }
+            owned = !keep
+        }
+    }
+
+    /// `SynthesisObjective.evaluate` on a plan, with a loss at every layer.
+    mutating func synthesis() {
+        encoder(keep: true)
+        let deepest = layers.endIndex - 1
+        // Each loss makes its gradient; a Gram loss also makes the Gram
+        // difference [N, C, C] and gives it back once the gradient is made.
+        for i in layers.indices {
+            make(outputShapes[i])
+            let c = outputShapes[i][0]
+            if planned {
+                timeline.take(intBatch * c * c)
+                timeline.giveBack(intBatch * c * c)
+            }
+        }
+        // `encoderBackwardData`: at each layer the loss gradient there is
+        // added and given back, then ReLU mask and transposed convolution
+        // (or the pool's backward) make the next gradient, and the mask and
+        // the old gradient go back.
+        for i in layers.indices.reversed() {
+            if i != deepest { giveBack(outputShapes[i]) }
+            if layers[i].isConv {
+                make(outputShapes[i])  // reluBackward
+                make(inputShapes[i])
+                convTransposeForwardScratch(i, cached: cachedTransform(layer: i, transposed: true))
+                giveBack(outputShapes[i])
+            } else {
+                make(inputShapes[i])
+            }
+            giveBack(outputShapes[i])
+        }
+        // The priors' gradients, added to the result and given back; the
+        // result goes to the caller.
+        for _ in 0..<2 {
+            make(inputShapes[layers.startIndex])
+            giveBack(inputShapes[layers.startIndex])
         }
     }
 

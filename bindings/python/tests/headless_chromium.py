@@ -38,9 +38,14 @@ def inspect_page(path, screenshot, width=1200, timeout=60):
     if browser is None:
         raise RuntimeError("chromium is not installed (scripts/setup installs it)")
     profile = tempfile.mkdtemp(prefix="rwcnn-chromium-")
+    # The browser is not under test: under `scripts/test --sanitize` the
+    # sanitizer runtime preloaded into pytest must not reach it (chromium
+    # does not start with ASan preloaded).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")}
     proc = subprocess.Popen([browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                              "--disable-extensions", "--remote-debugging-port=0", "--user-data-dir=" + profile,
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")
         deadline = time.time() + timeout
