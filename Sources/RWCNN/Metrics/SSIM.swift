@@ -36,12 +36,17 @@ extension Metrics {
     static func imageSSIMs(_ a: Tensor, _ b: Tensor, _ l: ImagePairLayout) -> [Double] {
         let planes = l.n * l.c, planeSize = l.h * l.w
         var perPlane = [Double](repeating: 0, count: planes)
+        // Read here, before the workers start: a lazy global first touched
+        // inside the parallel section would be initialised under the Swift
+        // runtime's once, which ThreadSanitizer cannot see (`--sanitize`).
+        let window = SSIMWindow.weights
         a.data.withUnsafeBufferPointer { x in
             b.data.withUnsafeBufferPointer { y in
                 perPlane.withUnsafeMutableBufferPointer { out in
                     parallelFor(planes) { range in
                         for p in range {
-                            out[p] = planeSSIM(x.baseAddress! + p * planeSize, y.baseAddress! + p * planeSize, h: l.h, w: l.w)
+                            out[p] = planeSSIM(x.baseAddress! + p * planeSize, y.baseAddress! + p * planeSize, h: l.h, w: l.w,
+                                               window: window)
                         }
                     }
                 }
@@ -51,12 +56,13 @@ extension Metrics {
     }
 
     /// SSIM of one h x w plane pair, averaged over the valid (cropped) region.
-    static func planeSSIM(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, h: Int, w: Int) -> Double {
+    static func planeSSIM(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, h: Int, w: Int,
+                          window: [Double] = SSIMWindow.weights) -> Double {
         let r = SSIMWindow.radius, taps = SSIMWindow.size
         let vw = w - 2 * r, vh = h - 2 * r
         // Row pass: five moments (x, y, xx, yy, xy) per row and valid column.
         var rows = [Double](repeating: 0, count: 5 * h * vw)
-        SSIMWindow.weights.withUnsafeBufferPointer { g in
+        window.withUnsafeBufferPointer { g in
             rows.withUnsafeMutableBufferPointer { m in
                 for row in 0..<h {
                     let xr = x + row * w, yr = y + row * w
@@ -75,7 +81,7 @@ extension Metrics {
         }
         // Column pass and the SSIM formula.
         var total = 0.0
-        SSIMWindow.weights.withUnsafeBufferPointer { g in
+        window.withUnsafeBufferPointer { g in
             rows.withUnsafeBufferPointer { m in
                 for row in 0..<vh {
                     for col in 0..<vw {
