@@ -104,11 +104,12 @@ extension Model {
     /// has it. The weights are not differentiated. Image optimisation
     /// (inversion, texture) is built on this pair. `gradAt[i]` (shaped like
     /// layer i's output) is added to the running gradient when the chain
-    /// reaches layer i: the losses of shallower layers. With a `workspace`
-    /// the chain's buffers come from it and go back to it as they die,
-    /// `gradFeatures` and the `gradAt` tensors among them (reusing a buffer
-    /// the caller still holds is safe: writing through it copies it), and
-    /// each convolution uses the model's cached flipped Winograd weights.
+    /// reaches layer i: the losses of shallower layers. Each convolution
+    /// uses the model's cached flipped Winograd weights (as the tied decoder
+    /// does). With a `workspace` the chain's buffers come from it and go
+    /// back to it as they die, `gradFeatures` and the `gradAt` tensors among
+    /// them (reusing a buffer the caller still holds is safe: writing
+    /// through it copies it).
     func encoderBackwardData(_ pass: EncoderActivations, gradFeatures: consuming Tensor,
                              gradAt: consuming [Int: Tensor] = [:], workspace: Workspace? = nil) throws -> Tensor {
         guard !pass.outputs.isEmpty, pass.outputs.count == pass.trace.inputShapes.count else {
@@ -132,10 +133,11 @@ extension Model {
             switch layer {
             case .conv(let conv):
                 let weight = try parameter(conv.weight)
-                let cached = workspace == nil ? nil : cachedTransform(layer: conv.index, transposed: true,
-                                                                      input: g.shape, weight: weight, context: context)
                 gx = try conv.backwardData(g, output: pass.outputs[i], inputShape: inputShape, weight: weight,
-                                           transformed: cached, context: context, workspace: workspace)
+                                           transformed: cachedTransform(layer: conv.index, transposed: true,
+                                                                        input: g.shape, weight: weight,
+                                                                        context: context),
+                                           context: context, workspace: workspace)
             case .maxPool(let pool):
                 gx = try pool.backwardData(g, switches: pass.trace.switches[pool.index] ?? [], inputShape: inputShape,
                                            context: context, workspace: workspace)

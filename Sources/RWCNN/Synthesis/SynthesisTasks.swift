@@ -224,16 +224,15 @@ extension Model {
             .cancelled("synthesis cancelled after step \(done) of \(total)")
         }
         for (si, size) in sizes.enumerated() {
-            let sizeTerms = try terms(size)
+            objective = SynthesisObjective(model: self, terms: try terms(size), options: options)
             try checkWorkingMemory(.synthesisStep, batch: image.shape[0], height: size.height, width: size.width,
-                                   through: sizeTerms.map(\.layer).max() ?? 0, context: context)
+                                   through: objective.deepest, context: context)
             var x = try resizeBilinear(image, height: size.height, width: size.width)
             if let box {
                 x.data.withUnsafeMutableBufferPointer { p in
                     for j in 0..<p.count { p[j] = min(max(p[j], box.lowerBound), box.upperBound) }
                 }
             }
-            objective = SynthesisObjective(model: self, terms: sizeTerms, options: options)
             let shape = x.shape
             switch options.optimizer {
             case .adam:
