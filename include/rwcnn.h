@@ -761,6 +761,25 @@ rwcnn_status rwcnn_synthesis_options_init_sized(rwcnn_synthesis_options *options
 rwcnn_status rwcnn_synthesis_options_init_task(rwcnn_synthesis_options *options, size_t size, int task,
                                                int *normalize_input);
 
+/** What a task uses when the caller names nothing more: the architecture
+ *  to build its model from, and for RWCNN_TASK_STYLE its content layer,
+ *  content weight and style layers. The CLI and Python take these. Strings
+ *  are static; fields a task has no use for are NULL or 0. */
+typedef struct rwcnn_task_defaults {
+    size_t struct_size;
+    const char *arch;                 /**< "vgg16" (invert) or "vgg16-avg" */
+    const char *content_layer;        /**< style: "conv4_2" */
+    double content_weight;            /**< style: 1 */
+    const char *const *style_layers;  /**< style: conv1_1, conv2_1, conv3_1, conv4_1, conv5_1 */
+    size_t style_layer_count;
+} rwcnn_task_defaults;
+
+/** The defaults of `task` into the first `size` bytes of `defaults`, as
+ *  rwcnn_synthesis_options_init_task writes options. An unknown task, NULL
+ *  `defaults` or a bad size is RWCNN_ERR_ARGUMENT and writes nothing:
+ *  rwcnn_synthesis_task_defaults(RWCNN_TASK_STYLE, &d, sizeof d). */
+rwcnn_status rwcnn_synthesis_task_defaults(int task, rwcnn_task_defaults *defaults, size_t size);
+
 /** Outcome of a synthesis call. Set struct_size = sizeof(rwcnn_synthesis_result). */
 typedef struct rwcnn_synthesis_result {
     size_t struct_size;

@@ -1,5 +1,8 @@
 import CRWCNN
 import RWCNN
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // rwcnn_invert / rwcnn_texture / rwcnn_style: options struct ->
 // SynthesisOptions, progress -> the C callback (with a view of the current
@@ -21,6 +24,33 @@ public func rwcnn_synthesis_options_init_task(_ o: UnsafeMutablePointer<rwcnn_sy
                            what: "rwcnn_synthesis_options")
         }
         normalizeInput?.pointee = t.centredInput ? 1 : 0
+    }
+}
+
+/// Static C copies of the task defaults' strings (made once, never freed).
+private let cArchNames: [SynthesisTask: UnsafePointer<CChar>] = Dictionary(
+    uniqueKeysWithValues: SynthesisTask.allCases.map { ($0, UnsafePointer(strdup($0.defaultArch)!)) })
+private let cContentLayer = UnsafePointer(strdup(StyleDefaults.contentLayer)!)
+private let cStyleLayers: UnsafePointer<UnsafePointer<CChar>?> = {
+    let p = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: StyleDefaults.styleLayers.count)
+    for (i, name) in StyleDefaults.styleLayers.enumerated() { p[i] = UnsafePointer(strdup(name)!) }
+    return UnsafePointer(p)
+}()
+
+@_cdecl("rwcnn_synthesis_task_defaults")
+public func rwcnn_synthesis_task_defaults(_ task: Int32, _ d: UnsafeMutablePointer<rwcnn_task_defaults>?,
+                                          _ size: Int) -> Int32 {
+    capi {
+        let t = try Vocabulary.synthesisTask.decode(Int(task), as: SynthesisTask.self, field: "task")
+        var v = rwcnn_task_defaults()
+        v.arch = cArchNames[t]
+        if t == .style {
+            v.content_layer = cContentLayer
+            v.content_weight = StyleDefaults.contentWeight
+            v.style_layers = cStyleLayers
+            v.style_layer_count = StyleDefaults.styleLayers.count
+        }
+        try initPrefix(v, to: UnsafeMutableRawPointer(d), size: size, what: "rwcnn_task_defaults")
     }
 }
 

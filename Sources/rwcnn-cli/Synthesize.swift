@@ -134,7 +134,7 @@ struct SynthesisCLIOptions: ParsableArguments {
 /// Model options of the synthesis subcommands: the model is cut at the
 /// deepest layer the task names.
 struct SynthesisModelOptions: ParsableArguments {
-    @Option(help: "Architecture: vgg16, vgg16-avg, vgg19, vgg19-avg or a spec (A is an average pool); default vgg16 for invert, vgg16-avg for texture and style.")
+    @Option(help: "Architecture: vgg16, vgg16-avg, vgg19, vgg19-avg or a spec (A is an average pool); default \(SynthesisTask.invert.defaultArch) for invert, \(SynthesisTask.texture.defaultArch) for texture and style.")
     var arch: String?
 
     @Option(help: "Channel multiplier.")
@@ -153,8 +153,8 @@ struct SynthesisModelOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "ImageNet-normalise (centre) the pixels the random VGG sees; default on for texture and style, off for invert.")
     var normalizeInput: Bool?
 
-    func model(layers: [String], defaultArch: String, centred: Bool) throws -> Model {
-        let arch = self.arch ?? defaultArch
+    func model(layers: [String], task: SynthesisTask) throws -> Model {
+        let arch = self.arch ?? task.defaultArch
         let a = try Architecture(spec: arch, width: width)
         let name = initDistribution ?? distribution
         guard let d = Distribution(rawValue: name.lowercased()) else {
@@ -162,7 +162,7 @@ struct SynthesisModelOptions: ParsableArguments {
         }
         var config = try ModelConfig(arch: arch, cut: a.deepestLayer(of: layers), width: width,
                                  weightInit: WeightInit(distribution: d), seed: seed)
-        config.normalizeInput = normalizeInput ?? centred
+        config.normalizeInput = normalizeInput ?? task.centredInput
         return try Model(config: config)
     }
 }
@@ -205,7 +205,7 @@ struct Invert: ParsableCommand {
 
     func run() throws {
         try threads.apply()
-        let m = try model.model(layers: [layer], defaultArch: "vgg16", centred: SynthesisTask.invert.centredInput)
+        let m = try model.model(layers: [layer], task: .invert)
         let x = try loadInput(image, size: size)
         try synthesis.run(.invert) { o, cb in try m.invert(x, layer: layer, options: o, progress: cb) }
     }
@@ -244,7 +244,7 @@ struct Texture: ParsableCommand {
         try threads.apply()
         let names = splitLayers(layers)
         let w = try splitWeights(weights, option: "--weights")
-        let m = try model.model(layers: names, defaultArch: "vgg16-avg", centred: SynthesisTask.texture.centredInput)
+        let m = try model.model(layers: names, task: .texture)
         let x = try loadInput(image, size: size)
         try synthesis.run(.texture) { o, cb in
             try m.texture(x, layers: names, weights: w, height: outSize ?? x.shape[1], width: outSize ?? x.shape[2],
@@ -270,13 +270,13 @@ struct Style: ParsableCommand {
     var style: String
 
     @Option(help: "Content layer.")
-    var contentLayer = "conv4_2"
+    var contentLayer = StyleDefaults.contentLayer
 
     @Option(help: "Comma-separated style layers.")
-    var styleLayers = "conv1_1,conv2_1,conv3_1,conv4_1,conv5_1"
+    var styleLayers = StyleDefaults.styleLayers.joined(separator: ",")
 
     @Option(help: "Content weight.")
-    var contentWeight = 1.0
+    var contentWeight = StyleDefaults.contentWeight
 
     @Option(help: "Comma-separated style weights, one per layer (default 1 each).")
     var styleWeights: String?
@@ -295,7 +295,7 @@ struct Style: ParsableCommand {
         try threads.apply()
         let names = splitLayers(styleLayers)
         let w = try splitWeights(styleWeights, option: "--style-weights")
-        let m = try model.model(layers: [contentLayer] + names, defaultArch: "vgg16-avg", centred: SynthesisTask.style.centredInput)
+        let m = try model.model(layers: [contentLayer] + names, task: .style)
         let c = try loadInput(content, size: size), s = try loadInput(style, size: size)
         let start: SynthesisStart = fromContent ? .content : .noise
         try synthesis.run(.style) { o, cb in

@@ -156,6 +156,41 @@ final class WorkingMemoryTests: XCTestCase {
         XCTAssertEqual(try model.train(data: data, options: o).stepsDone, 1)
     }
 
+    func testFastStyleRunBudgetCountsItsLossNetwork() throws {
+        // The small fast-style model (cut conv3_1) with content at conv2_1:
+        // besides the plain run, the loss network's step plan (through
+        // conv3_1, the deepest style layer) and the content layer's encoder
+        // pass. (Winograd off: no cached transforms, so the walks add up.)
+        let model = try FastStyleFixture.smallModel()
+        var context = ExecutionContext(threads: 1)
+        context.tuning.winograd = false
+        model.executionContext = context
+        let style = try FastStyleFixture.smallStyle()
+        let objective = try model.fastStyleObjective(style)
+        let photo = try FastStyleFixture.photo("astronaut", side: 20)
+        let data = TrainingData.images([photo, photo], eval: [photo])
+        var o = TrainOptions()
+        o.steps = 1; o.batchSize = 2; o.crop = 16; o.evalEvery = 0; o.checkpointEvery = 0
+        let plain = try model.trainingRunEstimate(batch: 2, crop: 16, evalImages: 1, optimizer: .adam, context: context)
+        let run = try model.trainingRunEstimate(batch: 2, crop: 16, evalImages: 1, optimizer: .adam,
+                                                style: objective, context: context)
+        XCTAssertEqual(run, try plain
+                            + model.workingMemoryEstimate(.synthesisStep, batch: 2, height: 16, width: 16,
+                                                          optimizer: .adam, through: 4, context: context)
+                            + model.workingMemoryEstimate(.encode, batch: 2, height: 16, width: 16,
+                                                          optimizer: .adam, through: 2, context: context))
+        context.memoryBudget = run - 1
+        model.executionContext = context
+        XCTAssertLessThan(plain, run - 1)
+        XCTAssertThrowsError(try model.train(style: style, data: data, options: o)) { error in
+            guard case RWCNNError.outOfMemory(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("fast-style loss"), message)
+        }
+        context.memoryBudget = run
+        model.executionContext = context
+        XCTAssertEqual(try model.train(style: style, data: data, options: o).stepsDone, 1)
+    }
+
     func testSizesTheNetworkCannotTakeAreArgumentErrors() throws {
         let arch = try Architecture(spec: "vgg16")
         XCTAssertThrowsError(try WorkingMemory.estimate(.encode, architecture: arch, cutIndex: 17, batch: 1,

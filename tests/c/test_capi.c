@@ -3275,6 +3275,17 @@ static void test_hostile_arguments(void)
         REFUSED(rwcnn_synthesis_options_init_task(&so, 3, RWCNN_TASK_STYLE, &centred));
         CHECK(centred == 7);
         CHECK_OK(rwcnn_synthesis_options_init_task(NULL, 0, RWCNN_TASK_STYLE, NULL));
+        {
+            rwcnn_task_defaults td;
+            memset(&td, 0x5a, sizeof td);
+            COVER(rwcnn_synthesis_task_defaults);
+            REFUSED(rwcnn_synthesis_task_defaults(3, &td, sizeof td));
+            REFUSED(rwcnn_synthesis_task_defaults(-1, &td, sizeof td));
+            REFUSED(rwcnn_synthesis_task_defaults(RWCNN_TASK_STYLE, NULL, sizeof td));
+            REFUSED(rwcnn_synthesis_task_defaults(RWCNN_TASK_STYLE, &td, 3));
+            REFUSED(rwcnn_synthesis_task_defaults(RWCNN_TASK_STYLE, &td, (size_t)-1));
+            CHECK(td.struct_size == 0x5a5a5a5a5a5a5a5aull); /* nothing written */
+        }
         COVER(rwcnn_synthesis_options_init);
         rwcnn_synthesis_options_init(NULL); /* ignored */
         rwcnn_synthesis_options_init(&so);
@@ -3717,6 +3728,27 @@ static void test_synthesis(void)
             CHECK(t.optimizer == (task == RWCNN_TASK_INVERT ? RWCNN_SYNTHESIS_ADAM : RWCNN_SYNTHESIS_LBFGS));
             CHECK(centred == (task == RWCNN_TASK_INVERT ? 0 : 1));
         }
+    }
+    {
+        /* what each task uses when nothing more is named: invert on VGG16's max pools, texture and style
+           on average pools, style with Gatys et al.'s layers */
+        rwcnn_task_defaults d;
+        const char *style_layers[5] = {"conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"};
+        size_t i, prefix = offsetof(rwcnn_task_defaults, arch) + sizeof d.arch;
+        CHECK_OK(rwcnn_synthesis_task_defaults(RWCNN_TASK_INVERT, &d, sizeof d));
+        CHECK(d.struct_size == sizeof d && strcmp(d.arch, "vgg16") == 0 && d.content_layer == NULL &&
+              d.content_weight == 0 && d.style_layers == NULL && d.style_layer_count == 0);
+        CHECK_OK(rwcnn_synthesis_task_defaults(RWCNN_TASK_TEXTURE, &d, sizeof d));
+        CHECK(strcmp(d.arch, "vgg16-avg") == 0 && d.content_layer == NULL && d.style_layer_count == 0);
+        CHECK_OK(rwcnn_synthesis_task_defaults(RWCNN_TASK_STYLE, &d, sizeof d));
+        CHECK(strcmp(d.arch, "vgg16-avg") == 0 && strcmp(d.content_layer, "conv4_2") == 0 &&
+              d.content_weight == 1.0 && d.style_layer_count == 5);
+        for (i = 0; i < 5 && d.style_layer_count == 5; i++) CHECK(strcmp(d.style_layers[i], style_layers[i]) == 0);
+        /* a shorter (older) struct is written only as far as its size */
+        memset(&d, 0x5a, sizeof d);
+        CHECK_OK(rwcnn_synthesis_task_defaults(RWCNN_TASK_STYLE, &d, prefix));
+        CHECK(d.struct_size == prefix && strcmp(d.arch, "vgg16-avg") == 0 &&
+              d.style_layer_count == 0x5a5a5a5a5a5a5a5aull);
     }
     o.steps = 6;
     o.losses = losses;

@@ -45,9 +45,12 @@ extension Model {
     }
 
     /// `trainingWorkingMemoryEstimate` in `context`; each walk starts from
-    /// the transforms the ones before it cached.
+    /// the transforms the ones before it cached. A fast-style run (`style`)
+    /// also keeps the plan of its loss network (`synthesisStep` on the
+    /// decoder's output, through the deepest loss layer) and, when the
+    /// content layer is not the cut, makes an encoder pass to it per step.
     func trainingRunEstimate(batch: Int, crop: Int, evalImages: Int, optimizer: OptimizerKind,
-                             context: ExecutionContext) throws -> Int {
+                             style: FastStyleObjective? = nil, context: ExecutionContext) throws -> Int {
         guard evalImages >= 0, evalImages <= 1 << 24 else {
             throw RWCNNError.argument("held-out image count \(evalImages) must be in 0...\(1 << 24)")
         }
@@ -56,9 +59,14 @@ extension Model {
         let crops = Double(evalImages) * Double(architecture.inputChannels) * Double(crop) * Double(crop) * 4
         var cache = transforms.state, total = crops < 0x1p61 ? Int(crops) : 1 << 61
         let chunks = evalImages <= batch ? [evalImages] : [batch] + (evalImages % batch == 0 ? [] : [evalImages % batch])
-        let jobs = [(MemoryJob.trainStep, batch)] + chunks.filter({ $0 > 0 }).map({ (MemoryJob.reconstruct, $0) })
-        for (job, n) in jobs {
-            var walk = try PassWalk(architecture: architecture, cutIndex: cutIndex, batch: n, height: crop, width: crop,
+        var jobs = [(MemoryJob.trainStep, batch, cutIndex)]
+            + chunks.filter({ $0 > 0 }).map({ (MemoryJob.reconstruct, $0, cutIndex) })
+        if let style {
+            jobs.append((.synthesisStep, batch, style.deepest))
+            if style.contentLayer != cutIndex { jobs.append((.encode, batch, style.contentLayer)) }
+        }
+        for (job, n, last) in jobs {
+            var walk = try PassWalk(architecture: architecture, cutIndex: last, batch: n, height: crop, width: crop,
                                     settings: settings, cache: cache)
             walk.run(job)
             total = min(total, 1 << 61) + min(walk.timeline.peakBytes, 1 << 61)  // saturated, never wraps
@@ -69,11 +77,12 @@ extension Model {
 
     /// `trainingRunEstimate` against the context's budget.
     func checkTrainingRunMemory(batch: Int, crop: Int, evalImages: Int, optimizer: OptimizerKind,
-                                context: ExecutionContext) throws {
+                                style: FastStyleObjective? = nil, context: ExecutionContext) throws {
         let need = try trainingRunEstimate(batch: batch, crop: crop, evalImages: evalImages, optimizer: optimizer,
-                                           context: context)
+                                           style: style, context: context)
         try checkBudget(need, "training on \(batch) crop(s) of \(crop)x\(crop) with \(evalImages) held-out crop(s)",
-                        "train step and held-out evaluation", context: context)
+                        style == nil ? "train step and held-out evaluation"
+                            : "train step, fast-style loss and held-out evaluation", context: context)
     }
 
     private func checkBudget(_ need: Int, _ what: String, _ job: String, context: ExecutionContext) throws {

@@ -87,8 +87,9 @@ extension Model {
     /// `styleLayers`, weighted by `styleWeights` (default 1 each). The result
     /// has the content's size; it starts from noise or, with
     /// `options.start = .content`, from the content image.
-    public func style(content: Tensor, style: Tensor, contentLayer: String, styleLayers: [String],
-                      contentWeight: Double = 1, styleWeights: [Double]? = nil,
+    public func style(content: Tensor, style: Tensor, contentLayer: String = StyleDefaults.contentLayer,
+                      styleLayers: [String] = StyleDefaults.styleLayers,
+                      contentWeight: Double = StyleDefaults.contentWeight, styleWeights: [Double]? = nil,
                       options: SynthesisOptions = SynthesisOptions(task: .style),
                       progress: SynthesisCallback? = nil) throws -> SynthesisResult {
         let op = "style"

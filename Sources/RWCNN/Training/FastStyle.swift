@@ -78,6 +78,9 @@ struct FastStyleObjective {
     let synthesis: SynthesisOptions
     /// RunRecord fields (`train.objective`, `train.style*`).
     let record: [(name: String, value: String)]
+
+    /// The deepest layer the loss network runs to.
+    var deepest: Int { max(contentLayer, styleTerms.map(\.layer).max() ?? 0) }
 }
 
 extension Model {

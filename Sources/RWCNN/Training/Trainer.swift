@@ -97,7 +97,7 @@ extension Model {
         let evalCrops = data.evalCrops
         // The evaluation's reconstruct plans stay beside the step's: both in the budget.
         try checkTrainingRunMemory(batch: options.batchSize, crop: options.crop, evalImages: evalCrops.shape[0],
-                                   optimizer: options.optimizer, context: context)
+                                   optimizer: options.optimizer, style: style, context: context)
         var record = RunRecord(options: options, data: data)
         record.fields += style?.record ?? []
 

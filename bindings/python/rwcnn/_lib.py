@@ -291,6 +291,18 @@ class SynthesisResult(Structure):
     ]
 
 
+class TaskDefaults(Structure):
+    """rwcnn_task_defaults"""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("arch", c_char_p),
+        ("content_layer", c_char_p),
+        ("content_weight", c_double),
+        ("style_layers", POINTER(c_char_p)),
+        ("style_layer_count", c_size_t),
+    ]
+
+
 class FastStyleOptions(Structure):
     """rwcnn_fast_style_options"""
     _fields_ = [
@@ -323,6 +335,7 @@ STRUCTS = {
     "rwcnn_synthesis_options": SynthesisOptions,
     "rwcnn_synthesis_result": SynthesisResult,
     "rwcnn_fast_style_options": FastStyleOptions,
+    "rwcnn_task_defaults": TaskDefaults,
 }
 
 # ---- prototypes --------------------------------------------------------------
@@ -431,6 +444,7 @@ PROTOTYPES = {
     "rwcnn_synthesis_options_init": (None, [POINTER(SynthesisOptions)]),
     "rwcnn_synthesis_options_init_sized": (status_t, [POINTER(SynthesisOptions), c_size_t]),
     "rwcnn_synthesis_options_init_task": (status_t, [POINTER(SynthesisOptions), c_size_t, c_int, POINTER(c_int)]),
+    "rwcnn_synthesis_task_defaults": (status_t, [c_int, POINTER(TaskDefaults), c_size_t]),
     "rwcnn_invert": (status_t, [model_p, c_float_p, c_size_t, c_size_t, c_size_t, c_size_t, c_char_p,
                                 c_double, POINTER(SynthesisOptions), c_float_p, c_size_t,
                                 POINTER(SynthesisResult)]),

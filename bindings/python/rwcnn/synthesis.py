@@ -10,7 +10,8 @@ docs/ENGINE.md ("Synthesis") for the losses and every option::
     r = rwcnn.invert(photo, "pool1", size=64, steps=200, progress=True)
     rwcnn.save_image("out/invert.png", r.image)
 
-Without ``model=`` a model of ``arch`` (default ``vgg16``) and ``seed`` is
+Without ``model=`` a model of ``arch`` (default: the library's for the
+task, ``vgg16`` for invert and ``vgg16-avg`` for texture and style) and ``seed`` is
 built with its cut at the deepest layer named. The progress bar goes to
 stderr with ``progress=True``; Ctrl-C stops the run cleanly and raises
 KeyboardInterrupt.
@@ -130,6 +131,21 @@ def _task_defaults(task: str) -> Tuple[Any, bool]:
                                                  _lib.enum_table(_lib.RWCNN_ENUM_SYNTHESIS_TASK)[task],
                                                  ctypes.byref(centred))
     return o, bool(centred.value)
+
+
+def _task_inputs(task: str) -> Any:
+    """What `task` uses when the caller names nothing more: its default
+    arch and, for style, the content layer, content weight and style
+    layers (rwcnn_synthesis_task_defaults)."""
+    d = _lib.TaskDefaults()
+    _lib.lib().rwcnn_synthesis_task_defaults(_lib.enum_table(_lib.RWCNN_ENUM_SYNTHESIS_TASK)[task],
+                                             ctypes.byref(d), ctypes.sizeof(d))
+    return d
+
+
+def _arch(task: str, arch: Optional[str]) -> str:
+    """arch, or the library's default for the task (None)."""
+    return _task_inputs(task).arch.decode() if arch is None else arch
 
 
 def _options(task: str, steps: Optional[int], optimizer: Optional[str], lr: Optional[float],
@@ -341,7 +357,7 @@ _COMMON_DOC = """
 
 
 def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Model] = None,
-           arch: str = "vgg16", seed: int = 0, width: float = 1.0, size: Optional[int] = None,
+           arch: Optional[str] = None, seed: int = 0, width: float = 1.0, size: Optional[int] = None,
            steps: Optional[int] = None, optimizer: Optional[str] = None, learning_rate: Optional[float] = None,
            lr: Optional[float] = None, clamp: Optional[bool] = None, scales: Optional[int] = None,
            scale_factor: Optional[float] = None, noise_seed: Optional[int] = None, tv_weight: Optional[float] = None,
@@ -359,7 +375,7 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
         raise ArgumentError("layer must be a layer name, got %r" % (layer,))
     o = _options("invert", steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, None,
                  tv_weight, tv_beta, alpha_weight, alpha, feature_normalization, None)
-    m, owned = _model_for(model, [layer], arch, seed, width, _centred("invert", normalize_input))
+    m, owned = _model_for(model, [layer], _arch("invert", arch), seed, width, _centred("invert", normalize_input))
     try:
         with m._use() as h:
             def call(o: Any, out: Any, result: Any, capacity: int) -> None:
@@ -374,7 +390,7 @@ def invert(images: Any, layer: str, *, weight: float = 1.0, model: Optional[Mode
 
 def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[float]] = None,
             out_size: Optional[int] = None, count: Optional[int] = None,
-            model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
+            model: Optional[Model] = None, arch: Optional[str] = None, seed: int = 0, width: float = 1.0,
             size: Optional[int] = None, steps: Optional[int] = None, optimizer: Optional[str] = None,
             learning_rate: Optional[float] = None, lr: Optional[float] = None, clamp: Optional[bool] = None,
             scales: Optional[int] = None, scale_factor: Optional[float] = None, noise_seed: Optional[int] = None,
@@ -403,7 +419,7 @@ def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[fl
     n = _size(count if count is not None else s.shape[0], "count", 1)
     o = _options("texture", steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, None,
                  tv_weight, tv_beta, alpha_weight, alpha, None, gram_normalization)
-    m, owned = _model_for(model, names, arch, seed, width, _centred("texture", normalize_input))
+    m, owned = _model_for(model, names, _arch("texture", arch), seed, width, _centred("texture", normalize_input))
     try:
         with m._use() as h:
             c_names = (ctypes.c_char_p * max(1, len(names)))(*[x.encode() for x in names])
@@ -417,10 +433,10 @@ def texture(source: Any, layers: Sequence[str], *, weights: Optional[Sequence[fl
             m.close()
 
 
-def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
-          style_layers: Sequence[str] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
-          content_weight: float = 1.0, style_weights: Optional[Sequence[float]] = None,
-          model: Optional[Model] = None, arch: str = "vgg16-avg", seed: int = 0, width: float = 1.0,
+def style(content: Any, style_image: Any, *, content_layer: Optional[str] = None,
+          style_layers: Optional[Sequence[str]] = None,
+          content_weight: Optional[float] = None, style_weights: Optional[Sequence[float]] = None,
+          model: Optional[Model] = None, arch: Optional[str] = None, seed: int = 0, width: float = 1.0,
           size: Optional[int] = None, style_size: Optional[int] = None,
           steps: Optional[int] = None, optimizer: Optional[str] = None, learning_rate: Optional[float] = None,
           lr: Optional[float] = None, clamp: Optional[bool] = None, scales: Optional[int] = None,
@@ -431,8 +447,18 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
           callback: Optional[Callable[[SynthesisProgress], Any]] = None) -> SynthesisResult:
     """The content of `content` at `content_layer` plus the style (Grams) of
     `style_image` at `style_layers`; the result has the content's size (after
-    `size`). start="content" starts from the content image. Defaults as
-    for :func:`texture` (L-BFGS, a model with centred input)."""
+    `size`). start="content" starts from the content image. None takes the
+    library's default (rwcnn_synthesis_task_defaults): content at conv4_2
+    with weight 1, style at conv1_1, conv2_1, conv3_1, conv4_1 and conv5_1,
+    arch vgg16-avg; the options as for :func:`texture` (L-BFGS, a model
+    with centred input)."""
+    d = _task_inputs("style")
+    if content_layer is None:
+        content_layer = d.content_layer.decode()
+    if style_layers is None:
+        style_layers = [d.style_layers[i].decode() for i in range(d.style_layer_count)]
+    if content_weight is None:
+        content_weight = d.content_weight
     c, batched = _encoder_input(content)
     c = _resized(c, size)
     s, _ = _encoder_input(style_image)
@@ -445,7 +471,8 @@ def style(content: Any, style_image: Any, *, content_layer: str = "conv4_2",
     w = _weights(style_weights, len(names), "style_weights")
     o = _options("style", steps, optimizer, _rate(learning_rate, lr), clamp, scales, scale_factor, noise_seed, start,
                  tv_weight, tv_beta, alpha_weight, alpha, feature_normalization, gram_normalization)
-    m, owned = _model_for(model, [content_layer] + names, arch, seed, width, _centred("style", normalize_input))
+    m, owned = _model_for(model, [content_layer] + names, _arch("style", arch), seed, width,
+                          _centred("style", normalize_input))
     try:
         with m._use() as h:
             c_names = (ctypes.c_char_p * max(1, len(names)))(*[x.encode() for x in names])

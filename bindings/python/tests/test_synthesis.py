@@ -1,6 +1,7 @@
 """rwcnn.invert / texture / style: numpy in and out, the loss curve, seeding,
 progress, cancel and Ctrl-C, and clear errors for bad options."""
 
+import ctypes
 import io
 import os
 import signal
@@ -151,6 +152,15 @@ def test_task_defaults_come_from_the_library(images):
     assert synthesis._options("texture", None, "adam", *([None] * 12)).optimizer != lbfgs
     with pytest.raises(rwcnn.ArgumentError, match="task 7"):
         _lib.lib().rwcnn_synthesis_options_init_task(None, 0, 7, None)
+    # the inputs: arch by task, and style's layers and content weight
+    assert [synthesis._arch(t, None) for t in ("invert", "texture", "style")] == ["vgg16", "vgg16-avg", "vgg16-avg"]
+    assert synthesis._arch("style", "vgg19") == "vgg19"
+    d = synthesis._task_inputs("style")
+    assert (d.content_layer, d.content_weight) == (b"conv4_2", 1.0)
+    assert [d.style_layers[i] for i in range(d.style_layer_count)] == [
+        b"conv1_1", b"conv2_1", b"conv3_1", b"conv4_1", b"conv5_1"]
+    with pytest.raises(rwcnn.ArgumentError, match="task 7"):
+        _lib.lib().rwcnn_synthesis_task_defaults(7, ctypes.byref(d), ctypes.sizeof(d))
     # texture without options runs the library's L-BFGS: the curve then
     # falls at every step (L-BFGS reports the loss after each step).
     with rwcnn.Model(**MODEL) as m:

@@ -26,6 +26,20 @@ def test_help(task):
     assert p.returncode == 0 and "Example:" in p.stdout and "--steps" in p.stdout
 
 
+def test_style_help_shows_the_library_defaults():
+    """The style layers, content weight and archs `rwcnn style --help`
+    shows are the library's (rwcnn_synthesis_task_defaults)."""
+    from rwcnn import synthesis
+    d = synthesis._task_inputs("style")
+    text = " ".join(run("style", "--help").stdout.split())
+    layers = ",".join(d.style_layers[i].decode() for i in range(d.style_layer_count))
+    assert "--content-layer <content-layer> Content layer. (default: %s)" % d.content_layer.decode() in text
+    assert "(default: %s)" % layers in text and "--content-weight <content-weight> Content weight. (default: %s)" % (
+        repr(d.content_weight)) in text
+    assert "default %s for invert, %s for texture and style" % (
+        synthesis._arch("invert", None), synthesis._arch("texture", None)) in text
+
+
 def test_invert_writes_png_and_snapshots(tmp_path):
     from PIL import Image
     out = tmp_path / "inv.png"
