@@ -160,25 +160,83 @@ final class PlanTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
-    func testOptimizerUpdatesInPlaceAsBefore() throws {
-        // The in-place update against the formula, in Double, for two steps of Adam.
-        var p = ["a": try Tensor(shape: [3], data: [0.5, -1, 2])]
-        let g = ["a": try Tensor(shape: [3], data: [0.1, -0.2, 0.3])]
-        var o = Optimizer(kind: .adam, learningRate: 0.01, momentum: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
-                          weightDecay: 0)
-        var w = [0.5, -1, 2], m = [0.0, 0, 0], v = [0.0, 0, 0]
-        for t in 1...2 {
-            o.step(parameters: &p, gradients: g)
-            for i in 0..<3 {
-                let gi = Double(g["a"]!.data[i])
-                m[i] = 0.9 * m[i] + 0.1 * gi
-                v[i] = 0.999 * v[i] + 0.001 * gi * gi
-                w[i] -= 0.01 * (m[i] / (1 - pow(0.9, Double(t)))) / ((v[i] / (1 - pow(0.999, Double(t)))).squareRoot() + 1e-8)
+    func testOptimizerUpdatesTheFlatBlockByTheFormula() throws {
+        // Two steps of Adam and of SGD on a model's block against the
+        // formulas in Double, every decoder parameter, one flat range; the
+        // encoder's part of the block is not touched; 1 and 2 threads agree
+        // bit for bit (the update is elementwise; the 512-channel layer's
+        // 36 864 weights split into two chunks).
+        let x = try Tensor(shape: [2, 3, 12, 12], data: (0..<864).map { Float(($0 * 37) % 101) / 101 })
+        for kind in [OptimizerKind.adam, .sgd] {
+            var results: [[Float]] = []
+            for threads in [1, 2] {
+                let model = try Model(config: ModelConfig(arch: "8,M,512", cut: "conv2_1", seed: 3, decoder: .trained))
+                let block = model.parameterBlock, layout = block.layout
+                let before = Array(block.values)
+                var o = Optimizer(kind: kind, learningRate: 0.01, momentum: 0.9, beta1: 0.9, beta2: 0.999,
+                                  epsilon: 1e-8, weightDecay: 0.001)
+                var w = before.map(Double.init), m = [Double](repeating: 0, count: before.count), v = m
+                for t in 1...2 {
+                    let g = try model.reconstructionLossAndGradients(x).gradients
+                    XCTAssertEqual(Set(g.keys), Set(layout.decoderSlots.map(\.name)))
+                    try o.step(block, gradients: g, threads: threads)
+                    for slot in layout.decoderSlots {
+                        for i in 0..<slot.count {
+                            let j = slot.offset + i
+                            let gi = Double(g[slot.name]!.data[i]) + 0.001 * w[j]
+                            if kind == .adam {
+                                m[j] = 0.9 * m[j] + 0.1 * gi
+                                v[j] = 0.999 * v[j] + 0.001 * gi * gi
+                                w[j] -= 0.01 * (m[j] / (1 - pow(0.9, Double(t))))
+                                    / ((v[j] / (1 - pow(0.999, Double(t)))).squareRoot() + 1e-8)
+                            } else {
+                                m[j] = 0.9 * m[j] + gi
+                                w[j] -= 0.01 * m[j]
+                            }
+                        }
+                    }
+                }
+                let after = Array(block.values)
+                var worst = 0.0
+                for j in layout.decoderRange { worst = max(worst, abs(Double(after[j]) - w[j])) }
+                XCTAssertLessThan(worst, 1e-5, "\(kind)")
+                XCTAssertEqual(Array(after[..<layout.decoderRange.lowerBound]),
+                               Array(before[..<layout.decoderRange.lowerBound]))
+                XCTAssertEqual(o.state.updates, 2)
+                XCTAssertEqual(o.state.first.count, layout.decoderRange.count)
+                XCTAssertEqual(o.state.second.count, kind == .adam ? layout.decoderRange.count : 0)
+                results.append(after)
             }
+            XCTAssertEqual(results[0], results[1], "\(kind): 1 and 2 threads")
         }
-        for i in 0..<3 { XCTAssertEqual(Double(p["a"]!.data[i]), w[i], accuracy: 1e-6) }
-        XCTAssertEqual(o.state.updates, 2)
-        XCTAssertEqual(o.state.first["a"]?.count, 3)
-        XCTAssertEqual(o.state.second["a"]?.count, 3)
+    }
+
+    func testParametersLiveInOneBlockInNameOrder() throws {
+        // Encoder then decoder, by layer, weight before bias, end to end;
+        // the dictionary view, setParameters and the block agree.
+        let model = try Model(config: ModelConfig(arch: "8,M,16,M", cut: "pool2", seed: 2, decoder: .random))
+        let layout = model.parameterBlock.layout
+        XCTAssertEqual(layout.slots.map(\.name), [
+            "encoder.conv1_1.weight", "encoder.conv1_1.bias", "encoder.conv2_1.weight", "encoder.conv2_1.bias",
+            "decoder.conv1_1.weight", "decoder.conv1_1.bias", "decoder.conv2_1.weight", "decoder.conv2_1.bias"])
+        XCTAssertEqual(model.parameterNames, layout.slots.map(\.name))
+        var offset = 0
+        for slot in layout.slots {
+            XCTAssertEqual(slot.offset, offset)
+            XCTAssertEqual(slot.count, slot.shape.reduce(1, *))
+            offset += slot.count
+        }
+        XCTAssertEqual(layout.count, offset)
+        XCTAssertEqual(layout.decoderRange, layout.slot("decoder.conv1_1.weight")!.offset..<offset)
+        XCTAssertEqual(model.parameters.count, 8)
+        let w = try Tensor(shape: [16, 8, 3, 3], data: (0..<1152).map { Float($0) / 1152 })
+        try model.setParameters(["decoder.conv2_1.weight": w])
+        XCTAssertEqual(model.parameters["decoder.conv2_1.weight"], w)
+        let slot = layout.slot("decoder.conv2_1.weight")!
+        XCTAssertEqual(Array(model.parameterBlock.values[slot.range]), w.data)
+        // A tied decoder has no parameters of its own; its layers read the encoder's slots.
+        let tied = try Model(config: ModelConfig(arch: "8,M,16,M", cut: "pool2", seed: 2, decoder: .tied))
+        XCTAssertEqual(tied.parameterBlock.layout.decoderRange.count, 0)
+        XCTAssertEqual(tied.parameterNames.count, 4)
     }
 }

@@ -2,21 +2,22 @@
 // values, built once from the `Architecture` when the model is made. Each
 // layer knows its geometry and its parameter names, and has `forward`,
 // `backwardData` (the gradient at its input) and, where it has weights,
-// `backwardWeights`. Weights stay in the model's parameters, looked up by
-// name (the names are the safetensors names).
+// `backwardWeights`. Each conv holds the slots of its weight and bias in
+// the model's `ParameterBlock` (named by the safetensors names), and reads
+// them there in place.
 
 /// A 2-D convolution (3x3 in VGG), bias, then ReLU when `relu`.
 struct Conv2d: Equatable {
     /// Index of the encoder layer it is (or mirrors).
     let index: Int
-    let weight: String
-    let bias: String
+    let weight: ParameterSlot
+    let bias: ParameterSlot
     let kernel: Int
     let padding: Int
     let relu: Bool
 
     /// y = relu?(conv(x, W) + b), bias and ReLU fused into the output stage.
-    func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
+    func forward(_ x: Tensor, weight w: any WeightValues, bias b: (any WeightValues)?, transformed: [Float]?,
                  context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try conv2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
                           transformed: transformed, context: context, workspace: workspace)
@@ -28,7 +29,7 @@ struct Conv2d: Equatable {
     /// convolution of the masked gradient, through Winograd where it pays.
     /// `transformed`: the cached Winograd weights of the flipped kernel, when
     /// the model has them. Buffers come from `workspace` when given.
-    func backwardData(_ gradOutput: Tensor, output: Tensor, inputShape: [Int], weight w: Tensor,
+    func backwardData(_ gradOutput: Tensor, output: Tensor, inputShape: [Int], weight w: any WeightValues,
                       transformed: [Float]? = nil, context: ExecutionContext,
                       workspace: Workspace? = nil) throws -> Tensor {
         let g = relu ? try reluBackward(output: output, gradOutput: gradOutput, context: context,
@@ -41,7 +42,7 @@ struct Conv2d: Equatable {
         // Rows or columns the convolution never read get no gradient; the
         // general kernel handles those sizes.
         return try conv2dBackward(input: Tensor(zeros: inputShape), weight: w, gradOutput: g, stride: 1,
-                                  padding: padding, context: context).input!
+                                  padding: padding, context: context, workspace: nil).input!
     }
 }
 
@@ -49,13 +50,14 @@ struct Conv2d: Equatable {
 /// then ReLU when `relu`.
 struct ConvTranspose2d: Equatable {
     let index: Int
-    let weight: String
+    /// The encoder's weight for tied decoders.
+    let weight: ParameterSlot
     /// nil: no bias (tied decoders).
-    let bias: String?
+    let bias: ParameterSlot?
     let padding: Int
     let relu: Bool
 
-    func forward(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transformed: [Float]?,
+    func forward(_ x: Tensor, weight w: any WeightValues, bias b: (any WeightValues)?, transformed: [Float]?,
                  context: ExecutionContext, workspace: Workspace? = nil) throws -> Tensor {
         try convTranspose2dForward(input: x, weight: w, bias: b, stride: 1, padding: padding, relu: relu,
                                    transformed: transformed, context: context, workspace: workspace)
@@ -63,7 +65,8 @@ struct ConvTranspose2d: Equatable {
 
     /// Weight and bias gradients and, with `needInputGradient`, the gradient
     /// at the input, given the forward input and output (ReLU mask).
-    func backward(_ gradOutput: Tensor, input: Tensor, output: Tensor, weight w: Tensor, needInputGradient: Bool,
+    func backward(_ gradOutput: Tensor, input: Tensor, output: Tensor, weight w: any WeightValues,
+                  needInputGradient: Bool,
                   context: ExecutionContext, workspace: Workspace? = nil) throws -> ConvGradients {
         guard relu else {
             return try convTranspose2dBackward(input: input, weight: w, gradOutput: gradOutput, stride: 1,
@@ -158,14 +161,22 @@ struct Network: Equatable {
     /// Decoder layers in decoder order (the cut's mirror first).
     let decoder: [DecoderLayer]
 
-    init(architecture: Architecture, cutIndex: Int, decoder mode: DecoderMode, unpool: UnpoolMode) {
+    /// `layout`: the model's parameters (`ParameterLayout` of the same
+    /// architecture, cut and decoder), whose slots the convs hold.
+    init(architecture: Architecture, cutIndex: Int, decoder mode: DecoderMode, unpool: UnpoolMode,
+         layout: ParameterLayout) throws {
+        func slot(_ name: String) throws -> ParameterSlot {
+            guard let s = layout.slot(name) else { throw RWCNNError.internal("missing parameter \(name)") }
+            return s
+        }
         let layers = architecture.layers[0...cutIndex]
         let firstConv = architecture.layers.firstIndex(where: \.isConv)
         var encoder: [EncoderLayer] = []
         for (i, l) in layers.enumerated() {
             switch l.kind {
             case .conv(let k):
-                encoder.append(.conv(Conv2d(index: i, weight: "encoder.\(l.name).weight", bias: "encoder.\(l.name).bias",
+                encoder.append(.conv(Conv2d(index: i, weight: try slot("encoder.\(l.name).weight"),
+                                            bias: try slot("encoder.\(l.name).bias"),
                                             kernel: k, padding: l.padding, relu: true)))
             case .pool(let k, let s) where l.pooling == .avg:
                 encoder.append(.avgPool(AvgPool2d(index: i, kernel: k, stride: s)))
@@ -179,8 +190,9 @@ struct Network: Equatable {
             case .conv:
                 // The mirror of the first conv writes the image: no ReLU.
                 decoder.append(.convTranspose(ConvTranspose2d(
-                    index: i, weight: mode == .tied ? "encoder.\(l.name).weight" : "decoder.\(l.name).weight",
-                    bias: mode == .tied ? nil : "decoder.\(l.name).bias", padding: l.padding, relu: i != firstConv)))
+                    index: i, weight: try slot(mode == .tied ? "encoder.\(l.name).weight" : "decoder.\(l.name).weight"),
+                    bias: mode == .tied ? nil : try slot("decoder.\(l.name).bias"), padding: l.padding,
+                    relu: i != firstConv)))
             case .pool(let k, let s):
                 // An average pool has no argmax: `switches` unpooling mirrors
                 // it by spreading each value over its whole window (`nearest`,

@@ -27,7 +27,7 @@ final class TransformCache {
 
     /// The transformed weights for `key`, computed on first use from
     /// `weight`, or nil when they would take the cache over `limit` floats.
-    func weights(_ key: Key, shape: WinogradShape, weight: Tensor, limit: Int, threads: Int) -> [Float]? {
+    func weights(_ key: Key, shape: WinogradShape, weight: any WeightValues, limit: Int, threads: Int) -> [Float]? {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         if let u = entries[key] { return u }
@@ -35,7 +35,7 @@ final class TransformCache {
         guard floats + count <= limit else { return nil }
         var u = uninitializedFloats(count)
         u.withUnsafeMutableBufferPointer { ub in
-            weight.data.withUnsafeBufferPointer { wb in
+            weight.withValues { wb in
                 let filters: WinogradFilters = key.transposed ? .transposed(wb.baseAddress!) : .conv(wb.baseAddress!)
                 winogradTransformedWeights(shape, filters: filters, into: ub.baseAddress!, threads: threads)
             }

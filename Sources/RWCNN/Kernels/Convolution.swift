@@ -50,7 +50,7 @@ func convCall(op: String, input: [Int], weight: [Int], stride: Int, padding: Int
 }
 
 /// Throws unless `bias` is nil or a vector of `count` values.
-func requireBias(_ bias: Tensor?, count: Int, op: String) throws {
+func requireBias(_ bias: (any WeightValues)?, count: Int, op: String) throws {
     guard let b = bias else { return }
     guard b.shape == [count] else {
         throw RWCNNError.argument("\(op): bias must have shape [\(count)], got \(b.shape)")
@@ -60,7 +60,7 @@ func requireBias(_ bias: Tensor?, count: Int, op: String) throws {
 /// Adds `bias[c]` (if any) to `count` consecutive elements of row c (rows
 /// `rowStride` apart) for every channel c, then clamps at 0 when `relu`: one
 /// output tile of one image.
-func addChannelBias(_ bias: Tensor?, relu: Bool = false, to y: UnsafeMutablePointer<Float>, channels: Int, count: Int,
+func addChannelBias(_ bias: (any WeightValues)?, relu: Bool = false, to y: UnsafeMutablePointer<Float>, channels: Int, count: Int,
                     rowStride: Int, threads: Int) {
     if bias == nil && !relu { return }
     withOptionalPointer(bias) { b in
@@ -128,7 +128,7 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: 
 /// tile is in cache). `transformed`, when given, supplies the Winograd weights
 /// of `weight` (from `winogradTransformedWeights`, e.g. a model's cache) and
 /// is used if the call takes the Winograd path.
-func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, relu: Bool,
+func conv2dForward(input: Tensor, weight: any WeightValues, bias: (any WeightValues)?, stride: Int, padding: Int, relu: Bool,
                    transformed: [Float]?, context: ExecutionContext,
                    workspace: Workspace? = nil) throws -> Tensor {
     let op = "conv2d"
@@ -149,7 +149,7 @@ func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
                                          workspace: workspace)
     let outPerImage = cout * g.colCols
     input.data.withUnsafeBufferPointer { xb in
-        weight.data.withUnsafeBufferPointer { wb in
+        weight.withValues { wb in
             output.data.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
                 withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
@@ -183,6 +183,15 @@ func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
 public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
                            needInputGradient: Bool = true,
                            context: ExecutionContext = .current) throws -> ConvGradients {
+    try conv2dBackward(input: input, weight: weight, gradOutput: gradOutput, stride: stride, padding: padding,
+                       needInputGradient: needInputGradient, context: context, workspace: nil)
+}
+
+/// `conv2dBackward` on weights in place (a model's block), the weight
+/// gradient from `workspace` when given.
+func conv2dBackward(input: Tensor, weight: any WeightValues, gradOutput: Tensor, stride: Int, padding: Int,
+                    needInputGradient: Bool = true, context: ExecutionContext,
+                    workspace: Workspace?) throws -> ConvGradients {
     let op = "conv2d backward"
     let call = try convCall(op: op, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                             tuning: context.tuning)
@@ -191,7 +200,7 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
     guard gradOutput.shape == expected else {
         throw RWCNNError.argument("\(op): gradOutput must have shape \(expected), got \(gradOutput.shape)")
     }
-    var gradWeight = try uninitializedTensor(weight.shape, what: "\(op) weight gradient")
+    var gradWeight = try uninitializedTensor(weight.shape, what: "\(op) weight gradient", workspace: workspace)
     // One dummy element when the input gradient is not wanted keeps the pointer code uniform.
     var gradInputData = needInputGradient
         ? uninitializedFloats(try kernelElementCount(input.shape, what: "\(op) input gradient")) : [0]
@@ -206,7 +215,7 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
     let weightByWinograd = winogradSupports(call) && forwardShape.gradientPays(context.tuning)
     let needColumns = !weightByWinograd || (needInputGradient && !dataByWinograd)
     try input.data.withUnsafeBufferPointer { xb in
-        try weight.data.withUnsafeBufferPointer { wb in
+        try weight.withValues { wb in
             try gradOutput.data.withUnsafeBufferPointer { gyb in
                 try gradWeight.data.withUnsafeMutableBufferPointer { gwb in
                     try gradInputData.withUnsafeMutableBufferPointer { gxb in
@@ -251,7 +260,7 @@ public func conv2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, st
     }
     if dataByWinograd {
         try gradOutput.data.withUnsafeBufferPointer { gyb in
-            try weight.data.withUnsafeBufferPointer { wb in
+            try weight.withValues { wb in
                 try gradInputData.withUnsafeMutableBufferPointer { gxb in
                     try winogradConvolve(dataShape, x: gyb.baseAddress!, filters: .transposed(wb.baseAddress!),
                                          bias: nil, relu: false, y: gxb.baseAddress!, context: context)

@@ -52,7 +52,8 @@ public func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
 /// `convTranspose2dForward`, then ReLU when `relu`. `transformed`, when
 /// given, supplies the Winograd weights of the flipped kernel
 /// (`winogradTransformedWeights` with `.transposed` filters).
-func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, relu: Bool,
+func convTranspose2dForward(input: Tensor, weight: any WeightValues, bias: (any WeightValues)?, stride: Int, padding: Int,
+                            relu: Bool,
                             transformed: [Float]?, context: ExecutionContext,
                             workspace: Workspace? = nil) throws -> Tensor {
     let op = "convTranspose2d"
@@ -72,7 +73,7 @@ func convTranspose2dForward(input: Tensor, weight: Tensor, bias: Tensor?, stride
     }
     let inPerImage = cin * g.colCols
     input.data.withUnsafeBufferPointer { xb in
-        weight.data.withUnsafeBufferPointer { wb in
+        weight.withValues { wb in
             output.data.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let w = wb.baseAddress, let y = yb.baseAddress else { return }
                 withScratch(g.isPointwise ? 0 : g.tileSize, in: workspace, slot: ScratchSlot.columns) { col in
@@ -116,7 +117,7 @@ public func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: T
 }
 
 /// `convTranspose2dBackward` with its buffers from `workspace` when given.
-func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int, padding: Int,
+func convTranspose2dBackward(input: Tensor, weight: any WeightValues, gradOutput: Tensor, stride: Int, padding: Int,
                              needInputGradient: Bool, context: ExecutionContext,
                              workspace: Workspace?) throws -> ConvGradients {
     let op = "convTranspose2d backward"
@@ -145,7 +146,7 @@ func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, 
         && forwardShape.gradientPays(context.tuning)
     let needColumns = !weightByWinograd || (needInputGradient && !dataByWinograd)
     try input.data.withUnsafeBufferPointer { xb in
-        try weight.data.withUnsafeBufferPointer { wb in
+        try weight.withValues { wb in
             try gradOutput.data.withUnsafeBufferPointer { gyb in
                 try gradWeight.data.withUnsafeMutableBufferPointer { gwb in
                     try gradInputData.withUnsafeMutableBufferPointer { gxb in
@@ -189,7 +190,7 @@ func convTranspose2dBackward(input: Tensor, weight: Tensor, gradOutput: Tensor, 
     }
     if dataByWinograd {
         try gradOutput.data.withUnsafeBufferPointer { gyb in
-            try weight.data.withUnsafeBufferPointer { wb in
+            try weight.withValues { wb in
                 try gradInputData.withUnsafeMutableBufferPointer { gxb in
                     try winogradConvolve(dataShape, x: gyb.baseAddress!, filters: .conv(wb.baseAddress!), bias: nil,
                                          relu: false, y: gxb.baseAddress!, context: context, workspace: workspace)

@@ -103,7 +103,7 @@ func winogradAppliesTransposed(_ call: ConvCall, tuning: KernelTuning, cached: B
 
 /// `conv2dForward` through Winograd, for calls validated by `convCall` (and
 /// `requireBias`) that `winogradSupports`.
-func winogradConv2d(_ call: ConvCall, input: Tensor, weight: Tensor, bias: Tensor?,
+func winogradConv2d(_ call: ConvCall, input: Tensor, weight: any WeightValues, bias: (any WeightValues)?,
                     context: ExecutionContext) throws -> Tensor {
     guard winogradSupports(call) else {
         throw RWCNNError.argument("conv2d Winograd: needs a 3x3 kernel, stride 1 and padding 0 or 1")
@@ -127,11 +127,11 @@ enum WinogradWeightLayout {
 /// `winogradConvolve` on tensors: `input` into `output`, with the cached
 /// `transformed` filters when they are this shape's, else `weight` read as
 /// `layout`.
-func winogradConvolve(_ shape: WinogradShape, input: Tensor, weight: Tensor, layout: WinogradWeightLayout,
-                      transformed: [Float]?, bias: Tensor?, relu: Bool, into output: inout Tensor,
+func winogradConvolve(_ shape: WinogradShape, input: Tensor, weight: any WeightValues, layout: WinogradWeightLayout,
+                      transformed: [Float]?, bias: (any WeightValues)?, relu: Bool, into output: inout Tensor,
                       context: ExecutionContext, workspace: Workspace?) throws {
     try input.data.withUnsafeBufferPointer { xb in
-        try weight.data.withUnsafeBufferPointer { wb in
+        try weight.withValues { wb in
             try output.data.withUnsafeMutableBufferPointer { yb in
                 try withOptionalPointer(bias) { b in
                     func run(_ filters: WinogradFilters) throws {
@@ -149,10 +149,10 @@ func winogradConvolve(_ shape: WinogradShape, input: Tensor, weight: Tensor, lay
     }
 }
 
-/// Runs `body` with the tensor's storage, or nil.
-func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+/// Runs `body` with the values' storage, or nil.
+func withOptionalPointer<R>(_ t: (any WeightValues)?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
     guard let t else { return try body(nil) }
-    return try t.data.withUnsafeBufferPointer { try body($0.baseAddress) }
+    return try t.withValues { try body($0.baseAddress) }
 }
 
 /// The distance (floats) between two of the 36 planes of a V or M block

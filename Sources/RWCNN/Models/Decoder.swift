@@ -97,8 +97,8 @@ extension Model {
             let y: Tensor
             switch layer {
             case .convTranspose(let conv):
-                let weight = try parameter(conv.weight)
-                y = try conv.forward(x, weight: weight, bias: conv.bias.flatMap { parameters[$0] },
+                let weight = parameterBlock.view(conv.weight)
+                y = try conv.forward(x, weight: weight, bias: conv.bias.map(parameterBlock.view),
                                      transformed: tied ? cachedTransform(layer: conv.index, transposed: true,
                                                                          input: x.shape, weight: weight,
                                                                          context: context) : nil,
@@ -136,7 +136,7 @@ extension Model {
             switch layer {
             case .convTranspose(let conv):
                 let r = try conv.backward(g, input: cache.inputs[step], output: cache.outputs[step],
-                                          weight: parameter(conv.weight), needInputGradient: step > (cutSideConv ?? 0),
+                                          weight: parameterBlock.view(conv.weight), needInputGradient: step > (cutSideConv ?? 0),
                                           context: context, workspace: workspace)
                 let name = encoderLayers[conv.index].name
                 grads["decoder.\(name).weight"] = r.weight

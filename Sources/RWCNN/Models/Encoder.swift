@@ -75,8 +75,8 @@ extension Model {
             let y: Tensor
             switch layer {
             case .conv(let conv):
-                let weight = try parameter(conv.weight)
-                y = try conv.forward(x, weight: weight, bias: parameter(conv.bias),
+                let weight = parameterBlock.view(conv.weight)
+                y = try conv.forward(x, weight: weight, bias: parameterBlock.view(conv.bias),
                                      transformed: cachedTransform(layer: conv.index, transposed: false, input: x.shape,
                                                                   weight: weight, context: context),
                                      context: context, workspace: workspace)
@@ -132,7 +132,7 @@ extension Model {
             let gx: Tensor
             switch layer {
             case .conv(let conv):
-                let weight = try parameter(conv.weight)
+                let weight = parameterBlock.view(conv.weight)
                 gx = try conv.backwardData(g, output: pass.outputs[i], inputShape: inputShape, weight: weight,
                                            transformed: cachedTransform(layer: conv.index, transposed: true,
                                                                         input: g.shape, weight: weight,
@@ -174,7 +174,7 @@ extension Model {
     /// tied decoder when `transposed`), when that pass takes the Winograd
     /// path with cached weights for an input of `input` [N,C,H,W] and the
     /// cache has room; nil otherwise (the kernel then decides alone).
-    func cachedTransform(layer: Int, transposed: Bool, input: [Int], weight: Tensor,
+    func cachedTransform(layer: Int, transposed: Bool, input: [Int], weight: any WeightValues,
                          context: ExecutionContext) -> [Float]? {
         let l = encoderLayers[layer]
         guard l.isConv, l.kernel == 3, input.count == 4 else { return nil }

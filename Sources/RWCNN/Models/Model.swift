@@ -12,8 +12,8 @@
 /// concurrently; calls that change the weights (training, loading weights)
 /// need exclusive use.
 // Sendable without compiler checks: reading calls only read `config`,
-// `architecture` and `parameters`, and the calls that change them (training,
-// loading weights) are documented to need exclusive use.
+// `architecture` and the parameter block, and the calls that change them
+// (training, loading weights) are documented to need exclusive use.
 public final class Model: @unchecked Sendable {
     public internal(set) var config: ModelConfig
     public let architecture: Architecture
@@ -21,7 +21,12 @@ public final class Model: @unchecked Sendable {
     public let cutIndex: Int
     /// All weights by name: `encoder.<layer>.weight|bias`, and for random and
     /// trained decoders `decoder.<layer>.weight|bias` (see docs/ENGINE.md).
-    public internal(set) var parameters: [String: Tensor]
+    /// A copy: the model keeps them in one block (`setParameters` changes them).
+    public var parameters: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: parameterBlock.layout.slots.map { ($0.name, parameterBlock.tensor($0)) })
+    }
+    /// Every parameter in one contiguous buffer (`ParameterBlock`).
+    let parameterBlock: ParameterBlock
     /// True while the encoder holds the draw `config.seed` gives (not
     /// pretrained or set by hand), so a file may leave it out and redraw it.
     public internal(set) var encoderIsSeeded = true
@@ -48,43 +53,37 @@ public final class Model: @unchecked Sendable {
         self.architecture = try Architecture(spec: config.arch, width: config.width, kernelSize: config.kernelSize)
         self.cutIndex = try architecture.index(of: config.cut)
         self.config.cut = architecture.layers[cutIndex].name  // an alias (relu4_2, features.22) becomes conv4_2
-        self.network = Network(architecture: architecture, cutIndex: cutIndex, decoder: config.decoder,
-                               unpool: config.unpool)
-        self.parameters = [:]
+        let layout = try ParameterLayout(architecture: architecture, cutIndex: cutIndex, decoder: config.decoder)
+        self.network = try Network(architecture: architecture, cutIndex: cutIndex, decoder: config.decoder,
+                                   unpool: config.unpool, layout: layout)
+        let block = try ParameterBlock(layout: layout)  // biases start at zero
+        self.parameterBlock = block
+        func draw(_ name: String, _ init: WeightInit, fanIn: Int, fanOut: Int) throws {
+            let slot = try block.slot(name)
+            block.write(try drawTensor(shape: slot.shape, init: `init`, fanIn: fanIn, fanOut: fanOut,
+                                       seed: config.seed, stream: streamID(forName: name)), to: slot)
+        }
         for layer in architecture.layers[0...cutIndex] where layer.isConv {
-            let k = layer.kernel
-            let shape = [layer.outChannels, layer.inChannels, k, k]
-            let encoderName = "encoder.\(layer.name).weight"
-            parameters[encoderName] = try drawTensor(
-                shape: shape, init: config.weightInit,
-                fanIn: layer.inChannels * k * k, fanOut: layer.outChannels * k * k,
-                seed: config.seed, stream: streamID(forName: encoderName))
-            parameters["encoder.\(layer.name).bias"] = Tensor(checkedZeros: [layer.outChannels])
+            let kk = layer.kernel * layer.kernel
+            try draw("encoder.\(layer.name).weight", config.weightInit, fanIn: layer.inChannels * kk,
+                     fanOut: layer.outChannels * kk)
             guard config.decoder != .tied else { continue }
             // The transposed conv sums over its input channels (the conv's
             // outputs): fan_in = Cout * k * k.
-            let decoderName = "decoder.\(layer.name).weight"
             let decoderInit = config.decoder == .trained ? WeightInit(distribution: .normal, scale: .he) : config.weightInit
-            parameters[decoderName] = try drawTensor(
-                shape: shape, init: decoderInit,
-                fanIn: layer.outChannels * k * k, fanOut: layer.inChannels * k * k,
-                seed: config.seed, stream: streamID(forName: decoderName))
-            parameters["decoder.\(layer.name).bias"] = Tensor(checkedZeros: [layer.inChannels])
+            try draw("decoder.\(layer.name).weight", decoderInit, fanIn: layer.outChannels * kk,
+                     fanOut: layer.inChannels * kk)
         }
     }
 
     /// Parameter names in a stable order (encoder then decoder, by layer).
-    public var parameterNames: [String] {
-        let order = ["encoder", "decoder"].flatMap { part in
-            encoderLayers.flatMap { ["\(part).\($0.name).weight", "\(part).\($0.name).bias"] }
-        }
-        return order.filter { parameters[$0] != nil }
-    }
+    public var parameterNames: [String] { parameterBlock.layout.slots.map(\.name) }
 
-    func parameter(_ name: String) throws -> Tensor {
-        guard let t = parameters[name] else { throw RWCNNError.internal("missing parameter \(name)") }
-        return t
-    }
+    /// A copy of one parameter.
+    func parameter(_ name: String) throws -> Tensor { parameterBlock.tensor(try parameterBlock.slot(name)) }
+
+    /// The shape of a parameter, or nil when the model has none of that name.
+    func parameterShape(_ name: String) -> [Int]? { parameterBlock.layout.slot(name)?.shape }
 
     /// Feature shape [C, H, W] at the cut for an input of the given size.
     public func featureShape(height: Int, width: Int) throws -> [Int] {
@@ -110,15 +109,17 @@ public final class Model: @unchecked Sendable {
 
     /// Replaces named weights (loading a file, training). Shapes must match.
     public func setParameters(_ values: [String: Tensor]) throws {
+        var slots: [(ParameterSlot, Tensor)] = []
         for (name, t) in values {
-            guard let old = parameters[name] else {
+            guard let slot = parameterBlock.layout.slot(name) else {
                 throw RWCNNError.argument("model has no parameter \(name); it has \(parameterNames.joined(separator: ", "))")
             }
-            guard old.shape == t.shape else {
-                throw RWCNNError.argument("parameter \(name) has shape \(old.shape), got \(t.shape)")
+            guard slot.shape == t.shape else {
+                throw RWCNNError.argument("parameter \(name) has shape \(slot.shape), got \(t.shape)")
             }
+            slots.append((slot, t))
         }
-        for (name, t) in values { parameters[name] = t }
+        for (slot, t) in slots { parameterBlock.write(t, to: slot) }
         transforms.clear()
         if values.keys.contains(where: { $0.hasPrefix("encoder.") }) { encoderIsSeeded = false }
     }

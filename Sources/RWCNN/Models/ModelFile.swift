@@ -100,7 +100,7 @@ extension Model {
             throw RWCNNError.argument("the encoder's weights are not the draw of seed \(config.seed) (pretrained or set by hand), so the file must store them")
         }
         let names = parameterNames.filter { includeEncoder || !$0.hasPrefix("encoder.") }
-        let tensors = names.map { (name: $0, tensor: parameters[$0]!) } + extraTensors
+        let tensors = try names.map { (name: $0, tensor: try parameter($0)) } + extraTensors
         var metadata = fileMetadata.merging(extraMetadata) { a, _ in a }
         metadata["encoder_weights"] = includeEncoder ? "stored" : "seed"
         return SafetensorsFile(metadata: metadata, tensors: tensors)
@@ -138,7 +138,7 @@ extension Model {
         var values: [String: Tensor] = [:]
         for (name, t) in file.tensors where !name.hasPrefix("optimizer.") { values[name] = t }
         // Stored encoder weights equal to the seed's draw still count as seeded.
-        let seeded = values.allSatisfy { !$0.key.hasPrefix("encoder.") || $0.value == parameters[$0.key] }
+        let seeded = values.allSatisfy { !$0.key.hasPrefix("encoder.") || (try? parameter($0.key)) == $0.value }
         try setParameters(values)
         encoderIsSeeded = seeded
     }

@@ -21,7 +21,7 @@ extension Model {
                 guard let t = file.tensor(named: torchName) else {
                     throw RWCNNError.format("\(source): tensor \(torchName) (for \(layer.name)) is missing")
                 }
-                let want = parameters[name]!.shape
+                guard let want = parameterShape(name) else { throw RWCNNError.internal("missing parameter \(name)") }
                 guard t.shape == want else {
                     throw RWCNNError.format("\(source): tensor \(torchName) has shape \(t.shape); \(layer.name) of \(config.arch) (width \(config.width)) needs \(want)")
                 }

@@ -7,11 +7,13 @@ enum Checkpoint {
     static func write(model: Model, optimizer: Optimizer, step: Int, samples: Int, record: RunRecord,
                       path: String) throws {
         var extra: [(name: String, tensor: Tensor)] = []
-        for name in optimizer.state.first.keys.sorted() {
-            extra.append((name: "optimizer.first.\(name)", tensor: optimizer.state.first[name]!))
-        }
-        for name in optimizer.state.second.keys.sorted() {
-            extra.append((name: "optimizer.second.\(name)", tensor: optimizer.state.second[name]!))
+        let layout = model.parameterBlock.layout, state = optimizer.state
+        let slots = layout.decoderSlots.sorted { $0.name < $1.name }
+        for (part, moments) in [("first", state.first), ("second", state.second)] {
+            for slot in slots {
+                guard let t = state.moment(moments, of: slot, in: layout) else { break }
+                extra.append((name: "optimizer.\(part).\(slot.name)", tensor: t))
+            }
         }
         let meta = ["checkpoint_step": "\(step)", "checkpoint_samples": "\(samples)",
                     "optimizer": optimizer.kind.rawValue, "optimizer_updates": "\(optimizer.state.updates)"]
@@ -59,9 +61,10 @@ enum Checkpoint {
         if optimizer.kind == .sgd, let extra = file.tensors.first(where: { $0.name.hasPrefix("optimizer.second.") }) {
             throw RWCNNError.format("\(path): tensor \(extra.name) is Adam state, but the checkpoint's optimizer is sgd")
         }
-        for name in loaded.parameterNames where name.hasPrefix("decoder.") {
+        let layout = model.parameterBlock.layout, start = layout.decoderRange.lowerBound
+        for slot in layout.decoderSlots {
             for part in parts {
-                let key = "optimizer.\(part).\(name)"
+                let key = "optimizer.\(part).\(slot.name)"
                 guard let t = file.tensor(named: key) else {
                     // State is made on the first update; before it there is none.
                     guard updates == 0 else {
@@ -72,7 +75,20 @@ enum Checkpoint {
                 if part == "second", let bad = t.data.firstIndex(where: { $0 < 0 }) {
                     throw RWCNNError.format("\(path): tensor \(key) holds a negative second moment (\(t.data[bad]) at index \(bad))")
                 }
-                if part == "first" { state.first[name] = t } else { state.second[name] = t }
+                guard t.shape == slot.shape else {
+                    throw RWCNNError.format("\(path): tensor \(key) has shape \(t.shape), its parameter \(slot.shape)")
+                }
+                // State is made whole on the first tensor: moments a
+                // checkpoint before any update leaves out are zeros, as the
+                // first update would make them.
+                var moments = part == "first" ? state.first : state.second
+                if moments.isEmpty { moments = [Float](repeating: 0, count: layout.decoderRange.count) }
+                moments.withUnsafeMutableBufferPointer { m in
+                    t.data.withUnsafeBufferPointer { v in
+                        for i in 0..<slot.count { m[slot.offset - start + i] = v[i] }
+                    }
+                }
+                if part == "first" { state.first = moments } else { state.second = moments }
             }
         }
         // An encoder both sides draw from the same seed (the configs are

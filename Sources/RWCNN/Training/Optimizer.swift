@@ -3,14 +3,30 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
     case adam, sgd
 }
 
-/// Per-parameter optimiser state; saved in checkpoints so a resumed run
-/// continues exactly.
+/// The optimiser's state, saved in checkpoints so a resumed run continues
+/// exactly: flat buffers in the layout of the decoder's range of the
+/// model's `ParameterBlock` (moment i belongs to parameter value
+/// `decoderRange.lowerBound + i`), empty until the first update.
 struct OptimizerState {
     /// Adam: first and second moments; SGD: momentum buffers in `first`.
-    var first: [String: Tensor] = [:]
-    var second: [String: Tensor] = [:]
+    var first: [Float] = []
+    var second: [Float] = []
     /// Updates applied so far (Adam's bias correction uses it).
     var updates: Int = 0
+
+    /// One parameter's part of `moments` (`first` or `second`) as a tensor,
+    /// nil before the first update.
+    func moment(_ moments: [Float], of slot: ParameterSlot, in layout: ParameterLayout) -> Tensor? {
+        guard !moments.isEmpty else { return nil }
+        let start = slot.offset - layout.decoderRange.lowerBound
+        var t = Tensor(checkedZeros: slot.shape)
+        t.data.withUnsafeMutableBufferPointer { d in
+            moments.withUnsafeBufferPointer { m in
+                for i in 0..<slot.count { d[i] = m[start + i] }
+            }
+        }
+        return t
+    }
 }
 
 /// Adam (Kingma & Ba) and SGD with momentum, with classic L2 weight decay
@@ -25,28 +41,44 @@ struct Optimizer {
     var weightDecay: Double
     var state = OptimizerState()
 
-    /// One update of every parameter that has a gradient.
-    mutating func step(parameters: inout [String: Tensor], gradients: [String: Tensor]) {
+    /// One update of the decoder's range of `block`, every one of its
+    /// parameters by its gradient in `gradients` (by name; all must be
+    /// there). The parameters and the moments are each one flat buffer; the
+    /// update is elementwise, so `threads` does not change its bits.
+    mutating func step(_ block: ParameterBlock, gradients: [String: Tensor], threads: Int) throws {
+        let layout = block.layout, range = layout.decoderRange
+        let slots = layout.decoderSlots
+        for slot in slots {
+            guard let g = gradients[slot.name], g.count == slot.count else {
+                throw RWCNNError.internal("optimizer: no gradient of shape \(slot.shape) for \(slot.name)")
+            }
+        }
+        if state.first.isEmpty { state.first = [Float](repeating: 0, count: range.count) }
+        if kind == .adam && state.second.isEmpty { state.second = [Float](repeating: 0, count: range.count) }
         state.updates = state.updates < Int.max ? state.updates + 1 : Int.max  // restore bounds it far below
         let t = Double(state.updates)
         let lr = Float(learningRate), wd = Float(weightDecay)
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), mom = Float(momentum)
         let c1 = Float(1 - pow(beta1, t)), c2 = Float(1 - pow(beta2, t))
-        for name in gradients.keys.sorted() {
-            // Taken out of their dictionaries while updated, so each buffer is
-            // uniquely held and changes in place (no copy of any weight or moment).
-            guard let g = gradients[name], var w = parameters.removeValue(forKey: name) else { continue }
-            var m = state.first.removeValue(forKey: name) ?? Tensor(checkedZeros: w.shape)
-            var v = kind == .adam ? state.second.removeValue(forKey: name) ?? Tensor(checkedZeros: w.shape)
-                                  : Tensor(checkedZeros: [1])
-            let n = w.count
-            w.data.withUnsafeMutableBufferPointer { wp in
-                g.data.withUnsafeBufferPointer { gp in
-                    m.data.withUnsafeMutableBufferPointer { mp in
-                        v.data.withUnsafeMutableBufferPointer { vp in
+        let kind = self.kind
+        let w = block.values.baseAddress! + range.lowerBound
+        // Taken out of the state while updated, so each buffer is uniquely
+        // held and changes in place.
+        var first = state.first, second = state.second
+        state.first = []; state.second = []
+        defer { state.first = first; state.second = second }
+        first.withUnsafeMutableBufferPointer { mb in
+            second.withUnsafeMutableBufferPointer { vb in
+                for slot in slots {
+                    let start = slot.offset - range.lowerBound
+                    let wp = w + start, mp = mb.baseAddress! + start, vp = vb.baseAddress.map { $0 + start }
+                    gradients[slot.name]!.data.withUnsafeBufferPointer { gb in
+                        let gp = gb.baseAddress!
+                        parallelFor(slot.count, threads: threads, minChunk: 1 << 14) { part in
                             switch kind {
                             case .adam:
-                                for i in 0..<n {
+                                let vp = vp!
+                                for i in part {
                                     let gi = gp[i] + wd * wp[i]
                                     mp[i] = b1 * mp[i] + (1 - b1) * gi
                                     vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
@@ -54,7 +86,7 @@ struct Optimizer {
                                     wp[i] -= lr * mh / (vh.squareRoot() + eps)
                                 }
                             case .sgd:
-                                for i in 0..<n {
+                                for i in part {
                                     let gi = gp[i] + wd * wp[i]
                                     mp[i] = mom * mp[i] + gi
                                     wp[i] -= lr * mp[i]
@@ -64,9 +96,6 @@ struct Optimizer {
                     }
                 }
             }
-            parameters[name] = w
-            state.first[name] = m
-            if kind == .adam { state.second[name] = v }
         }
     }
 }

@@ -151,7 +151,7 @@ extension Model {
                 guard loss.isFinite else {
                     throw RWCNNError.argument("training diverged at step \(step + 1) (loss \(loss)); lower the learning rate")
                 }
-                optimizer.step(parameters: &parameters, gradients: grads)
+                try optimizer.step(parameterBlock, gradients: grads, threads: context.threads)
                 for g in grads.values { ws.recycle(g) }
                 return loss
             }
