@@ -2,16 +2,17 @@
 // values, built once from the `Architecture` when the model is made. Each
 // layer knows its geometry and its parameter names, and has `forward`,
 // `backwardData` (the gradient at its input) and, where it has weights,
-// `backwardWeights`. Each conv holds the slots of its weight and bias in
+// `backwardWeights`. Each conv holds the ids of its weight and bias in
 // the model's `ParameterBlock` (named by the safetensors names), and reads
-// them there in place.
+// them there in place. Layers are plain values (no references), so walking
+// them costs no reference counting.
 
 /// A 2-D convolution (3x3 in VGG), bias, then ReLU when `relu`.
 struct Conv2d: Equatable {
     /// Index of the encoder layer it is (or mirrors).
     let index: Int
-    let weight: ParameterSlot
-    let bias: ParameterSlot
+    let weight: ParameterID
+    let bias: ParameterID
     let kernel: Int
     let padding: Int
     let relu: Bool
@@ -51,9 +52,9 @@ struct Conv2d: Equatable {
 struct ConvTranspose2d: Equatable {
     let index: Int
     /// The encoder's weight for tied decoders.
-    let weight: ParameterSlot
+    let weight: ParameterID
     /// nil: no bias (tied decoders).
-    let bias: ParameterSlot?
+    let bias: ParameterID?
     let padding: Int
     let relu: Bool
 
@@ -165,8 +166,8 @@ struct Network: Equatable {
     /// architecture, cut and decoder), whose slots the convs hold.
     init(architecture: Architecture, cutIndex: Int, decoder mode: DecoderMode, unpool: UnpoolMode,
          layout: ParameterLayout) throws {
-        func slot(_ name: String) throws -> ParameterSlot {
-            guard let s = layout.slot(name) else { throw RWCNNError.internal("missing parameter \(name)") }
+        func slot(_ name: String) throws -> ParameterID {
+            guard let s = layout.id(name) else { throw RWCNNError.internal("missing parameter \(name)") }
             return s
         }
         let layers = architecture.layers[0...cutIndex]

@@ -20,6 +20,12 @@ extension Tensor: WeightValues {
     }
 }
 
+/// A parameter of a layout by its place in `ParameterLayout.slots` (a
+/// plain value, held by the typed layers).
+struct ParameterID: Hashable {
+    let index: Int
+}
+
 /// Where one named parameter lives in a `ParameterBlock`.
 struct ParameterSlot: Hashable {
     let name: String
@@ -72,6 +78,8 @@ struct ParameterLayout: Equatable {
 
     func slot(_ name: String) -> ParameterSlot? { index[name].map { slots[$0] } }
 
+    func id(_ name: String) -> ParameterID? { index[name].map(ParameterID.init) }
+
     /// The slots of the decoder's range, in order.
     var decoderSlots: ArraySlice<ParameterSlot> {
         slots[(slots.firstIndex { $0.offset >= decoderRange.lowerBound && !decoderRange.isEmpty } ?? slots.count)...]
@@ -87,7 +95,7 @@ final class ParameterBlock: @unchecked Sendable {
 
     /// Zeros in every parameter (the caller draws the weights).
     init(layout: ParameterLayout) throws {
-        try MemoryBudget.check(count: layout.count, size: MemoryLayout<Float>.stride, what: "the model's parameters")
+        try MemoryBudget.check(count: layout.count, size: MemoryLayout<Float>.stride, what: "the model's parameter block")
         self.layout = layout
         values = .allocate(capacity: max(layout.count, 1))
         values.initialize(repeating: 0)
@@ -102,7 +110,7 @@ final class ParameterBlock: @unchecked Sendable {
     }
 
     /// The parameter in place (valid while the block lives and is not written).
-    func view(_ slot: ParameterSlot) -> ParameterView { ParameterView(block: self, slot: slot) }
+    func view(_ id: ParameterID) -> ParameterView { ParameterView(block: self, slot: layout.slots[id.index]) }
 
     /// A copy of the parameter as a tensor.
     func tensor(_ slot: ParameterSlot) -> Tensor {

@@ -201,13 +201,13 @@ def test_memory_limit_setting(tmp_path):
         rwcnn.set_memory_limit(4 << 20)
         assert rwcnn.get_memory_limit() == 4 << 20
         try:
-            with rwcnn.Model(arch="64,64,M,128", cut="conv2_1") as m:   # 2 x 0.9 MB of weights: fits
+            with rwcnn.Model(arch="64,64,M,128", cut="conv2_1") as m:   # 0.9 MB of parameters: fits
                 pass
-            rwcnn.Model(arch="256,256,M,512", cut="conv2_1")            # 2 x 5.9 MB: does not
+            rwcnn.Model(arch="256,256,M,512", cut="conv2_1")            # 14.2 MB: does not
         finally:
             pass
     """)
-    expect(out, rwcnn.OutOfMemoryError, "memory limit", "weight tensor")
+    expect(out, rwcnn.OutOfMemoryError, "memory limit", "parameter block")
     out = isolated("""
         rwcnn.set_memory_limit(0)
         d = rwcnn.get_memory_limit()
