@@ -121,6 +121,13 @@ final class ParameterBlock: @unchecked Sendable {
         return t
     }
 
+    /// Whether the slot holds exactly `t`'s shape and values (no copy).
+    func holds(_ t: Tensor, in slot: ParameterSlot) -> Bool {
+        t.shape == slot.shape && t.data.withUnsafeBufferPointer { s in
+            (0..<slot.count).allSatisfy { s[$0] == values[slot.offset + $0] }
+        }
+    }
+
     /// Writes `t` (of the slot's shape, checked by the caller) into the slot.
     func write(_ t: Tensor, to slot: ParameterSlot) {
         t.data.withUnsafeBufferPointer { s in

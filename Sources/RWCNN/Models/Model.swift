@@ -58,10 +58,13 @@ public final class Model: @unchecked Sendable {
                                    unpool: config.unpool, layout: layout)
         let block = try ParameterBlock(layout: layout)  // biases start at zero
         self.parameterBlock = block
+        // Each weight is drawn in place (`drawTensor`'s values, no copy).
         func draw(_ name: String, _ init: WeightInit, fanIn: Int, fanOut: Int) throws {
             let slot = try block.slot(name)
-            block.write(try drawTensor(shape: slot.shape, init: `init`, fanIn: fanIn, fanOut: fanOut,
-                                       seed: config.seed, stream: streamID(forName: name)), to: slot)
+            let std = try checkedStd(init: `init`, fanIn: fanIn, fanOut: fanOut)
+            drawValues(into: UnsafeMutableBufferPointer(rebasing: block.values[slot.range]),
+                       distribution: `init`.distribution, mean: `init`.mean, std: std, seed: config.seed,
+                       stream: streamID(forName: name))
         }
         for layer in architecture.layers[0...cutIndex] where layer.isConv {
             let kk = layer.kernel * layer.kernel

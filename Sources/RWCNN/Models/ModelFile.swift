@@ -138,7 +138,9 @@ extension Model {
         var values: [String: Tensor] = [:]
         for (name, t) in file.tensors where !name.hasPrefix("optimizer.") { values[name] = t }
         // Stored encoder weights equal to the seed's draw still count as seeded.
-        let seeded = values.allSatisfy { !$0.key.hasPrefix("encoder.") || (try? parameter($0.key)) == $0.value }
+        let seeded = values.allSatisfy { name, t in
+            !name.hasPrefix("encoder.") || parameterBlock.layout.slot(name).map { parameterBlock.holds(t, in: $0) } == true
+        }
         try setParameters(values)
         encoderIsSeeded = seeded
     }

@@ -108,14 +108,21 @@ public func drawValues(count: Int, distribution: Distribution, mean: Double, std
                        seed: UInt64, stream: UInt64, offset: UInt64 = 0) -> [Float] {
     guard count > 0 else { return [] }
     return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-        let out = buffer
-        parallelFor(count, minChunk: 4096) { range in
-            for i in range {
-                let w = Philox4x32.block(seed: seed, stream: stream, index: offset &+ UInt64(i))
-                (out.baseAddress! + i).initialize(to: Float(philoxSample(distribution, w, mean: mean, std: std)))
-            }
-        }
+        drawValues(into: buffer, distribution: distribution, mean: mean, std: std, seed: seed, stream: stream,
+                   offset: offset)
         initialized = count
+    }
+}
+
+/// `drawValues` written into `out` (its whole length), e.g. a model's
+/// parameter block in place.
+func drawValues(into out: UnsafeMutableBufferPointer<Float>, distribution: Distribution, mean: Double, std: Double,
+                seed: UInt64, stream: UInt64, offset: UInt64 = 0) {
+    parallelFor(out.count, minChunk: 4096) { range in
+        for i in range {
+            let w = Philox4x32.block(seed: seed, stream: stream, index: offset &+ UInt64(i))
+            (out.baseAddress! + i).initialize(to: Float(philoxSample(distribution, w, mean: mean, std: std)))
+        }
     }
 }
 
@@ -127,6 +134,16 @@ public func drawValues(count: Int, distribution: Distribution, mean: Double, std
 public func drawTensor(shape: [Int], init: WeightInit, fanIn: Int, fanOut: Int,
                        seed: UInt64, stream: UInt64) throws -> Tensor {
     let count = try checkedProduct(shape, what: "weight tensor")
+    let std = try checkedStd(init: `init`, fanIn: fanIn, fanOut: fanOut)
+    try MemoryBudget.check(count: count, size: MemoryLayout<Float>.stride, what: "weight tensor \(shape)")
+    let values = drawValues(count: count, distribution: `init`.distribution, mean: `init`.mean, std: std,
+                            seed: seed, stream: stream)
+    return try Tensor(shape: shape, data: values)
+}
+
+/// The standard deviation `init` gives for (fanIn, fanOut), checked as
+/// `drawTensor` documents.
+func checkedStd(init: WeightInit, fanIn: Int, fanOut: Int) throws -> Double {
     switch `init`.scale {
     case .fixed: break
     case .he, .glorot:
@@ -140,9 +157,6 @@ public func drawTensor(shape: [Int], init: WeightInit, fanIn: Int, fanOut: Int,
     guard std.isFinite, std >= 0, std <= WeightInit.maxMagnitude else {
         throw RWCNNError.argument("weight init: standard deviation must be finite and in [0, \(WeightInit.maxMagnitude)], got \(std)")
     }
-    try MemoryBudget.check(count: count, size: MemoryLayout<Float>.stride, what: "weight tensor \(shape)")
-    let values = drawValues(count: count, distribution: `init`.distribution, mean: `init`.mean, std: std,
-                            seed: seed, stream: stream)
-    return try Tensor(shape: shape, data: values)
+    return std
 }
 
