@@ -138,9 +138,9 @@ extension Model {
                 let r = try conv.backward(g, input: cache.inputs[step], output: cache.outputs[step],
                                           weight: parameterBlock.view(conv.weight), needInputGradient: step > (cutSideConv ?? 0),
                                           context: context, workspace: workspace)
-                let name = encoderLayers[conv.index].name
-                grads["decoder.\(name).weight"] = r.weight
-                grads["decoder.\(name).bias"] = r.bias
+                let slots = parameterBlock.layout.slots
+                grads[slots[conv.weight.index].name] = r.weight
+                if let bias = conv.bias { grads[slots[bias.index].name] = r.bias }
                 if let gi = r.input { workspace?.recycle(g); g = gi }
             case .unpool(let unpool):
                 if step > (cutSideConv ?? 0) {

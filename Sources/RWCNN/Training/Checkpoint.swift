@@ -81,14 +81,15 @@ enum Checkpoint {
                 // State is made whole on the first tensor: moments a
                 // checkpoint before any update leaves out are zeros, as the
                 // first update would make them.
-                var moments = part == "first" ? state.first : state.second
-                if moments.isEmpty { moments = [Float](repeating: 0, count: layout.decoderRange.count) }
-                moments.withUnsafeMutableBufferPointer { m in
-                    t.data.withUnsafeBufferPointer { v in
-                        for i in 0..<slot.count { m[slot.offset - start + i] = v[i] }
+                func store(into moments: inout [Float]) {
+                    if moments.isEmpty { moments = [Float](repeating: 0, count: layout.decoderRange.count) }
+                    moments.withUnsafeMutableBufferPointer { m in
+                        t.data.withUnsafeBufferPointer { v in
+                            for i in 0..<slot.count { m[slot.offset - start + i] = v[i] }
+                        }
                     }
                 }
-                if part == "first" { state.first = moments } else { state.second = moments }
+                if part == "first" { store(into: &state.first) } else { store(into: &state.second) }
             }
         }
         // An encoder both sides draw from the same seed (the configs are
