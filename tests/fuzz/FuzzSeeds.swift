@@ -52,11 +52,11 @@ func writeSeeds(to dir: String) throws {
         try Checkpoint.write(model: m, optimizer: o, step: 0, samples: 0, record: RunRecord(), path: path)
         var grads: [String: Tensor] = [:]
         for name in m.parameterNames where name.hasPrefix("decoder.") {
-            let shape = m.parameters[name]!.shape
+            let shape = try m.parameter(name).shape
             grads[name] = try Tensor(shape: shape, data: [Float](repeating: 0.01, count: shape.reduce(1, *)))
         }
-        o.step(parameters: &m.parameters, gradients: grads)
-        o.step(parameters: &m.parameters, gradients: grads)
+        try o.step(m.parameterBlock, gradients: grads, threads: 1)
+        try o.step(m.parameterBlock, gradients: grads, threads: 1)
         try Checkpoint.write(model: m, optimizer: o, step: 2, samples: 4, record: RunRecord(), path: "\(dir)/checkpoint/\(kind.rawValue)-2.safetensors")
     }
 
