@@ -43,6 +43,8 @@ struct ParameterLayout: Equatable {
     let count: Int
     /// The decoder's parameters (random or trained decoders; empty for tied).
     let decoderRange: Range<Int>
+    /// The decoder's slots, in order (they follow the encoder's).
+    let decoderSlots: ArraySlice<ParameterSlot>
     private let index: [String: Int]
 
     /// The parameters of `architecture` up to `cutIndex`: every conv's
@@ -71,8 +73,8 @@ struct ParameterLayout: Equatable {
         }
         self.slots = slots
         self.count = offset
-        let decoderStart = encoderCount < slots.count ? slots[encoderCount].offset : offset
-        self.decoderRange = decoderStart..<offset
+        self.decoderSlots = slots[encoderCount...]
+        self.decoderRange = (decoderSlots.first?.offset ?? offset)..<offset
         self.index = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1.name, $0) })
     }
 
@@ -80,10 +82,9 @@ struct ParameterLayout: Equatable {
 
     func id(_ name: String) -> ParameterID? { index[name].map(ParameterID.init) }
 
-    /// The slots of the decoder's range, in order.
-    var decoderSlots: ArraySlice<ParameterSlot> {
-        slots[(slots.firstIndex { $0.offset >= decoderRange.lowerBound && !decoderRange.isEmpty } ?? slots.count)...]
-    }
+    /// Where `slot`'s values start in a flat buffer of the decoder's range
+    /// alone (the optimiser's moments).
+    func decoderOffset(_ slot: ParameterSlot) -> Int { slot.offset - decoderRange.lowerBound }
 }
 
 /// A model's parameter values in one allocation, made with the model and
@@ -114,11 +115,7 @@ final class ParameterBlock: @unchecked Sendable {
 
     /// A copy of the parameter as a tensor.
     func tensor(_ slot: ParameterSlot) -> Tensor {
-        var t = Tensor(checkedZeros: slot.shape)
-        t.data.withUnsafeMutableBufferPointer { d in
-            for i in 0..<slot.count { d[i] = values[slot.offset + i] }
-        }
-        return t
+        Tensor(checkedShape: slot.shape, data: Array(values[slot.range]))
     }
 
     /// Whether the slot holds exactly `t`'s shape and values (no copy).
@@ -130,9 +127,7 @@ final class ParameterBlock: @unchecked Sendable {
 
     /// Writes `t` (of the slot's shape, checked by the caller) into the slot.
     func write(_ t: Tensor, to slot: ParameterSlot) {
-        t.data.withUnsafeBufferPointer { s in
-            for i in 0..<slot.count { values[slot.offset + i] = s[i] }
-        }
+        _ = UnsafeMutableBufferPointer(rebasing: values[slot.range]).update(fromContentsOf: t.data)
     }
 }
 

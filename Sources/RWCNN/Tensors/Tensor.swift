@@ -46,6 +46,12 @@ public struct Tensor: Equatable, Sendable {
         self.storage = data
     }
 
+    /// `data` as a tensor of a shape the engine has already checked to match it.
+    init(checkedShape shape: [Int], data: [Float]) {
+        self.shape = shape
+        self.storage = data
+    }
+
     /// A zero-filled tensor for shapes the engine has already checked.
     init(checkedZeros shape: [Int]) {
         self.shape = shape

@@ -11,7 +11,7 @@ enum Checkpoint {
         let slots = layout.decoderSlots.sorted { $0.name < $1.name }
         for (part, moments) in [("first", state.first), ("second", state.second)] {
             for slot in slots {
-                guard let t = state.moment(moments, of: slot, in: layout) else { break }
+                guard let t = OptimizerState.moment(moments, of: slot, in: layout) else { break }
                 extra.append((name: "optimizer.\(part).\(slot.name)", tensor: t))
             }
         }
@@ -61,7 +61,7 @@ enum Checkpoint {
         if optimizer.kind == .sgd, let extra = file.tensors.first(where: { $0.name.hasPrefix("optimizer.second.") }) {
             throw RWCNNError.format("\(path): tensor \(extra.name) is Adam state, but the checkpoint's optimizer is sgd")
         }
-        let layout = model.parameterBlock.layout, start = layout.decoderRange.lowerBound
+        let layout = model.parameterBlock.layout
         for slot in layout.decoderSlots {
             for part in parts {
                 let key = "optimizer.\(part).\(slot.name)"
@@ -83,11 +83,8 @@ enum Checkpoint {
                 // first update would make them.
                 func store(into moments: inout [Float]) {
                     if moments.isEmpty { moments = [Float](repeating: 0, count: layout.decoderRange.count) }
-                    moments.withUnsafeMutableBufferPointer { m in
-                        t.data.withUnsafeBufferPointer { v in
-                            for i in 0..<slot.count { m[slot.offset - start + i] = v[i] }
-                        }
-                    }
+                    let start = layout.decoderOffset(slot)
+                    moments.replaceSubrange(start..<(start + slot.count), with: t.data)
                 }
                 if part == "first" { store(into: &state.first) } else { store(into: &state.second) }
             }

@@ -16,16 +16,10 @@ struct OptimizerState {
 
     /// One parameter's part of `moments` (`first` or `second`) as a tensor,
     /// nil before the first update.
-    func moment(_ moments: [Float], of slot: ParameterSlot, in layout: ParameterLayout) -> Tensor? {
+    static func moment(_ moments: [Float], of slot: ParameterSlot, in layout: ParameterLayout) -> Tensor? {
         guard !moments.isEmpty else { return nil }
-        let start = slot.offset - layout.decoderRange.lowerBound
-        var t = Tensor(checkedZeros: slot.shape)
-        t.data.withUnsafeMutableBufferPointer { d in
-            moments.withUnsafeBufferPointer { m in
-                for i in 0..<slot.count { d[i] = m[start + i] }
-            }
-        }
-        return t
+        let start = layout.decoderOffset(slot)
+        return Tensor(checkedShape: slot.shape, data: Array(moments[start..<(start + slot.count)]))
     }
 }
 
@@ -48,10 +42,11 @@ struct Optimizer {
     mutating func step(_ block: ParameterBlock, gradients: [String: Tensor], threads: Int) throws {
         let layout = block.layout, range = layout.decoderRange
         let slots = layout.decoderSlots
-        for slot in slots {
+        let grads = try slots.map { slot in
             guard let g = gradients[slot.name], g.count == slot.count else {
                 throw RWCNNError.internal("optimizer: no gradient of shape \(slot.shape) for \(slot.name)")
             }
+            return g
         }
         if state.first.isEmpty { state.first = [Float](repeating: 0, count: range.count) }
         if kind == .adam && state.second.isEmpty { state.second = [Float](repeating: 0, count: range.count) }
@@ -69,10 +64,10 @@ struct Optimizer {
         defer { state.first = first; state.second = second }
         first.withUnsafeMutableBufferPointer { mb in
             second.withUnsafeMutableBufferPointer { vb in
-                for slot in slots {
-                    let start = slot.offset - range.lowerBound
+                for (slot, g) in zip(slots, grads) {
+                    let start = layout.decoderOffset(slot)
                     let wp = w + start, mp = mb.baseAddress! + start, vp = vb.baseAddress.map { $0 + start }
-                    gradients[slot.name]!.data.withUnsafeBufferPointer { gb in
+                    g.data.withUnsafeBufferPointer { gb in
                         let gp = gb.baseAddress!
                         parallelFor(slot.count, threads: threads, minChunk: 1 << 14) { part in
                             switch kind {
